@@ -1,0 +1,43 @@
+# The two commands of the README: `make serve` (the local runtime) and `make test` (every gate).
+# Each target prepares what it needs first, so both work on a fresh clone.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv/bin
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help setup test lint typecheck unit cfn security serve schemas
+
+help:
+	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
+	@echo "make serve   - set up and start the local runtime (API + stream pollers) on 127.0.0.1:3000"
+	@echo "make schemas - regenerate schemas/ from the models"
+
+setup:
+	@scripts/bootstrap.sh >/dev/null
+
+lint: setup
+	@echo "== ruff check"; $(VENV)/ruff check src tests
+	@echo "== ruff format --check"; $(VENV)/ruff format --check src tests
+
+typecheck: setup
+	@echo "== mypy --strict"; $(VENV)/mypy src tests
+
+cfn: setup
+	@echo "== cfn-lint"; $(VENV)/cfn-lint template.yaml
+
+security: setup
+	@echo "== bandit"; $(VENV)/bandit -q -c pyproject.toml -r src
+
+unit: setup
+	@echo "== pytest"
+	@$(VENV)/pytest --cov --cov-report= -q
+	@echo "== coverage (domain + services must be >= 90%)"
+	@$(VENV)/coverage report --include='src/harvest/domain/*,src/harvest/services/*' --fail-under=90
+
+test: lint typecheck cfn security unit
+
+schemas: setup
+	$(VENV)/harvest schemas --write
+
+serve: setup
+	$(VENV)/harvest serve

@@ -1,0 +1,1 @@
+"""Pure domain: entities, lifecycles, catalog, geo and entitlements. No I/O."""

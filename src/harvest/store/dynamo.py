@@ -1,0 +1,45 @@
+"""boto3 plumbing: one configured client and the (de)serialisers. No table logic here."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.config import Config
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+# Standard retry mode backs off with jitter on throttling; timeouts keep a Lambda from
+# hanging on a dead connection for its whole budget.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard", "max_attempts": 5},
+    connect_timeout=2,
+    read_timeout=5,
+    tcp_keepalive=True,
+)
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def make_client(region: str | None = None, endpoint_url: str | None = None) -> DynamoDBClient:
+    # endpoint_url None lets boto3 honour AWS_ENDPOINT_URL(_DYNAMODB): no local branches here.
+    return boto3.client(
+        "dynamodb", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+    )
+
+
+def serialize(item: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in item.items()}
+
+
+def deserialize(image: Mapping[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in image.items()}
+
+
+def values(**named: Any) -> dict[str, Any]:
+    """ExpressionAttributeValues from keyword arguments: values(v=1) -> {':v': {'N': '1'}}."""
+    return {f":{name}": _serializer.serialize(value) for name, value in named.items()}

@@ -1,0 +1,74 @@
+"""Key templates of the single table. The catalogue in schemas/key-design.md mirrors this file.
+
+Core families (written by the API only) and derived families (written by stream consumers
+only) are told apart by the PK prefix; IAM enforces the split with dynamodb:LeadingKeys.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+OWNER_INDEX: Final = "OwnerIndex"
+GEO_INDEX: Final = "GeoIndex"
+# Live items are partitioned by geohash-4 cell (~39 km x 19.5 km at the equator): one query
+# per partition for typical feed radii, without one city-sized hot key per precision-3 cell.
+GEO_PARTITION_PRECISION: Final = 4
+
+CORE_PREFIXES: Final = (
+    "USER#",
+    "LISTING#",
+    "REQUEST#",
+    "CLAIM#",
+    "GUIDANCE#",
+    "IDEMPOTENCY#",
+    "USAGE#",
+)
+DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#")
+
+
+def profile_key(user_id: str) -> dict[str, str]:
+    return {"PK": f"USER#{user_id}", "SK": "PROFILE"}
+
+
+def listing_key(listing_id: str) -> dict[str, str]:
+    return {"PK": f"LISTING#{listing_id}", "SK": "LISTING"}
+
+
+def request_key(request_id: str) -> dict[str, str]:
+    return {"PK": f"REQUEST#{request_id}", "SK": "REQUEST"}
+
+
+def claim_key(claim_id: str) -> dict[str, str]:
+    return {"PK": f"CLAIM#{claim_id}", "SK": "CLAIM"}
+
+
+def idempotency_key(user_id: str, key: str) -> dict[str, str]:
+    return {"PK": f"IDEMPOTENCY#{user_id}#{key}", "SK": "IDEMPOTENCY"}
+
+
+def owner_pk(user_id: str) -> str:
+    return f"USER#{user_id}"
+
+
+def owned_sk(entity: str, created_at: str, entity_id: str) -> str:
+    return f"{entity.upper()}#{created_at}#{entity_id}"
+
+
+def live_pk(entity: str, geohash: str) -> str:
+    return f"LIVE#{entity.upper()}#{geohash[:GEO_PARTITION_PRECISION]}"
+
+
+def live_sk(geohash: str, entity_id: str) -> str:
+    return f"{geohash}#{entity_id}"
+
+
+def received_claims_pk(owner_id: str) -> str:
+    return f"RECEIVED#{owner_id}"
+
+
+def is_core_key(pk: str) -> bool:
+    return pk.startswith(CORE_PREFIXES)
+
+
+def is_derived_key(pk: str) -> bool:
+    return pk.startswith(DERIVED_PREFIXES)

@@ -1,0 +1,263 @@
+"""The repository: every core read is a named access pattern, every write a conditional one.
+
+Services receive a Repository and never see DynamoDB expressions. The names of the read
+methods are the names in schemas/access-patterns.md and of `harvest query PATTERN`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from harvest.domain.claim import Claim
+from harvest.domain.common import iso
+from harvest.domain.errors import AlreadyExists, IdempotencyConflict, RetryableConflict
+from harvest.domain.listing import Listing
+from harvest.domain.profile import Profile
+from harvest.domain.request import Request
+from harvest.store import codec, keys
+from harvest.store.table import Item, Key, Page, Table, TransactionCancelled
+
+T = TypeVar("T")
+MAX_CELL_ITEMS = 1000
+
+
+@dataclass(frozen=True, slots=True)
+class IdempotencyToken:
+    """Makes a create replayable: same user + key + request hash -> the same entity."""
+
+    user_id: str
+    key: str
+    request_hash: str
+    expires_at: int
+    correlation_id: str
+    now: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Created[E]:
+    entity: E
+    replayed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class EntityPage[E]:
+    items: list[E]
+    next_key: Key | None
+
+
+def _page[T](page: Page, decode: Callable[[dict[str, Any]], T]) -> EntityPage[T]:
+    return EntityPage([decode(item) for item in page.items], page.next_key)
+
+
+class Repository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # ------------------------------------------------------------------ profiles
+    def profile_by_user(self, user_id: str) -> Profile | None:
+        item = self.table.get(keys.profile_key(user_id))
+        return codec.item_to_profile(item) if item else None
+
+    def save_profile(self, profile: Profile, expected_version: int | None) -> None:
+        item = codec.profile_to_item(profile)
+        if expected_version is None:
+            try:
+                self.table.transact([self.table.put_new_op(item)])
+            except TransactionCancelled as error:
+                raise RetryableConflict(["profile created concurrently"]) from error
+        else:
+            self.table.put_versioned(item, expected_version, "profile")
+
+    # ------------------------------------------------------------------ listings
+    def listing_by_id(self, listing_id: str) -> Listing | None:
+        item = self.table.get(keys.listing_key(listing_id))
+        return codec.item_to_listing(item) if item else None
+
+    def listings_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Listing]:
+        return _page(self._owned(owner_id, "LISTING#", limit, start_key), codec.item_to_listing)
+
+    def live_listings_in_cell(self, cell: str) -> list[Listing]:
+        return [codec.item_to_listing(i) for i in self._live_in_cell("listing", cell)]
+
+    def create_listing(self, listing: Listing, token: IdempotencyToken) -> Created[Listing]:
+        return self._create(
+            codec.listing_to_item(listing), token, "listing", self.listing_by_id, listing
+        )
+
+    def save_listing(self, listing: Listing, expected_version: int) -> None:
+        self.table.put_versioned(codec.listing_to_item(listing), expected_version, "listing")
+
+    # ------------------------------------------------------------------ requests
+    def request_by_id(self, request_id: str) -> Request | None:
+        item = self.table.get(keys.request_key(request_id))
+        return codec.item_to_request(item) if item else None
+
+    def requests_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Request]:
+        return _page(self._owned(owner_id, "REQUEST#", limit, start_key), codec.item_to_request)
+
+    def open_requests_in_cell(self, cell: str) -> list[Request]:
+        return [codec.item_to_request(i) for i in self._live_in_cell("request", cell)]
+
+    def create_request(self, request: Request, token: IdempotencyToken) -> Created[Request]:
+        return self._create(
+            codec.request_to_item(request), token, "request", self.request_by_id, request
+        )
+
+    def save_request(self, request: Request, expected_version: int) -> None:
+        self.table.put_versioned(codec.request_to_item(request), expected_version, "request")
+
+    # ------------------------------------------------------------------ claims
+    def claim_by_id(self, claim_id: str) -> Claim | None:
+        item = self.table.get(keys.claim_key(claim_id))
+        return codec.item_to_claim(item) if item else None
+
+    def claims_by_claimer(
+        self, claimer_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Claim]:
+        return _page(self._owned(claimer_id, "CLAIM#", limit, start_key), codec.item_to_claim)
+
+    def claims_by_listing_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Claim]:
+        page = self.table.query(
+            index=keys.GEO_INDEX,
+            key_condition="#pk = :pk AND begins_with(#sk, :prefix)",
+            names={"#pk": "GSI2PK", "#sk": "GSI2SK"},
+            bound={"pk": keys.received_claims_pk(owner_id), "prefix": "CLAIM#"},
+            limit=limit,
+            start_key=start_key,
+        )
+        return _page(page, codec.item_to_claim)
+
+    def claims_by_listing(self, owner_id: str, listing_id: str) -> list[Claim]:
+        items = self.table.query_all(
+            max_items=MAX_CELL_ITEMS,
+            index=keys.GEO_INDEX,
+            key_condition="#pk = :pk AND begins_with(#sk, :prefix)",
+            names={"#pk": "GSI2PK", "#sk": "GSI2SK", "#listing": "listingId"},
+            bound={
+                "pk": keys.received_claims_pk(owner_id),
+                "prefix": "CLAIM#",
+                "listing": listing_id,
+            },
+            filter_expression="#listing = :listing",
+        )
+        return [codec.item_to_claim(item) for item in items]
+
+    def create_claim(
+        self, claim: Claim, listing: Listing, token: IdempotencyToken
+    ) -> Created[Claim]:
+        """Create a pending claim only while the listing is active with enough remaining."""
+        guard = self.table.condition_op(
+            keys.listing_key(listing.listing_id),
+            "#status = :active AND quantityRemaining >= :wanted",
+            active="active",
+            wanted=claim.quantity,
+        )
+        return self._create(
+            codec.claim_to_item(claim), token, "claim", self.claim_by_id, claim, extra=[guard]
+        )
+
+    def save_claim_transition(
+        self,
+        claim: Claim,
+        expected_claim_version: int,
+        listing: Listing | None,
+        expected_listing_version: int | None,
+    ) -> None:
+        """Move a claim and (when stock changes) its listing in one transaction."""
+        operations = [
+            self.table.put_versioned_op(codec.claim_to_item(claim), expected_claim_version)
+        ]
+        if listing is not None and expected_listing_version is not None:
+            operations.append(
+                self.table.put_versioned_op(
+                    codec.listing_to_item(listing), expected_listing_version
+                )
+            )
+        try:
+            self.table.transact(operations)
+        except TransactionCancelled as error:
+            raise RetryableConflict(
+                ["claim" if index == 0 else "listing" for index in error.failed]
+            ) from error
+
+    # ------------------------------------------------------------------ internals
+    def _owned(self, user_id: str, prefix: str, limit: int, start_key: Key | None) -> Page:
+        return self.table.query(
+            index=keys.OWNER_INDEX,
+            key_condition="#pk = :pk AND begins_with(#sk, :prefix)",
+            names={"#pk": "GSI1PK", "#sk": "GSI1SK"},
+            bound={"pk": keys.owner_pk(user_id), "prefix": prefix},
+            limit=limit,
+            start_key=start_key,
+        )
+
+    def _live_in_cell(self, entity: str, cell: str) -> list[Item]:
+        if len(cell) < keys.GEO_PARTITION_PRECISION:
+            raise ValueError(f"cell '{cell}' is coarser than the geo partition precision")
+        return self.table.query_all(
+            max_items=MAX_CELL_ITEMS,
+            index=keys.GEO_INDEX,
+            key_condition="#pk = :pk AND begins_with(#sk, :cell)",
+            names={"#pk": "GSI2PK", "#sk": "GSI2SK"},
+            bound={"pk": keys.live_pk(entity, cell), "cell": cell},
+            newest_first=False,
+        )
+
+    def _create(
+        self,
+        item: Item,
+        token: IdempotencyToken,
+        entity_type: str,
+        load: Callable[[str], T | None],
+        entity: T,
+        extra: list[dict[str, Any]] | None = None,
+    ) -> Created[T]:
+        record = {
+            **keys.idempotency_key(token.user_id, token.key),
+            "type": "idempotency",
+            "userId": token.user_id,
+            "idempotencyKey": token.key,
+            "requestHash": token.request_hash,
+            "entityType": entity_type,
+            "entityId": item[f"{entity_type}Id"],
+            "version": 1,
+            "createdAt": iso(token.now),
+            "updatedAt": iso(token.now),
+            "correlationId": token.correlation_id,
+            "expiresAt": token.expires_at,
+        }
+        try:
+            self.table.transact(
+                [self.table.put_new_op(item), self.table.put_new_op(record), *(extra or [])]
+            )
+        except TransactionCancelled as error:
+            if 1 in error.failed:
+                return self._replay(token, entity_type, load)
+            if 0 in error.failed:
+                raise AlreadyExists(f"a {entity_type} with this id already exists") from error
+            raise
+        return Created(entity, replayed=False)
+
+    def _replay(
+        self, token: IdempotencyToken, entity_type: str, load: Callable[[str], T | None]
+    ) -> Created[T]:
+        record = self.table.get(keys.idempotency_key(token.user_id, token.key))
+        if record is None:  # expired between the write and this read: let the caller retry
+            raise RetryableConflict(["idempotency record vanished"])
+        if record["requestHash"] != token.request_hash or record["entityType"] != entity_type:
+            raise IdempotencyConflict(
+                "this idempotency key was already used with a different request"
+            )
+        original = load(str(record["entityId"]))
+        if original is None:
+            raise RetryableConflict(["replayed entity not found"])
+        return Created(original, replayed=True)

@@ -1,0 +1,192 @@
+"""Low-level table operations shared by the repository: conditional puts, transactions,
+queries with pagination, and the translation of DynamoDB errors into domain errors."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from harvest.domain.errors import NotFound, RetryableConflict, ServiceUnavailable, VersionMismatch
+from harvest.store.dynamo import deserialize, serialize, values
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+Item = dict[str, Any]
+Key = dict[str, str]
+
+_THROTTLING = {
+    "ProvisionedThroughputExceededException",
+    "ThrottlingException",
+    "RequestLimitExceeded",
+    "InternalServerError",
+}
+_CONDITION = "attribute_exists(PK) AND version = :expected"
+
+
+@dataclass(frozen=True, slots=True)
+class Page:
+    """One page of a query: the items and the key to start after (None on the last page)."""
+
+    items: list[Item]
+    next_key: Key | None
+
+
+@dataclass(frozen=True, slots=True)
+class TransactionCancelled(Exception):
+    """Which operations of a transaction failed their condition (by position)."""
+
+    failed: tuple[int, ...]
+
+
+def error_code(error: ClientError) -> str:
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def raise_unavailable_if_throttled(error: ClientError) -> None:
+    # botocore already retried with backoff; past that the caller should come back later.
+    if error_code(error) in _THROTTLING:
+        raise ServiceUnavailable(
+            "the table is busy; retry shortly", retry_after_seconds=2
+        ) from error
+
+
+class Table:
+    """A thin typed wrapper over one DynamoDB table."""
+
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self.client = client
+        self.name = table_name
+
+    def get(self, key: Key, *, consistent: bool = True) -> Item | None:
+        try:
+            response = self.client.get_item(
+                TableName=self.name, Key=serialize(key), ConsistentRead=consistent
+            )
+        except ClientError as error:
+            raise_unavailable_if_throttled(error)
+            raise
+        raw = response.get("Item")
+        return deserialize(raw) if raw else None
+
+    def put_versioned(self, item: Item, expected_version: int, what: str) -> None:
+        """Replace an item only if it still has `expected_version` (optimistic concurrency)."""
+        try:
+            self.client.put_item(
+                TableName=self.name,
+                Item=serialize(item),
+                ConditionExpression=_CONDITION,
+                ExpressionAttributeValues=values(expected=expected_version),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                self._raise_stale(item, expected_version, what)
+            raise_unavailable_if_throttled(error)
+            raise
+
+    def _raise_stale(self, item: Mapping[str, Any], expected: int, what: str) -> None:
+        current = self.get({"PK": item["PK"], "SK": item["SK"]})
+        if current is None:
+            raise NotFound(f"{what} not found")
+        raise VersionMismatch(expected, int(current["version"]))
+
+    def transact(self, operations: Sequence[Mapping[str, Any]]) -> None:
+        """Run a TransactWriteItems; a failed condition becomes TransactionCancelled."""
+        try:
+            self.client.transact_write_items(TransactItems=list(operations))  # type: ignore[arg-type]
+        except ClientError as error:
+            if error_code(error) == "TransactionCanceledException":
+                reasons = error.response.get("CancellationReasons", [])
+                failed = tuple(
+                    index
+                    for index, reason in enumerate(reasons)
+                    if reason.get("Code") == "ConditionalCheckFailed"
+                )
+                if failed:
+                    raise TransactionCancelled(failed) from error
+                # Conflicting concurrent transactions on the same items: safe to retry.
+                raise RetryableConflict([str(r.get("Code")) for r in reasons]) from error
+            raise_unavailable_if_throttled(error)
+            raise
+
+    def put_new_op(self, item: Item) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.name,
+                "Item": serialize(item),
+                "ConditionExpression": "attribute_not_exists(PK)",
+            }
+        }
+
+    def put_versioned_op(self, item: Item, expected_version: int) -> dict[str, Any]:
+        return {
+            "Put": {
+                "TableName": self.name,
+                "Item": serialize(item),
+                "ConditionExpression": _CONDITION,
+                "ExpressionAttributeValues": values(expected=expected_version),
+            }
+        }
+
+    def condition_op(self, key: Key, expression: str, **named: Any) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self.name,
+                "Key": serialize(key),
+                "ConditionExpression": expression,
+                "ExpressionAttributeNames": {"#status": "status"},
+                "ExpressionAttributeValues": values(**named),
+            }
+        }
+
+    def query(
+        self,
+        *,
+        index: str | None,
+        key_condition: str,
+        names: Mapping[str, str],
+        bound: Mapping[str, Any],
+        limit: int,
+        start_key: Key | None = None,
+        newest_first: bool = True,
+        filter_expression: str | None = None,
+    ) -> Page:
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": key_condition,
+            "ExpressionAttributeNames": dict(names),
+            "ExpressionAttributeValues": values(**bound),
+            "Limit": limit,
+            "ScanIndexForward": not newest_first,
+        }
+        if index:
+            request["IndexName"] = index
+        if start_key:
+            request["ExclusiveStartKey"] = serialize(start_key)
+        if filter_expression:
+            request["FilterExpression"] = filter_expression
+        try:
+            response = self.client.query(**request)
+        except ClientError as error:
+            raise_unavailable_if_throttled(error)
+            raise
+        last = response.get("LastEvaluatedKey")
+        return Page(
+            items=[deserialize(raw) for raw in response.get("Items", [])],
+            next_key={k: str(v) for k, v in deserialize(last).items()} if last else None,
+        )
+
+    def query_all(self, *, max_items: int, **query: Any) -> list[Item]:
+        """Follow pagination up to `max_items` (bounded work per API call)."""
+        items: list[Item] = []
+        start: Key | None = None
+        while len(items) < max_items:
+            page = self.query(limit=min(max_items - len(items), 500), start_key=start, **query)
+            items.extend(page.items)
+            if page.next_key is None:
+                break
+            start = page.next_key
+        return items
