@@ -84,7 +84,7 @@ class Repository:
     def live_listings_in_cell(self, cell: str) -> list[Listing]:
         return [codec.item_to_listing(i) for i in self._live_in_cell("listing", cell)]
 
-    def create_listing(self, listing: Listing, token: IdempotencyToken) -> Created[Listing]:
+    def create_listing(self, listing: Listing, token: IdempotencyToken | None) -> Created[Listing]:
         return self._create(
             codec.listing_to_item(listing), token, "listing", self.listing_by_id, listing
         )
@@ -105,7 +105,7 @@ class Repository:
     def open_requests_in_cell(self, cell: str) -> list[Request]:
         return [codec.item_to_request(i) for i in self._live_in_cell("request", cell)]
 
-    def create_request(self, request: Request, token: IdempotencyToken) -> Created[Request]:
+    def create_request(self, request: Request, token: IdempotencyToken | None) -> Created[Request]:
         return self._create(
             codec.request_to_item(request), token, "request", self.request_by_id, request
         )
@@ -119,22 +119,34 @@ class Repository:
         return codec.item_to_claim(item) if item else None
 
     def claims_by_claimer(
-        self, claimer_id: str, limit: int = 20, start_key: Key | None = None
-    ) -> EntityPage[Claim]:
-        return _page(self._owned(claimer_id, "CLAIM#", limit, start_key), codec.item_to_claim)
+        self, claimer_id: str, limit: int = 20, before: str | None = None
+    ) -> list[Claim]:
+        """Claims a user made, newest first, strictly older than the sort key `before`."""
+        return self._claims_before(
+            "GSI1PK", "GSI1SK", keys.OWNER_INDEX, keys.owner_pk(claimer_id), limit, before
+        )
 
     def claims_by_listing_owner(
-        self, owner_id: str, limit: int = 20, start_key: Key | None = None
-    ) -> EntityPage[Claim]:
-        page = self.table.query(
-            index=keys.GEO_INDEX,
-            key_condition="#pk = :pk AND begins_with(#sk, :prefix)",
-            names={"#pk": "GSI2PK", "#sk": "GSI2SK"},
-            bound={"pk": keys.received_claims_pk(owner_id), "prefix": "CLAIM#"},
-            limit=limit,
-            start_key=start_key,
+        self, owner_id: str, limit: int = 20, before: str | None = None
+    ) -> list[Claim]:
+        """Claims received on a user's listings, newest first, older than `before`."""
+        return self._claims_before(
+            "GSI2PK", "GSI2SK", keys.GEO_INDEX, keys.received_claims_pk(owner_id), limit, before
         )
-        return _page(page, codec.item_to_claim)
+
+    def _claims_before(
+        self, pk: str, sk: str, index: str, partition: str, limit: int, before: str | None
+    ) -> list[Claim]:
+        # BETWEEN is inclusive, so the item at `before` itself comes back and is dropped.
+        page = self.table.query(
+            index=index,
+            key_condition="#pk = :pk AND #sk BETWEEN :low AND :high",
+            names={"#pk": pk, "#sk": sk},
+            bound={"pk": partition, "low": "CLAIM#", "high": before or "CLAIM#\uffff"},
+            limit=limit + 1,
+        )
+        claims = [codec.item_to_claim(item) for item in page.items if item[sk] != before]
+        return claims[:limit]
 
     def claims_by_listing(self, owner_id: str, listing_id: str) -> list[Claim]:
         items = self.table.query_all(
@@ -152,7 +164,7 @@ class Repository:
         return [codec.item_to_claim(item) for item in items]
 
     def create_claim(
-        self, claim: Claim, listing: Listing, token: IdempotencyToken
+        self, claim: Claim, listing: Listing, token: IdempotencyToken | None
     ) -> Created[Claim]:
         """Create a pending claim only while the listing is active with enough remaining."""
         guard = self.table.condition_op(
@@ -215,12 +227,20 @@ class Repository:
     def _create(
         self,
         item: Item,
-        token: IdempotencyToken,
+        token: IdempotencyToken | None,
         entity_type: str,
         load: Callable[[str], T | None],
         entity: T,
         extra: list[dict[str, Any]] | None = None,
     ) -> Created[T]:
+        if token is None:  # not replayable: a retried POST creates a second entity
+            try:
+                self.table.transact([self.table.put_new_op(item), *(extra or [])])
+            except TransactionCancelled as error:
+                if 0 in error.failed:
+                    raise AlreadyExists(f"a {entity_type} with this id already exists") from error
+                raise RetryableConflict([f"{entity_type} guard"]) from error
+            return Created(entity, replayed=False)
         record = {
             **keys.idempotency_key(token.user_id, token.key),
             "type": "idempotency",
@@ -244,7 +264,7 @@ class Repository:
                 return self._replay(token, entity_type, load)
             if 0 in error.failed:
                 raise AlreadyExists(f"a {entity_type} with this id already exists") from error
-            raise
+            raise RetryableConflict([f"{entity_type} guard"]) from error
         return Created(entity, replayed=False)
 
     def _replay(

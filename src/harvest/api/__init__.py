@@ -1,0 +1,1 @@
+"""The REST API Lambda: routing, auth, validation and HTTP mapping. No business rules."""

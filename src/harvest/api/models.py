@@ -1,0 +1,188 @@
+"""Request and response shapes of the v1 contract (camelCase on the wire)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic.alias_generators import to_camel
+
+from harvest.domain.common import ID_PATTERN
+
+Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Unit = Annotated[str, StringConstraints(min_length=1, max_length=16, strip_whitespace=True)]
+Notes = Annotated[str, StringConstraints(max_length=1000)]
+Quantity = Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=12, decimal_places=3)]
+
+
+class Inbound(BaseModel):
+    """Requests: unknown fields are an error, so typos never pass silently."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_max_length=2000
+    )
+
+
+class Outbound(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class PointIn(Inbound):
+    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
+    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+
+
+class ListingCreate(Inbound):
+    listing_id: Id | None = None
+    crop: Slug
+    quantity: Quantity
+    unit: Unit
+    available_from: AwareDatetime
+    available_until: AwareDatetime
+    location: PointIn
+    notes: Notes | None = None
+
+
+class ListingUpdate(Inbound):
+    quantity: Quantity | None = None
+    available_from: AwareDatetime | None = None
+    available_until: AwareDatetime | None = None
+    notes: Notes | None = None
+    status: Literal["completed", "cancelled"] | None = None
+
+
+class RequestCreate(Inbound):
+    request_id: Id | None = None
+    crop: Slug
+    quantity: Quantity
+    unit: Unit
+    needed_by: AwareDatetime
+    location: PointIn
+    notes: Notes | None = None
+
+
+class RequestUpdate(Inbound):
+    quantity: Quantity | None = None
+    unit: Unit | None = None
+    needed_by: AwareDatetime | None = None
+    notes: Notes | None = None
+    status: Literal["matched", "closed", "cancelled"] | None = None
+
+
+class ClaimCreate(Inbound):
+    claim_id: Id | None = None
+    quantity: Quantity
+    request_id: Id | None = None
+    note: Notes | None = None
+
+
+class ClaimUpdate(Inbound):
+    status: Literal["confirmed", "completed", "cancelled", "no_show"]
+
+
+class ProfilePut(Inbound):
+    display_name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
+    home_location: PointIn | None = None
+    share_radius_km: float = Field(default=5.0, gt=0, le=50)
+
+
+class LocationOut(Outbound):
+    geohash: str
+    lat: float
+    lon: float
+    exact: bool
+
+
+class ListingOut(Outbound):
+    listing_id: str
+    owner_id: str
+    crop: str
+    unit: str
+    quantity_total: Decimal
+    quantity_remaining: Decimal
+    available_from: str
+    available_until: str
+    location: LocationOut
+    notes: str | None = None
+    status: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class RequestOut(Outbound):
+    request_id: str
+    owner_id: str
+    crop: str
+    unit: str
+    quantity: Decimal
+    needed_by: str
+    location: LocationOut
+    notes: str | None = None
+    status: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ClaimOut(Outbound):
+    claim_id: str
+    listing_id: str
+    claimer_id: str
+    owner_id: str
+    quantity: Decimal
+    unit: str
+    request_id: str | None = None
+    note: str | None = None
+    status: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ProfileOut(Outbound):
+    user_id: str
+    display_name: str
+    home_location: LocationOut | None = None
+    share_radius_km: float
+    tier: str
+    version: int
+    created_at: str
+    updated_at: str
+
+
+class ListingFeedItem(ListingOut):
+    kind: Literal["listing"]
+    distance_km: float
+
+
+class RequestFeedItem(RequestOut):
+    kind: Literal["request"]
+    distance_km: float
+
+
+class ListingCollection(Outbound):
+    items: list[ListingOut]
+    next_cursor: str | None
+
+
+class RequestCollection(Outbound):
+    items: list[RequestOut]
+    next_cursor: str | None
+
+
+class ClaimCollection(Outbound):
+    items: list[ClaimOut]
+    next_cursor: str | None
+
+
+class FeedCollection(Outbound):
+    items: list[ListingFeedItem | RequestFeedItem]
+    next_cursor: str | None
+
+
+class Health(Outbound):
+    status: Literal["ok"]
+    version: str

@@ -1,0 +1,106 @@
+"""Entities -> response models. Decides what each viewer may see of a place."""
+
+from __future__ import annotations
+
+import math
+
+from harvest.api import models
+from harvest.domain import geo
+from harvest.domain.claim import Claim
+from harvest.domain.common import PUBLIC_GEOHASH_PRECISION, Location, iso
+from harvest.domain.listing import Listing
+from harvest.domain.profile import Profile
+from harvest.domain.request import Request
+from harvest.services.feed import FeedItem
+
+
+def location(place: Location, exact: bool) -> models.LocationOut:
+    """Owners see their exact point; everyone else the centre of a ~5 km cell."""
+    if exact:
+        return models.LocationOut(geohash=place.geohash, lat=place.lat, lon=place.lon, exact=True)
+    public = place.geohash[:PUBLIC_GEOHASH_PRECISION]
+    lat, lon = geo.approximate(place.lat, place.lon, PUBLIC_GEOHASH_PRECISION)
+    return models.LocationOut(geohash=public, lat=lat, lon=lon, exact=False)
+
+
+def listing(entity: Listing, viewer_id: str | None) -> models.ListingOut:
+    return models.ListingOut(
+        listing_id=entity.listing_id,
+        owner_id=entity.owner_id,
+        crop=entity.crop,
+        unit=entity.unit,
+        quantity_total=entity.quantity_total,
+        quantity_remaining=entity.quantity_remaining,
+        available_from=iso(entity.available_from),
+        available_until=iso(entity.available_until),
+        location=location(entity.location, exact=viewer_id == entity.owner_id),
+        notes=entity.notes,
+        status=entity.status.value,
+        version=entity.version,
+        created_at=iso(entity.created_at),
+        updated_at=iso(entity.updated_at),
+    )
+
+
+def request(entity: Request, viewer_id: str | None) -> models.RequestOut:
+    return models.RequestOut(
+        request_id=entity.request_id,
+        owner_id=entity.owner_id,
+        crop=entity.crop,
+        unit=entity.unit,
+        quantity=entity.quantity,
+        needed_by=iso(entity.needed_by),
+        location=location(entity.location, exact=viewer_id == entity.owner_id),
+        notes=entity.notes,
+        status=entity.status.value,
+        version=entity.version,
+        created_at=iso(entity.created_at),
+        updated_at=iso(entity.updated_at),
+    )
+
+
+def claim(entity: Claim) -> models.ClaimOut:
+    return models.ClaimOut(
+        claim_id=entity.claim_id,
+        listing_id=entity.listing_id,
+        claimer_id=entity.claimer_id,
+        owner_id=entity.owner_id,
+        quantity=entity.quantity,
+        unit=entity.unit,
+        request_id=entity.request_id,
+        note=entity.note,
+        status=entity.status.value,
+        version=entity.version,
+        created_at=iso(entity.created_at),
+        updated_at=iso(entity.updated_at),
+    )
+
+
+def profile(entity: Profile) -> models.ProfileOut:
+    home = location(entity.home_location, exact=True) if entity.home_location else None
+    return models.ProfileOut(
+        user_id=entity.user_id,
+        display_name=entity.display_name,
+        home_location=home,
+        share_radius_km=entity.share_radius_km,
+        tier=entity.tier,
+        version=entity.version,
+        created_at=iso(entity.created_at),
+        updated_at=iso(entity.updated_at),
+    )
+
+
+def public_distance(distance_km: float, exact: bool) -> float:
+    """Exact distances from several points would give away the exact place (trilateration):
+    non-owners get it rounded up to the next half kilometre."""
+    return round(distance_km, 3) if exact else math.ceil(distance_km * 2) / 2
+
+
+def feed_item(item: FeedItem, viewer_id: str) -> models.ListingFeedItem | models.RequestFeedItem:
+    exact = item.entity.owner_id == viewer_id
+    distance = public_distance(item.distance_km, exact)
+    if isinstance(item.entity, Listing):
+        body = listing(item.entity, viewer_id).model_dump()
+        return models.ListingFeedItem(**body, kind="listing", distance_km=distance)
+    body = request(item.entity, viewer_id).model_dump()
+    return models.RequestFeedItem(**body, kind="request", distance_km=distance)

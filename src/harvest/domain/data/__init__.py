@@ -1,0 +1,1 @@
+"""Packaged reference data (the built-in crop catalog)."""

@@ -1,0 +1,190 @@
+"""Claim rules: reserve on a live listing, move through the lifecycle, keep stock exact.
+
+Confirming a claim and changing the listing's remaining quantity happen in one transaction
+guarded by both items' versions. When another confirm wins the race on the listing, the
+step is re-read and re-decided, so the loser sees the new remaining quantity (and a 409
+when nothing is left) instead of an overdraft.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from decimal import Decimal
+from enum import StrEnum
+
+from harvest.domain.claim import Claim, ClaimStatus, QuantityEffect
+from harvest.domain.common import Actor, iso, new_id, quantity
+from harvest.domain.errors import (
+    Forbidden,
+    InsufficientQuantity,
+    NotFound,
+    RetryableConflict,
+    ValidationFailed,
+    VersionMismatch,
+)
+from harvest.domain.listing import Listing
+from harvest.services.listings import check_version
+from harvest.services.support import ServiceContext, idempotency_token, page_size, with_cas_retries
+from harvest.store.keys import owned_sk
+from harvest.store.repository import Created, Repository
+
+
+class ClaimRole(StrEnum):
+    MADE = "made"
+    RECEIVED = "received"
+    ALL = "all"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimDraft:
+    quantity: Decimal
+    request_id: str | None = None
+    note: str | None = None
+    claim_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimPage:
+    items: list[Claim]
+    next_cursor: str | None
+
+
+def _sort_key(claim: Claim) -> str:
+    return owned_sk("claim", iso(claim.created_at), claim.claim_id)
+
+
+class ClaimService:
+    def __init__(self, repository: Repository, context: ServiceContext) -> None:
+        self.repository = repository
+        self.context = context
+
+    def create(
+        self, actor: Actor, listing_id: str, draft: ClaimDraft, idempotency_key: str | None = None
+    ) -> Created[Claim]:
+        listing = self.repository.listing_by_id(listing_id)
+        if listing is None:
+            raise NotFound(f"listing '{listing_id}' not found")
+        if listing.owner_id == actor.user_id:
+            raise Forbidden("you cannot claim your own listing")
+        now = self.context.clock()
+        amount = quantity(draft.quantity)
+        if not listing.is_live(now) or amount > listing.quantity_remaining:
+            raise InsufficientQuantity(
+                f"only {listing.quantity_remaining} {listing.unit} remain on a "
+                f"{listing.status.value} listing; {amount} requested"
+            )
+        if draft.request_id is not None:
+            self._check_request(actor, draft.request_id)
+        claim = Claim(
+            claim_id=draft.claim_id or new_id(),
+            listing_id=listing.listing_id,
+            claimer_id=actor.user_id,
+            owner_id=listing.owner_id,
+            quantity=amount,
+            unit=listing.unit,
+            request_id=draft.request_id,
+            note=draft.note,
+            status=ClaimStatus.PENDING,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            correlation_id=actor.correlation_id,
+        )
+        token = idempotency_token(
+            self.context, actor, f"claim:{listing_id}", draft, idempotency_key, draft.claim_id
+        )
+        try:
+            return self.repository.create_claim(claim, listing, token)
+        except RetryableConflict as error:  # the listing guard failed: it changed under us
+            raise InsufficientQuantity(
+                "the listing changed and no longer has that much remaining"
+            ) from error
+
+    def get(self, actor: Actor, claim_id: str) -> Claim:
+        claim = self.repository.claim_by_id(claim_id)
+        if claim is None:
+            raise NotFound(f"claim '{claim_id}' not found")
+        if claim.party_of(actor.user_id) is None:
+            raise Forbidden("only the claimer and the listing owner can see a claim")
+        return claim
+
+    def transition(
+        self, actor: Actor, claim_id: str, target: ClaimStatus, if_match: int | None
+    ) -> Claim:
+        return with_cas_retries(lambda: self._transition_once(actor, claim_id, target, if_match))
+
+    def _transition_once(
+        self, actor: Actor, claim_id: str, target: ClaimStatus, if_match: int | None
+    ) -> Claim:
+        claim = self.get(actor, claim_id)
+        check_version(if_match, claim.version)
+        if claim.status is target:
+            return claim
+        effect = claim.plan_transition(actor.user_id, target)
+        now = self.context.clock()
+        moved = replace(
+            claim.moved_to(target),
+            version=claim.version + 1,
+            updated_at=now,
+            correlation_id=actor.correlation_id,
+        )
+        listing, listing_version = self._listing_effect(actor, claim, effect)
+        try:
+            self.repository.save_claim_transition(moved, claim.version, listing, listing_version)
+        except RetryableConflict as error:
+            if "claim" in error.reasons:
+                current = self.repository.claim_by_id(claim_id)
+                if if_match is not None:
+                    raise VersionMismatch(if_match, current.version if current else None) from error
+            raise
+        return moved
+
+    def _listing_effect(
+        self, actor: Actor, claim: Claim, effect: QuantityEffect
+    ) -> tuple[Listing | None, int | None]:
+        if effect is QuantityEffect.NONE:
+            return None, None
+        listing = self.repository.listing_by_id(claim.listing_id)
+        if listing is None:  # pragma: no cover - listings are never deleted
+            raise NotFound(f"listing '{claim.listing_id}' not found")
+        if effect is QuantityEffect.RESERVE:
+            changed = listing.reserve(claim.quantity)
+        else:
+            changed = listing.release(claim.quantity)
+        if changed == listing:
+            return None, None
+        return (
+            replace(
+                changed,
+                version=listing.version + 1,
+                updated_at=self.context.clock(),
+                correlation_id=actor.correlation_id,
+            ),
+            listing.version,
+        )
+
+    def list_own(
+        self, actor: Actor, role: ClaimRole, limit: int | None, cursor: str | None
+    ) -> ClaimPage:
+        scope = f"claims_by_party:{actor.user_id}:{role.value}"
+        before = str(self.context.cursors.decode(scope, cursor)["before"]) if cursor else None
+        size = page_size(limit)
+        found: list[Claim] = []
+        if role in (ClaimRole.MADE, ClaimRole.ALL):
+            found += self.repository.claims_by_claimer(actor.user_id, size + 1, before)
+        if role in (ClaimRole.RECEIVED, ClaimRole.ALL):
+            found += self.repository.claims_by_listing_owner(actor.user_id, size + 1, before)
+        found.sort(key=_sort_key, reverse=True)
+        items = found[:size]
+        more = len(found) > size
+        token = (
+            self.context.cursors.encode(scope, {"before": _sort_key(items[-1])})
+            if more and items
+            else None
+        )
+        return ClaimPage(items, token)
+
+    def _check_request(self, actor: Actor, request_id: str) -> None:
+        request = self.repository.request_by_id(request_id)
+        if request is None or request.owner_id != actor.user_id:
+            raise ValidationFailed(f"requestId '{request_id}' is not one of your requests")

@@ -1,0 +1,154 @@
+"""Listing rules: create (idempotent), read, owner-only changes, cancel, list own."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from decimal import Decimal
+
+from harvest.domain import geo
+from harvest.domain.common import Actor, Location, new_id, quantity
+from harvest.domain.crops import CropCatalog
+from harvest.domain.errors import Forbidden, NotFound, ValidationFailed, VersionMismatch
+from harvest.domain.listing import Listing, ListingStatus, check_window
+from harvest.services.support import (
+    ServiceContext,
+    idempotency_token,
+    next_cursor,
+    page_size,
+    start_key,
+)
+from harvest.store.repository import Created, Repository
+
+MAX_AVAILABILITY = timedelta(days=365)
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDraft:
+    crop: str
+    quantity: Decimal
+    unit: str
+    available_from: datetime
+    available_until: datetime
+    lat: float
+    lon: float
+    notes: str | None = None
+    listing_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingChanges:
+    quantity: Decimal | None = None
+    available_from: datetime | None = None
+    available_until: datetime | None = None
+    notes: str | None = None
+    clear_notes: bool = False
+    status: ListingStatus | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ListingPage:
+    items: list[Listing]
+    next_cursor: str | None
+
+
+def check_version(expected: int | None, current: int) -> None:
+    if expected is not None and expected != current:
+        raise VersionMismatch(expected, current)
+
+
+class ListingService:
+    def __init__(self, repository: Repository, catalog: CropCatalog, context: ServiceContext):
+        self.repository = repository
+        self.catalog = catalog
+        self.context = context
+
+    def create(
+        self, actor: Actor, draft: ListingDraft, idempotency_key: str | None = None
+    ) -> Created[Listing]:
+        crop = self.catalog.get(draft.crop)
+        self.catalog.to_canonical(crop.slug, draft.quantity, draft.unit)  # unit check
+        geo.validate_point(draft.lat, draft.lon)
+        check_window(draft.available_from, draft.available_until)
+        now = self.context.clock()
+        if draft.available_until <= now:
+            raise ValidationFailed("availableUntil must be in the future")
+        if draft.available_until - now > MAX_AVAILABILITY:
+            raise ValidationFailed("availableUntil must be within a year")
+        amount = quantity(draft.quantity)
+        listing = Listing(
+            listing_id=draft.listing_id or new_id(),
+            owner_id=actor.user_id,
+            crop=crop.slug,
+            unit=draft.unit,
+            quantity_total=amount,
+            quantity_remaining=amount,
+            available_from=draft.available_from,
+            available_until=draft.available_until,
+            location=Location(draft.lat, draft.lon, geo.encode(draft.lat, draft.lon, 7)),
+            notes=draft.notes,
+            status=ListingStatus.ACTIVE,
+            version=1,
+            created_at=now,
+            updated_at=now,
+            correlation_id=actor.correlation_id,
+        )
+        token = idempotency_token(
+            self.context, actor, "listing", draft, idempotency_key, draft.listing_id
+        )
+        return self.repository.create_listing(listing, token)
+
+    def get(self, listing_id: str) -> Listing:
+        listing = self.repository.listing_by_id(listing_id)
+        if listing is None:
+            raise NotFound(f"listing '{listing_id}' not found")
+        return listing
+
+    def update(
+        self, actor: Actor, listing_id: str, changes: ListingChanges, if_match: int | None
+    ) -> Listing:
+        current = self._owned(actor, listing_id)
+        check_version(if_match, current.version)
+        updated = current
+        if changes.quantity is not None:
+            updated = updated.with_total(quantity(changes.quantity))
+        if changes.available_from is not None or changes.available_until is not None:
+            updated = updated.with_window(
+                changes.available_from or updated.available_from,
+                changes.available_until or updated.available_until,
+            )
+        if changes.notes is not None or changes.clear_notes:
+            updated = replace(updated, notes=None if changes.clear_notes else changes.notes)
+        if changes.status is not None:
+            updated = updated.transition(changes.status)
+        return self._save(actor, current, updated)
+
+    def cancel(self, actor: Actor, listing_id: str, if_match: int | None) -> Listing:
+        current = self._owned(actor, listing_id)
+        check_version(if_match, current.version)
+        return self._save(actor, current, current.transition(ListingStatus.CANCELLED))
+
+    def list_own(self, actor: Actor, limit: int | None, cursor: str | None) -> ListingPage:
+        scope = f"listings_by_owner:{actor.user_id}"
+        page = self.repository.listings_by_owner(
+            actor.user_id, page_size(limit), start_key(self.context, scope, cursor)
+        )
+        return ListingPage(page.items, next_cursor(self.context, scope, page.next_key))
+
+    def _owned(self, actor: Actor, listing_id: str) -> Listing:
+        listing = self.get(listing_id)
+        if listing.owner_id != actor.user_id:
+            raise Forbidden("only the owner can change a listing")
+        return listing
+
+    def _save(self, actor: Actor, current: Listing, updated: Listing) -> Listing:
+        if updated == current:
+            return current
+        saved = replace(
+            updated,
+            version=current.version + 1,
+            updated_at=self.context.clock(),
+            correlation_id=actor.correlation_id,
+        )
+        self.repository.save_listing(saved, current.version)
+        return saved

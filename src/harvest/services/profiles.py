@@ -1,0 +1,78 @@
+"""Own profile: read (a default before the first save) and save with optimistic concurrency."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from harvest.domain import geo
+from harvest.domain.common import Actor, Location
+from harvest.domain.errors import PreconditionRequired, ValidationFailed
+from harvest.domain.profile import DEFAULT_SHARE_RADIUS_KM, Profile
+from harvest.services.listings import check_version
+from harvest.services.support import ServiceContext
+from harvest.store.repository import Repository
+
+MAX_SHARE_RADIUS_KM = 50.0
+
+
+@dataclass(frozen=True, slots=True)
+class ProfileDraft:
+    display_name: str
+    home_lat: float | None = None
+    home_lon: float | None = None
+    share_radius_km: float = DEFAULT_SHARE_RADIUS_KM
+
+
+class ProfileService:
+    def __init__(self, repository: Repository, context: ServiceContext) -> None:
+        self.repository = repository
+        self.context = context
+
+    def get(self, actor: Actor) -> Profile:
+        stored = self.repository.profile_by_user(actor.user_id)
+        if stored is not None:
+            return stored
+        # Version 0 marks "never saved": PUT without If-Match creates it.
+        now = self.context.clock()
+        return Profile(
+            user_id=actor.user_id,
+            display_name="",
+            home_location=None,
+            share_radius_km=DEFAULT_SHARE_RADIUS_KM,
+            tier=actor.tier,
+            version=0,
+            created_at=now,
+            updated_at=now,
+            correlation_id=actor.correlation_id,
+        )
+
+    def save(self, actor: Actor, draft: ProfileDraft, if_match: int | None) -> Profile:
+        if (draft.home_lat is None) != (draft.home_lon is None):
+            raise ValidationFailed("homeLocation needs both lat and lon")
+        if not 0 < draft.share_radius_km <= MAX_SHARE_RADIUS_KM:
+            raise ValidationFailed(f"shareRadiusKm must be in (0, {MAX_SHARE_RADIUS_KM}]")
+        home = None
+        if draft.home_lat is not None and draft.home_lon is not None:
+            geo.validate_point(draft.home_lat, draft.home_lon)
+            home = Location(
+                draft.home_lat, draft.home_lon, geo.encode(draft.home_lat, draft.home_lon, 7)
+            )
+        current = self.repository.profile_by_user(actor.user_id)
+        now = self.context.clock()
+        if current is not None and if_match is None:
+            raise PreconditionRequired("If-Match is required to update an existing profile")
+        if current is not None:
+            check_version(if_match, current.version)
+        profile = Profile(
+            user_id=actor.user_id,
+            display_name=draft.display_name,
+            home_location=home,
+            share_radius_km=draft.share_radius_km,
+            tier=actor.tier,  # copied from the token for workers to read, never granted here
+            version=(current.version + 1) if current else 1,
+            created_at=current.created_at if current else now,
+            updated_at=now,
+            correlation_id=actor.correlation_id,
+        )
+        self.repository.save_profile(profile, current.version if current else None)
+        return profile

@@ -1,0 +1,27 @@
+"""Configuration from environment variables (names listed in README and set in template.yaml)."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    table_name: str = Field(default="harvest-local", validation_alias="TABLE_NAME")
+    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+    # Production reads the cursor signing key from SSM (SecureString, cached by Powertools);
+    # local runs may give the key directly.
+    cursor_key_parameter: str | None = Field(default=None, validation_alias="CURSOR_KEY_PARAMETER")
+    cursor_key: str = Field(default="local-development-cursor-key", validation_alias="CURSOR_KEY")
+    idempotency_ttl_hours: int = Field(default=24, ge=1, validation_alias="IDEMPOTENCY_TTL_HOURS")
+    max_body_bytes: int = Field(default=16 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
+    feed_max_radius_km: float = Field(default=50.0, gt=0, validation_alias="FEED_MAX_RADIUS_KM")
+
+
+@cache
+def get_settings() -> Settings:
+    return Settings()

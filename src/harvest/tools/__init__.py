@@ -1,0 +1,1 @@
+"""Developer and operator tooling (CLI, template reading, local runtime). Top layer."""
