@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
-from support.apigw import Api
 
 from harvest.api import dependencies
 from harvest.settings import get_settings
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
+from support.apigw import Api
 
 TABLE = "harvest-test"
 

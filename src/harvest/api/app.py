@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -15,6 +13,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harvest.api import problems
 from harvest.api.auth import CORRELATION_HEADER, correlation_id
+from harvest.api.gate import refuse_early
 from harvest.api.routes import claims, feed, health, listings, profiles, requests
 from harvest.domain.errors import DomainError
 from harvest.settings import get_settings
@@ -67,13 +66,6 @@ def on_unexpected(error: Exception) -> Response[str]:
     )
 
 
-def _body_size(event: dict[str, Any]) -> int:
-    body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body, validate=False))
-    return len(body.encode())
-
-
 def _with_correlation(response: dict[str, Any], cid: str) -> dict[str, Any]:
     response.setdefault("headers", {})
     response["headers"] = {**(response["headers"] or {}), CORRELATION_HEADER: cid}
@@ -88,21 +80,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cid = correlation_id(APIGatewayProxyEvent(event))
     logger.set_correlation_id(cid)
     logger.append_keys(path=event.get("path"), method=event.get("httpMethod"))
-    limit = get_settings().max_body_bytes
-    if _body_size(event) > limit:
-        problem = problems.problem_body(
-            413,
-            "body-too-large",
-            "Payload too large",
-            f"request bodies are limited to {limit} bytes",
-        )
-        return _with_correlation(
-            {
-                "statusCode": 413,
-                "headers": {"Content-Type": problems.PROBLEM_JSON},
-                "body": json.dumps(problem),
-                "isBase64Encoded": False,
-            },
-            cid,
-        )
+    refusal = refuse_early(event, get_settings().max_body_bytes)
+    if refusal is not None:
+        return _with_correlation(refusal, cid)
     return _with_correlation(app.resolve(event, context), cid)

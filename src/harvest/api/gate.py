@@ -1,0 +1,56 @@
+"""Checks made before routing, in the order API Gateway itself would make them:
+a protected route without a valid identity is 401 before its body is even looked at, and an
+oversized body is 413 before it is parsed."""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from harvest.api import problems
+from harvest.api.auth import actor_of
+from harvest.domain.errors import Unauthenticated
+
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+
+
+def _body_size(event: dict[str, Any]) -> int:
+    body = event.get("body") or ""
+    if event.get("isBase64Encoded"):
+        return len(base64.b64decode(body, validate=False))
+    return len(body.encode())
+
+
+def _refusal(status: int, slug: str, title: str, detail: str, **headers: str) -> dict[str, Any]:
+    return {
+        "statusCode": status,
+        "headers": {"Content-Type": problems.PROBLEM_JSON, **headers},
+        "body": json.dumps(problems.problem_body(status, slug, title, detail)),
+        "isBase64Encoded": False,
+    }
+
+
+def refuse_early(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any] | None:
+    """A ready API Gateway response when the request must not reach a route, else None."""
+    if event.get("path") not in PUBLIC_PATHS:
+        try:
+            actor_of(APIGatewayProxyEvent(event))
+        except Unauthenticated as error:
+            return _refusal(
+                401,
+                "unauthorized",
+                "Unauthorized",
+                error.detail,
+                **{"WWW-Authenticate": 'Bearer realm="harvest"'},
+            )
+    if _body_size(event) > max_body_bytes:
+        return _refusal(
+            413,
+            "body-too-large",
+            "Payload too large",
+            f"request bodies are limited to {max_body_bytes} bytes",
+        )
+    return None
