@@ -41,3 +41,14 @@ schemas: setup
 
 serve: setup
 	$(VENV)/harvest serve
+
+# `sam build` calls build-<LogicalId> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
+# Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda.
+.PHONY: build-ApiFunction
+build-ApiFunction:
+	$(eval UV := $(shell scripts/bootstrap.sh))
+	$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o "$(ARTIFACTS_DIR)/requirements.txt"
+	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)" --python-platform aarch64-manylinux2014 \
+		--python-version 3.13 --only-binary :all: -r "$(ARTIFACTS_DIR)/requirements.txt"
+	cp -r src/harvest "$(ARTIFACTS_DIR)/harvest"
+	rm -f "$(ARTIFACTS_DIR)/requirements.txt"

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+from harvest.domain import geo
 from support import payloads
 from support.apigw import Api
-
-from harvest.domain import geo
 
 
 def _post_listing_at(api: Api, lat: float, lon: float, user: str = "grower", **kw: object) -> str:

@@ -50,7 +50,7 @@ def event(
     headers: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     split = urlsplit(url)
-    multi_query = {k: v for k, v in parse_qs(split.query, keep_blank_values=True).items()}
+    multi_query = dict(parse_qs(split.query, keep_blank_values=True).items())
     query = {k: v[-1] for k, v in multi_query.items()}
     all_headers = {"Content-Type": "application/json", **(headers or {})}
     text = raw_body if raw_body is not None else (None if body is None else json.dumps(body))
@@ -86,7 +86,7 @@ class Api:
     """`api.post('/listings', body, user='bob')` -> ApiResponse, through the real handler."""
 
     def call(self, method: str, url: str, **kwargs: Any) -> ApiResponse:
-        result = handler(event(method, url, **kwargs), FakeLambdaContext())  # type: ignore[arg-type]
+        result = handler(event(method, url, **kwargs), FakeLambdaContext())
         headers = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers.setdefault(name, values[-1])

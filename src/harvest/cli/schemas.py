@@ -1,0 +1,133 @@
+"""`harvest schemas [--write | --check]`: the generated part of schemas/.
+
+Generated: entities/<type>.schema.json (from harvest.store.items), access-patterns.md/.json
+(from the registry), sample-data.jsonl and nosql-workbench.json (from the sample data set).
+key-design.md is written by hand and only checked for existence here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from harvest.cli import CliError
+from harvest.cli.catalogue import access_patterns_json, access_patterns_markdown
+from harvest.cli.output import dynamodb_json_line
+from harvest.cli.sample import sample_items
+from harvest.cli.workbench import workbench_json
+from harvest.store.items import STORED_ITEM_MODELS, item_json_schema
+from harvest.tools.template import find_template
+
+if TYPE_CHECKING:
+    from harvest.cli.main import Context, Subparsers
+
+JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+ENTITIES = "entities"
+HAND_WRITTEN = ("key-design.md",)
+
+
+def entity_schema(item_type: str) -> str:
+    schema = item_json_schema(STORED_ITEM_MODELS[item_type])
+    # A relative $id: resolved against wherever schemas/ is published or checked out.
+    document = {
+        "$schema": JSON_SCHEMA_DIALECT,
+        "$id": f"{ENTITIES}/{item_type}.schema.json",
+        "title": schema["title"],
+        **{name: value for name, value in schema.items() if name != "title"},
+    }
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def generate() -> dict[str, str]:
+    """Every generated file of schemas/: relative path -> content."""
+    items = sample_items()
+    files = {
+        f"{ENTITIES}/{item_type}.schema.json": entity_schema(item_type)
+        for item_type in STORED_ITEM_MODELS
+    }
+    files["access-patterns.md"] = access_patterns_markdown()
+    files["access-patterns.json"] = access_patterns_json()
+    files["sample-data.jsonl"] = "".join(dynamodb_json_line(item) + "\n" for item in items)
+    files["nosql-workbench.json"] = workbench_json(items)
+    return files
+
+
+def drift(directory: Path, files: dict[str, str]) -> list[str]:
+    """Problems between `files` and `directory`: changed, missing or stale generated files."""
+    problems = []
+    for relative, content in files.items():
+        path = directory / relative
+        if not path.is_file():
+            problems.append(f"{relative}: missing")
+        elif path.read_text(encoding="utf-8") != content:
+            problems.append(f"{relative}: differs from the code")
+    entities = directory / ENTITIES
+    if entities.is_dir():
+        problems += [
+            f"{ENTITIES}/{path.name}: no stored item model has this type (stale)"
+            for path in sorted(entities.glob("*.schema.json"))
+            if f"{ENTITIES}/{path.name}" not in files
+        ]
+    problems += [
+        f"{name}: missing (written by hand)"
+        for name in HAND_WRITTEN
+        if not (directory / name).is_file()
+    ]
+    return problems
+
+
+def write(directory: Path, files: dict[str, str]) -> list[str]:
+    written = []
+    for relative, content in files.items():
+        path = directory / relative
+        if path.is_file() and path.read_text(encoding="utf-8") == content:
+            continue
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(content, encoding="utf-8")
+        written.append(relative)
+    return written
+
+
+def default_directory() -> Path:
+    try:
+        return find_template().parent / "schemas"
+    except FileNotFoundError:
+        return Path.cwd() / "schemas"
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "schemas",
+        help="generate schemas/ (JSON Schemas, access patterns, sample data, Workbench model)",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("--write", action="store_true", help="write the generated files")
+    mode.add_argument(
+        "--check", action="store_true", help="exit 1 listing files that drifted from the code"
+    )
+    parser.add_argument(
+        "--dir", type=Path, help="schemas directory (default: next to template.yaml)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    directory: Path = args.dir or default_directory()
+    files = generate()
+    if args.write:
+        for relative in write(directory, files):
+            sys.stdout.write(f"wrote {directory / relative}\n")
+        return 0
+    problems = drift(directory, files)
+    for problem in problems:
+        sys.stdout.write(f"{problem}\n")
+    if problems and args.check:
+        raise CliError(f"{len(problems)} file(s) drifted; run `make schemas`")
+    if not problems:
+        sys.stdout.write(f"{directory}: up to date ({len(files)} generated files)\n")
+    return 0

@@ -1,0 +1,290 @@
+"""The catalogue of named read access patterns: the data engineers' contract (schemas/).
+
+Each entry documents one Repository read method of the same name and runs it through
+`getattr(repository, name)`, so a pattern cannot be documented under one name and implemented
+under another. Results come back as stored items (codec output): the shape a data engineer
+sees in the table and in exports, with Decimals kept so nothing is rounded on the way out.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from harvest.store import codec, keys
+from harvest.store.repository import MAX_CELL_ITEMS, EntityPage, Repository
+from harvest.store.table import Item
+
+ParamType = Literal["string", "integer"]
+
+
+class ParamError(ValueError):
+    """Parameters that do not fit a pattern: unknown, missing or malformed."""
+
+
+@dataclass(frozen=True, slots=True)
+class Param:
+    name: str
+    type: ParamType
+    description: str
+    example: str
+    required: bool = True
+    # The Repository method's keyword: the public names are the stored attribute names.
+    argument: str = ""
+
+    def parse(self, raw: object) -> str | int:
+        text = str(raw).strip()
+        if not text:
+            raise ParamError(f"parameter {self.name} is empty")
+        if self.type == "string":
+            return text
+        try:
+            number = int(text)
+        except ValueError:
+            raise ParamError(f"parameter {self.name} must be an integer, got {text!r}") from None
+        if number < 1:
+            raise ParamError(f"parameter {self.name} must be at least 1")
+        return number
+
+
+@dataclass(frozen=True, slots=True)
+class AccessPattern:
+    name: str
+    description: str
+    operation: Literal["GetItem", "Query"]
+    index: str | None
+    key_condition: str
+    filter: str | None
+    order: str | None
+    params: tuple[Param, ...]
+    returns: tuple[str, ...]
+    encode: Callable[[Any], Item]
+
+    @property
+    def example_params(self) -> dict[str, str]:
+        """The documented invocation: every required parameter with its example."""
+        return {param.name: param.example for param in self.params if param.required}
+
+    def bind(self, params: Mapping[str, object]) -> dict[str, str | int]:
+        """Check names and parse values; raise ParamError naming every problem at once."""
+        known = {param.name: param for param in self.params}
+        problems = [f"unknown parameter {name}" for name in params if name not in known]
+        problems += [
+            f"missing parameter {param.name}"
+            for param in self.params
+            if param.required and param.name not in params
+        ]
+        if problems:
+            expected = ", ".join(p.name + ("" if p.required else "?") for p in self.params)
+            raise ParamError(f"{self.name}: {'; '.join(problems)} (takes {expected})")
+        return {name: known[name].parse(value) for name, value in params.items()}
+
+    def run(self, repository: Repository, **params: object) -> list[Item]:
+        bound = self.bind(params)
+        arguments = {
+            (param.argument or param.name): bound[param.name]
+            for param in self.params
+            if param.name in bound
+        }
+        result = getattr(repository, self.name)(**arguments)
+        if result is None:
+            return []
+        if isinstance(result, EntityPage):
+            return [self.encode(entity) for entity in result.items]
+        if isinstance(result, list):
+            return [self.encode(entity) for entity in result]
+        return [self.encode(result)]
+
+
+def _id(name: str, what: str, example: str, argument: str) -> Param:
+    return Param(name, "string", what, example, argument=argument)
+
+
+_LIMIT = Param("limit", "integer", "Page size (default 20).", "20", required=False)
+
+
+def _before(index_sk: str, example: str) -> Param:
+    return Param(
+        "before",
+        "string",
+        f"Only claims strictly older than this {index_sk} value (the last one of the previous "
+        "page), for paging.",
+        example,
+        required=False,
+    )
+
+
+_CELL = Param(
+    "cell",
+    "string",
+    f"Geohash prefix, precision >= {keys.GEO_PARTITION_PRECISION} (4 = the whole partition).",
+    "u33d",
+)
+_OWNER = _id("ownerId", "User id of the owner.", "grower-ana", "owner_id")
+_NEWEST = "newest first (by createdAt in the index sort key)"
+_BY_PLACE = "by geohash, then id (ascending)"
+_CELL_LIMIT = f"; follows pagination up to {MAX_CELL_ITEMS} items"
+
+ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
+    AccessPattern(
+        name="profile_by_user",
+        description="A user's profile.",
+        operation="GetItem",
+        index=None,
+        key_condition="PK = USER#{userId} AND SK = PROFILE",
+        filter=None,
+        order=None,
+        params=(_id("userId", "User id (token sub).", "grower-ana", "user_id"),),
+        returns=("profile",),
+        encode=codec.profile_to_item,
+    ),
+    AccessPattern(
+        name="listing_by_id",
+        description="One listing by id, whatever its status.",
+        operation="GetItem",
+        index=None,
+        key_condition="PK = LISTING#{listingId} AND SK = LISTING",
+        filter=None,
+        order=None,
+        params=(_id("listingId", "Listing id.", "lst-ana-tomato", "listing_id"),),
+        returns=("listing",),
+        encode=codec.listing_to_item,
+    ),
+    AccessPattern(
+        name="listings_by_owner",
+        description="A grower's listings of every status (first page).",
+        operation="Query",
+        index=keys.OWNER_INDEX,
+        key_condition='GSI1PK = USER#{ownerId} AND begins_with(GSI1SK, "LISTING#")',
+        filter=None,
+        order=_NEWEST,
+        params=(_OWNER, _LIMIT),
+        returns=("listing",),
+        encode=codec.listing_to_item,
+    ),
+    AccessPattern(
+        name="live_listings_in_cell",
+        description="Active listings in a geohash cell: the building block of the feed. "
+        "Only active listings carry GeoIndex keys, so no filter is needed.",
+        operation="Query",
+        index=keys.GEO_INDEX,
+        key_condition="GSI2PK = LIVE#LISTING#{cell[:4]} AND begins_with(GSI2SK, {cell})",
+        filter=None,
+        order=_BY_PLACE + _CELL_LIMIT,
+        params=(_CELL,),
+        returns=("listing",),
+        encode=codec.listing_to_item,
+    ),
+    AccessPattern(
+        name="request_by_id",
+        description="One request by id, whatever its status.",
+        operation="GetItem",
+        index=None,
+        key_condition="PK = REQUEST#{requestId} AND SK = REQUEST",
+        filter=None,
+        order=None,
+        params=(_id("requestId", "Request id.", "req-cleo-tomato", "request_id"),),
+        returns=("request",),
+        encode=codec.request_to_item,
+    ),
+    AccessPattern(
+        name="requests_by_owner",
+        description="A searcher's requests of every status (first page).",
+        operation="Query",
+        index=keys.OWNER_INDEX,
+        key_condition='GSI1PK = USER#{ownerId} AND begins_with(GSI1SK, "REQUEST#")',
+        filter=None,
+        order=_NEWEST,
+        params=(
+            _id("ownerId", "User id of the searcher.", "searcher-cleo", "owner_id"),
+            _LIMIT,
+        ),
+        returns=("request",),
+        encode=codec.request_to_item,
+    ),
+    AccessPattern(
+        name="open_requests_in_cell",
+        description="Open requests in a geohash cell. Only open requests carry GeoIndex keys.",
+        operation="Query",
+        index=keys.GEO_INDEX,
+        key_condition="GSI2PK = LIVE#REQUEST#{cell[:4]} AND begins_with(GSI2SK, {cell})",
+        filter=None,
+        order=_BY_PLACE + _CELL_LIMIT,
+        params=(_CELL,),
+        returns=("request",),
+        encode=codec.request_to_item,
+    ),
+    AccessPattern(
+        name="claim_by_id",
+        description="One claim by id, whatever its status.",
+        operation="GetItem",
+        index=None,
+        key_condition="PK = CLAIM#{claimId} AND SK = CLAIM",
+        filter=None,
+        order=None,
+        params=(_id("claimId", "Claim id.", "clm-cleo-tomato", "claim_id"),),
+        returns=("claim",),
+        encode=codec.claim_to_item,
+    ),
+    AccessPattern(
+        name="claims_by_claimer",
+        description="Claims a searcher made, of every status.",
+        operation="Query",
+        index=keys.OWNER_INDEX,
+        key_condition='GSI1PK = USER#{claimerId} AND GSI1SK BETWEEN "CLAIM#" AND '
+        '{before or "CLAIM#\\uffff"}',
+        filter=None,
+        order=_NEWEST + "; the item equal to `before` is dropped",
+        params=(
+            _id("claimerId", "User id of the searcher.", "searcher-cleo", "claimer_id"),
+            _LIMIT,
+            _before("GSI1SK", "CLAIM#2026-05-02T09:00:00.000Z#clm-cleo-apples"),
+        ),
+        returns=("claim",),
+        encode=codec.claim_to_item,
+    ),
+    AccessPattern(
+        name="claims_by_listing_owner",
+        description="Claims received on a grower's listings, of every status.",
+        operation="Query",
+        index=keys.GEO_INDEX,
+        key_condition='GSI2PK = RECEIVED#{ownerId} AND GSI2SK BETWEEN "CLAIM#" AND '
+        '{before or "CLAIM#\\uffff"}',
+        filter=None,
+        order=_NEWEST + "; the item equal to `before` is dropped",
+        params=(
+            _OWNER,
+            _LIMIT,
+            _before("GSI2SK", "CLAIM#2026-05-01T14:00:00.000Z#clm-dora-zucchini"),
+        ),
+        returns=("claim",),
+        encode=codec.claim_to_item,
+    ),
+    AccessPattern(
+        name="claims_by_listing",
+        description="Claims on one listing (the owner's received claims, filtered). The owner "
+        "id is part of the key: a listing's claims live in its owner's partition.",
+        operation="Query",
+        index=keys.GEO_INDEX,
+        key_condition='GSI2PK = RECEIVED#{ownerId} AND begins_with(GSI2SK, "CLAIM#")',
+        filter="listingId = {listingId}",
+        order=f"{_NEWEST}; follows pagination up to {MAX_CELL_ITEMS} items read",
+        params=(_OWNER, _id("listingId", "Listing id.", "lst-ana-tomato", "listing_id")),
+        returns=("claim",),
+        encode=codec.claim_to_item,
+    ),
+)
+
+_BY_NAME = {pattern.name: pattern for pattern in ACCESS_PATTERNS}
+
+
+def find(name: str) -> AccessPattern:
+    """The pattern called `name`; KeyError that suggests close names otherwise."""
+    try:
+        return _BY_NAME[name]
+    except KeyError:
+        close = difflib.get_close_matches(name, _BY_NAME, n=3, cutoff=0.5)
+        hint = f"; did you mean {', '.join(close)}?" if close else ""
+        raise KeyError(f"unknown access pattern {name!r}{hint}") from None
