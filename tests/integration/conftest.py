@@ -1,8 +1,14 @@
-"""Integration fixtures: a moto DynamoDB table created from template.yaml."""
+"""Integration fixtures: a table created from template.yaml on the selected engine.
+
+`HARVEST_TEST_ENGINE=moto` (default) runs each test inside moto's mock; `dynamodb-local`
+runs the same tests against DynamoDB Local (one JVM per session, a fresh table per test), so
+any behaviour that differs between the two shows up as a failing conformance run.
+"""
 
 from __future__ import annotations
 
 import threading
+import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -11,12 +17,16 @@ from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
 from harvest.api import dependencies
+from harvest.local.engines import DynamoDbLocalEngine
 from harvest.settings import get_settings
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
 from support.apigw import Api
+from support.engine import ENGINE
 
-TABLE = "harvest-test"
+
+def pytest_report_header() -> str:
+    return f"integration engine: {ENGINE}"
 
 
 @pytest.fixture
@@ -35,14 +45,40 @@ def serialized_moto(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.setattr(DynamoDBBackend, name, locked)
 
 
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[str | None]:
+    if ENGINE != "dynamodb-local":
+        yield None
+        return
+    engine = DynamoDbLocalEngine()
+    engine.start()
+    try:
+        yield engine.endpoint_url
+    finally:
+        engine.stop()
+
+
 @pytest.fixture
-def table(monkeypatch: pytest.MonkeyPatch, serialized_moto: None) -> Iterator[str]:
-    monkeypatch.setenv("TABLE_NAME", TABLE)
+def table(
+    monkeypatch: pytest.MonkeyPatch, dynamodb_local: str | None, request: pytest.FixtureRequest
+) -> Iterator[str]:
+    name = f"harvest-test-{uuid.uuid4().hex[:8]}"
+    monkeypatch.setenv("TABLE_NAME", name)
     get_settings.cache_clear()
     dependencies.services.cache_clear()
-    with mock_aws():
-        create_table(make_client("us-east-1"), TABLE)
-        yield TABLE
+    if dynamodb_local is None:
+        request.getfixturevalue("serialized_moto")
+        with mock_aws():
+            create_table(make_client("us-east-1"), name)
+            yield name
+    else:
+        monkeypatch.setenv("AWS_ENDPOINT_URL", dynamodb_local)
+        client = make_client("us-east-1")
+        create_table(client, name)
+        try:
+            yield name
+        finally:
+            client.delete_table(TableName=name)
     get_settings.cache_clear()
     dependencies.services.cache_clear()
 
