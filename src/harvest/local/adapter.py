@@ -1,0 +1,200 @@
+"""HTTP -> API Gateway REST proxy event -> the real Lambda handler -> HTTP.
+
+Emulates what sits in front of the API function in AWS: the Cognito authorizer (a missing or
+bad token is API Gateway's own 401 before the function runs; routes declared with
+`Auth: {Authorizer: NONE}` in template.yaml are public) and the proxy integration's event shape.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+from harvest.local.tokens import InvalidToken, TokenIssuer, bearer
+
+log = logging.getLogger("harvest.local.api")
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def public_routes(template: dict[str, Any], function: str = "ApiFunction") -> set[str]:
+    """Paths whose API event in template.yaml opts out of the authorizer."""
+    events = template["Resources"][function]["Properties"].get("Events", {})
+    return {
+        str(event["Properties"]["Path"])
+        for event in events.values()
+        if event.get("Type") == "Api"
+        and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    }
+
+
+@dataclass
+class LocalContext:
+    """The bits of the Lambda context object that Powertools reads."""
+
+    function_name: str = "harvest-local-api"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:us-east-1:000000000000:function:harvest-local-api"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    timeout_ms: int = 10_000
+    started: float = field(default_factory=time.monotonic)
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, self.timeout_ms - int((time.monotonic() - self.started) * 1000))
+
+
+def build_event(
+    method: str,
+    raw_path: str,
+    headers: list[tuple[str, str]],
+    body: bytes,
+    claims: dict[str, Any] | None,
+    source_ip: str,
+) -> dict[str, Any]:
+    split = urlsplit(raw_path)
+    multi_query = parse_qs(split.query, keep_blank_values=True)
+    multi_headers: dict[str, list[str]] = {}
+    for name, value in headers:
+        multi_headers.setdefault(name, []).append(value)
+    text: str | None = None
+    encoded = False
+    if body:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            text, encoded = base64.b64encode(body).decode(), True
+    request_id = str(uuid.uuid4())
+    return {
+        "resource": "/{proxy+}",
+        "path": split.path,
+        "httpMethod": method,
+        "headers": {name: values[-1] for name, values in multi_headers.items()},
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": {k: v[-1] for k, v in multi_query.items()} or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": {"proxy": split.path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/local{split.path}",
+            "stage": "local",
+            "requestId": request_id,
+            "extendedRequestId": request_id,
+            "requestTimeEpoch": int(time.time() * 1000),
+            "accountId": "000000000000",
+            "apiId": "local",
+            "protocol": "HTTP/1.1",
+            "identity": {
+                "sourceIp": source_ip,
+                "userAgent": multi_headers.get("User-Agent", [""])[-1],
+            },
+            "authorizer": {"claims": claims} if claims else {},
+        },
+        "body": text,
+        "isBase64Encoded": encoded,
+    }
+
+
+class ApiGatewayEmulator:
+    """Holds what the request handler threads share: the function, the authorizer, routes."""
+
+    def __init__(self, handler: LambdaHandler, issuer: TokenIssuer, public: set[str]) -> None:
+        self.handler = handler
+        self.issuer = issuer
+        self.public = public
+
+    def authorize(self, path: str, authorization: str | None) -> dict[str, Any] | None:
+        """Claims for a valid token; None on a public path; InvalidToken otherwise."""
+        token = bearer(authorization)
+        if path in self.public and token is None:
+            return None
+        if token is None:
+            raise InvalidToken("no token")
+        return self.issuer.verify(token)
+
+    def make_server(self, host: str, port: int) -> ThreadingHTTPServer:
+        emulator = self
+
+        class Handler(_RequestHandler):
+            gateway = emulator
+
+        server = ThreadingHTTPServer((host, port), Handler)
+        server.daemon_threads = True
+        return server
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    gateway: ApiGatewayEmulator
+    protocol_version = "HTTP/1.1"
+    server_version = "harvest-local"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silenced: one structured line per request is logged in _handle instead."""
+
+    def _handle(self) -> None:
+        started = time.perf_counter()
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        path = urlsplit(self.path).path
+        try:
+            claims = self.gateway.authorize(path, self.headers.get("Authorization"))
+        except InvalidToken as error:
+            self._send(401, {"Content-Type": "application/json"}, b'{"message":"Unauthorized"}')
+            log.info("%s %s 401 (%s) %.1fms", self.command, self.path, error, _ms(started))
+            return
+        event = build_event(
+            self.command,
+            self.path,
+            list(self.headers.items()),
+            body,
+            claims,
+            self.client_address[0],
+        )
+        try:
+            result = self.gateway.handler(event, LocalContext())
+        except Exception:  # the function crashed: API Gateway answers 502
+            log.exception("handler crashed on %s %s", self.command, self.path)
+            self._send(
+                502, {"Content-Type": "application/json"}, b'{"message":"Internal server error"}'
+            )
+            return
+        headers = {k: str(v) for k, v in (result.get("headers") or {}).items()}
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers.setdefault(name, str(values[-1]))
+        raw = result.get("body") or ""
+        payload = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        status = int(result.get("statusCode", 200))
+        self._send(status, headers, payload)
+        user = (claims or {}).get("sub", "-")
+        log.info(
+            "%s %s %d %.1fms user=%s cid=%s",
+            self.command,
+            self.path,
+            status,
+            _ms(started),
+            user,
+            headers.get("X-Correlation-Id", "-"),
+        )
+
+    def _send(self, status: int, headers: dict[str, str], payload: bytes) -> None:
+        self.send_response(status)
+        for name, value in headers.items():
+            if name.lower() not in {"content-length", "connection"}:
+                self.send_header(name, value)
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
+
+    do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_OPTIONS = do_HEAD = _handle  # noqa: N815
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

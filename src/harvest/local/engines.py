@@ -1,0 +1,178 @@
+"""DynamoDB endpoints the local runtime can run on: moto's server in-process (default),
+DynamoDB Local (the jar shipped in the npm package amplify-dynamodb-simulator, Java 17), or
+any external endpoint (LocalStack, real AWS)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import socket
+import subprocess  # nosec B404 - starts java/npm with fixed argument lists
+import tarfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
+from urllib.error import URLError
+from urllib.request import urlopen
+
+log = logging.getLogger("harvest.local.engine")
+SIMULATOR_PACKAGE = "amplify-dynamodb-simulator"
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_listening(url: str, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            with urlopen(url, timeout=1):  # noqa: S310 - loopback URL we built
+                return
+        except URLError as error:
+            if getattr(error, "code", None) is not None:  # an HTTP error means it is up
+                return
+            time.sleep(0.1)
+        except (ConnectionError, OSError):
+            time.sleep(0.1)
+    raise TimeoutError(f"{url} did not start within {timeout_s:.0f}s")
+
+
+class Engine(Protocol):
+    name: str
+    endpoint_url: str
+    persistent: bool
+
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+@dataclass
+class MotoEngine:
+    """moto's server in a thread of this process: DynamoDB, Streams and EventBridge."""
+
+    port: int = 0
+    name: str = "moto"
+    persistent: bool = False
+    endpoint_url: str = ""
+    _server: object | None = None
+
+    def start(self) -> None:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, local-only
+
+        self.port = self.port or free_port()
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        server.start()
+        self._server = server
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        wait_until_listening(self.endpoint_url + "/moto-api/")
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()  # type: ignore[attr-defined]
+            self._server = None
+
+
+def cache_dir() -> Path:
+    base = os.environ.get("HARVEST_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
+    return Path(base) / "harvest-exchange" if base else Path.home() / ".cache" / "harvest-exchange"
+
+
+def dynamodb_local_jar(cache: Path | None = None) -> Path:
+    """The DynamoDB Local jar, fetched once with `npm pack` from the npm registry."""
+    root = (cache or cache_dir()) / "dynamodb-local"
+    jar = next(iter(sorted(root.glob("package/**/DynamoDBLocal.jar"))), None)
+    if jar is not None:
+        return jar
+    npm = shutil.which("npm")
+    if npm is None:
+        raise RuntimeError(
+            "npm is needed once to fetch DynamoDB Local (amplify-dynamodb-simulator)"
+        )
+    root.mkdir(parents=True, exist_ok=True)
+    log.info("fetching DynamoDB Local (npm pack %s) into %s", SIMULATOR_PACKAGE, root)
+    packed = (
+        subprocess.run(  # noqa: S603 - fixed arguments
+            [npm, "pack", SIMULATOR_PACKAGE, "--silent", "--pack-destination", str(root)],
+            check=True,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        .stdout.strip()
+        .splitlines()[-1]
+    )
+    with tarfile.open(root / packed) as archive:
+        archive.extractall(root, filter="data")
+    jar = next(iter(sorted(root.glob("package/**/DynamoDBLocal.jar"))), None)
+    if jar is None:
+        raise RuntimeError(f"{SIMULATOR_PACKAGE} did not contain DynamoDBLocal.jar")
+    return jar
+
+
+@dataclass
+class DynamoDbLocalEngine:
+    """DynamoDB Local on Java 17: real TTL deletions with service userIdentity, real
+    ConsumedCapacity, and file storage under the data dir when one is given."""
+
+    data_dir: Path | None = None
+    port: int = 0
+    name: str = "dynamodb-local"
+    endpoint_url: str = ""
+    persistent: bool = False
+    _process: subprocess.Popen[bytes] | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        java = shutil.which("java")
+        if java is None:
+            raise RuntimeError("DynamoDB Local needs Java 17 on PATH")
+        jar = dynamodb_local_jar()
+        self.port = self.port or free_port()
+        storage = ["-inMemory"]
+        if self.data_dir is not None:
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            storage = ["-dbPath", str(self.data_dir), "-sharedDb"]
+            self.persistent = True
+        command = [
+            java,
+            f"-Djava.library.path={jar.parent / 'DynamoDBLocal_lib'}",
+            "-jar",
+            str(jar),
+            "-port",
+            str(self.port),
+            *storage,
+        ]
+        self._process = subprocess.Popen(  # noqa: S603 - fixed arguments
+            command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+        )
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        wait_until_listening(self.endpoint_url, timeout_s=60)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            try:
+                self._process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait(timeout=5)
+            self._process = None
+
+
+@dataclass
+class ExternalEngine:
+    """An endpoint someone else runs (LocalStack, a shared DynamoDB Local, real AWS)."""
+
+    endpoint_url: str
+    name: str = "external"
+    persistent: bool = True
+
+    def start(self) -> None:
+        """Nothing to start: the endpoint is already there."""
+
+    def stop(self) -> None:
+        """Nothing to stop: the endpoint is not ours."""
