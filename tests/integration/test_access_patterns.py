@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
@@ -209,7 +210,14 @@ def test_query_endpoint_url_goes_to_the_client_factory(
 def test_query_data_dir_reads_the_runtime_file(
     repository: Repository, table: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    runtime = {"endpointUrl": "http://127.0.0.1:8000", "tableName": table, "region": "eu-west-1"}
+    runtime = {
+        "endpointUrl": "http://127.0.0.1:8000",
+        "tableName": table,
+        "region": "eu-west-1",
+        "engine": "moto",
+        "state": "running",
+        "pid": os.getpid(),
+    }
     (tmp_path / "runtime.json").write_text(json.dumps(runtime), encoding="utf-8")
     calls: list[tuple[str, str | None]] = []
 

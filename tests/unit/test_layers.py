@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "harvest"
-RANK = {"domain": 0, "store": 1, "services": 2, "api": 3, "tools": 4, "cli": 4}
+RANK = {"domain": 0, "store": 1, "services": 2, "api": 3, "tools": 4, "local": 4, "cli": 5}
 MAX_MODULE_LINES = 400
 
 

@@ -69,7 +69,7 @@ def test_data_dir_without_runtime_file_exits_2(
     code, _, err = run(argv, capsys)
 
     assert code == 2
-    assert f"the local runtime has not written {tmp_path / 'runtime.json'}" in err
+    assert f"{tmp_path / 'runtime.json'} does not exist" in err
 
 
 def test_data_dir_with_an_incomplete_runtime_file_exits_2(

@@ -63,15 +63,15 @@ def run(args: argparse.Namespace, context: Context) -> int:
         pattern.bind(params)  # usage errors before any network call
     except ParamError as error:
         raise UsageError(str(error)) from None
-    where = target.resolve(args)
-    client = context.client_factory(where.region, where.endpoint_url)
-    repository = Repository(Table(client, where.table_name))
-    try:
-        items = pattern.run(repository, **params)
-    except ValueError as error:  # e.g. a cell coarser than the geo partition
-        raise UsageError(str(error)) from None
-    except (ClientError, BotoCoreError, ServiceUnavailable) as error:
-        raise CliError(f"{pattern.name} failed on table {where.table_name}: {error}") from error
+    with target.open_target(args) as where:
+        client = context.client_factory(where.region, where.endpoint_url)
+        repository = Repository(Table(client, where.table_name))
+        try:
+            items = pattern.run(repository, **params)
+        except ValueError as error:  # e.g. a cell coarser than the geo partition
+            raise UsageError(str(error)) from None
+        except (ClientError, BotoCoreError, ServiceUnavailable) as error:
+            raise CliError(f"{pattern.name} failed on table {where.table_name}: {error}") from error
     line = plain_json_line if args.plain else dynamodb_json_line
     for item in items:
         sys.stdout.write(line(item) + "\n")

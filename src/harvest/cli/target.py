@@ -4,9 +4,9 @@ whatever boto3 resolves on its own (AWS_ENDPOINT_URL, profiles, real AWS)."""
 from __future__ import annotations
 
 import argparse
-import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -40,28 +40,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region (default: $AWS_REGION or us-east-1)")
 
 
-def resolve(args: argparse.Namespace) -> Target:
+@contextmanager
+def open_target(args: argparse.Namespace, *, write_back: bool = False) -> Iterator[Target]:
+    """The table a command works on; a stopped runtime's data is opened for the duration."""
     region: str = args.region or os.environ.get("AWS_REGION") or "us-east-1"
     table: str | None = args.table
     if args.data_dir is not None:
-        runtime = _read_runtime(args.data_dir)
-        region = args.region or runtime.get("region") or region
-        return Target(runtime["endpointUrl"], table or runtime["tableName"], region)
+        from harvest.local.offline import DataDirError, open_data_dir  # noqa: PLC0415
+
+        try:
+            with open_data_dir(args.data_dir, write_back=write_back) as endpoint:
+                yield Target(
+                    endpoint.endpoint_url,
+                    table or endpoint.table_name,
+                    args.region or endpoint.region,
+                )
+        except DataDirError as error:
+            raise UsageError(str(error)) from None
+        return
     default_table = os.environ.get("TABLE_NAME") or "harvest-local"
-    return Target(args.endpoint_url, table or default_table, region)
-
-
-def _read_runtime(data_dir: Path) -> dict[str, str]:
-    path = data_dir / RUNTIME_FILE
-    if not path.is_file():
-        raise UsageError(
-            f"the local runtime has not written {path}; start it first or pass --endpoint-url"
-        )
-    try:
-        document = json.loads(path.read_text(encoding="utf-8"))
-        runtime = {name: str(document[name]) for name in ("endpointUrl", "tableName")}
-    except (ValueError, KeyError, TypeError) as error:
-        raise UsageError(f"{path} needs endpointUrl and tableName: {error}") from error
-    if document.get("region"):
-        runtime["region"] = str(document["region"])
-    return runtime
+    yield Target(args.endpoint_url, table or default_table, region)

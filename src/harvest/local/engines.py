@@ -64,6 +64,7 @@ class MotoEngine:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, local-only
 
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per call otherwise
         self.port = self.port or free_port()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
         server.start()

@@ -1,0 +1,102 @@
+"""Open a local runtime's data directory, whether the runtime is running or stopped.
+
+Running: use the endpoint it wrote to runtime.json. Stopped: start the same engine over the
+saved data for the duration of a command (DynamoDB Local on its files; moto from the
+table snapshot, written back afterwards when the command changed data).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harvest.local.engines import DynamoDbLocalEngine, MotoEngine
+from harvest.local.snapshot import export_table, import_table
+from harvest.store.dynamo import make_client
+from harvest.tools.template import create_table
+
+RUNTIME_FILE = "runtime.json"
+SNAPSHOT_FILE = "table.jsonl"
+
+
+class DataDirError(Exception):
+    """The directory holds no runtime data we can open."""
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    endpoint_url: str
+    table_name: str
+    region: str
+
+
+def read_runtime_file(data_dir: Path) -> dict[str, Any]:
+    path = data_dir / RUNTIME_FILE
+    if not path.is_file():
+        raise DataDirError(f"{path} does not exist: start `harvest serve --data-dir {data_dir}`")
+    try:
+        document = json.loads(path.read_text(encoding="utf-8"))
+    except ValueError as error:
+        raise DataDirError(f"{path} is not valid JSON: {error}") from error
+    if not isinstance(document, dict) or not {"tableName", "engine"} <= set(document):
+        raise DataDirError(f"{path} needs tableName and engine")
+    return document
+
+
+def _alive(pid: object) -> bool:
+    if not isinstance(pid, int):
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
+def _local_credentials() -> None:
+    # Local engines accept any credentials but boto3 insists on having some.
+    if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
+        os.environ["AWS_ACCESS_KEY_ID"] = "local"
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 - not a secret
+
+
+@contextmanager
+def open_data_dir(data_dir: Path, *, write_back: bool = False) -> Iterator[Endpoint]:
+    document = read_runtime_file(data_dir)
+    table = str(document["tableName"])
+    region = str(document.get("region") or "us-east-1")
+    engine_name = str(document["engine"])
+    if engine_name != "external":
+        _local_credentials()
+    if document.get("state", "running") == "running" and _alive(document.get("pid")):
+        yield Endpoint(str(document["endpointUrl"]), table, region)
+        return
+    if engine_name == "dynamodb-local":
+        engine = DynamoDbLocalEngine(data_dir=data_dir / "dynamodb-local")
+        engine.start()
+        try:
+            yield Endpoint(engine.endpoint_url, table, region)
+        finally:
+            engine.stop()
+        return
+    if engine_name == "moto":
+        moto = MotoEngine()
+        moto.start()
+        try:
+            client = make_client(region, moto.endpoint_url)
+            create_table(client, table)
+            import_table(client, table, data_dir / SNAPSHOT_FILE)
+            yield Endpoint(moto.endpoint_url, table, region)
+            if write_back:
+                export_table(client, table, data_dir / SNAPSHOT_FILE)
+        finally:
+            moto.stop()
+        return
+    yield Endpoint(str(document["endpointUrl"]), table, region)  # external: always there
