@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
 from pydantic.alias_generators import to_camel
 
 from harvest.domain.common import ID_PATTERN
@@ -15,6 +15,15 @@ Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_white
 Unit = Annotated[str, StringConstraints(min_length=1, max_length=16, strip_whitespace=True)]
 Notes = Annotated[str, StringConstraints(max_length=1000)]
 Quantity = Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=12, decimal_places=3)]
+
+
+def _number(value: Decimal) -> int | float:
+    # Quantities have at most 12 digits and 3 decimals: a JSON number holds them exactly,
+    # and clients expect numbers, not strings.
+    return int(value) if value == value.to_integral_value() else float(value)
+
+
+QuantityOut = Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
 
 
 class Inbound(BaseModel):
@@ -100,8 +109,8 @@ class ListingOut(Outbound):
     owner_id: str
     crop: str
     unit: str
-    quantity_total: Decimal
-    quantity_remaining: Decimal
+    quantity_total: QuantityOut
+    quantity_remaining: QuantityOut
     available_from: str
     available_until: str
     location: LocationOut
@@ -117,7 +126,7 @@ class RequestOut(Outbound):
     owner_id: str
     crop: str
     unit: str
-    quantity: Decimal
+    quantity: QuantityOut
     needed_by: str
     location: LocationOut
     notes: str | None = None
@@ -132,7 +141,7 @@ class ClaimOut(Outbound):
     listing_id: str
     claimer_id: str
     owner_id: str
-    quantity: Decimal
+    quantity: QuantityOut
     unit: str
     request_id: str | None = None
     note: str | None = None

@@ -207,7 +207,7 @@ def cell_size_km(precision: int, lat: float) -> tuple[float, float]:
     return lat_step * _KM_PER_DEGREE, width
 
 
-def _extent_deg(lat: float, radius_km: float) -> tuple[float, float | None]:
+def extent_deg(lat: float, radius_km: float) -> tuple[float, float | None]:
     """Half-extent (lat, lon) in degrees of the circle's bounding box; lon None = all."""
     delta = radius_km / EARTH_RADIUS_KM
     d_lat = math.degrees(delta)
@@ -226,7 +226,7 @@ def _fits(precision: int, lat: float, radius_km: float) -> bool:
     when a cell is at least as tall/wide as the circle's half-extent.
     """
     lat_step, lon_step = _steps_deg(precision)
-    d_lat, d_lon = _extent_deg(lat, radius_km)
+    d_lat, d_lon = extent_deg(lat, radius_km)
     if d_lon is None:
         return False
     return lat_step >= d_lat * _FIT_MARGIN and lon_step >= d_lon * _FIT_MARGIN
@@ -270,7 +270,7 @@ def covering_cells(
 
 def _bounding_cells(lat: float, lon: float, radius_km: float, precision: int) -> list[str]:
     lat_bits, lon_bits = _bits(precision)
-    d_lat, d_lon = _extent_deg(lat, radius_km)
+    d_lat, d_lon = extent_deg(lat, radius_km)
     low = _index(max(lat - d_lat, -90.0), -90.0, 90.0, lat_bits)
     high = _index(min(lat + d_lat, 90.0), -90.0, 90.0, lat_bits)
     columns = 1 << lon_bits

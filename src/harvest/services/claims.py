@@ -93,12 +93,7 @@ class ClaimService:
         token = idempotency_token(
             self.context, actor, f"claim:{listing_id}", draft, idempotency_key, draft.claim_id
         )
-        try:
-            return self.repository.create_claim(claim, listing, token)
-        except RetryableConflict as error:  # the listing guard failed: it changed under us
-            raise InsufficientQuantity(
-                "the listing changed and no longer has that much remaining"
-            ) from error
+        return with_cas_retries(lambda: self.repository.create_claim(claim, listing, token))
 
     def get(self, actor: Actor, claim_id: str) -> Claim:
         claim = self.repository.claim_by_id(claim_id)

@@ -8,7 +8,6 @@ missed at a cell edge, and nothing outside it is returned.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,8 +18,6 @@ from harvest.domain.request import Request
 from harvest.services.support import ServiceContext, page_size
 from harvest.store.keys import GEO_PARTITION_PRECISION
 from harvest.store.repository import Repository
-
-KM_PER_DEGREE = 111.32
 
 
 class FeedKind(StrEnum):
@@ -57,9 +54,8 @@ def partition_cells(lat: float, lon: float, radius_km: float) -> list[str]:
         return cells
     # Coarser than the partitions: expand to the precision-4 children that touch the
     # circle's bounding box (a few dozen queries at most for a 50 km radius).
-    dlat = radius_km / KM_PER_DEGREE
-    cos_lat = max(math.cos(math.radians(lat)), 1e-6)
-    dlon = min(radius_km / (KM_PER_DEGREE * cos_lat), 180.0)
+    dlat, half_width = geo.extent_deg(lat, radius_km)
+    dlon = 180.0 if half_width is None else half_width
     wanted: set[str] = set()
     frontier = cells
     for _ in range(GEO_PARTITION_PRECISION - precision):

@@ -9,14 +9,21 @@ from decimal import Decimal
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location, new_id, quantity
 from harvest.domain.crops import CropCatalog
-from harvest.domain.errors import Forbidden, NotFound, ValidationFailed, VersionMismatch
-from harvest.domain.listing import Listing, ListingStatus, check_window
+from harvest.domain.errors import (
+    Forbidden,
+    IllegalTransition,
+    NotFound,
+    ValidationFailed,
+    VersionMismatch,
+)
+from harvest.domain.listing import OPEN_STATUSES, Listing, ListingStatus, check_window
 from harvest.services.support import (
     ServiceContext,
     idempotency_token,
     next_cursor,
     page_size,
     start_key,
+    with_cas_retries,
 )
 from harvest.store.repository import Created, Repository
 
@@ -71,10 +78,7 @@ class ListingService:
         geo.validate_point(draft.lat, draft.lon)
         check_window(draft.available_from, draft.available_until)
         now = self.context.clock()
-        if draft.available_until <= now:
-            raise ValidationFailed("availableUntil must be in the future")
-        if draft.available_until - now > MAX_AVAILABILITY:
-            raise ValidationFailed("availableUntil must be within a year")
+        self._check_until(draft.available_until)
         amount = quantity(draft.quantity)
         listing = Listing(
             listing_id=draft.listing_id or new_id(),
@@ -96,7 +100,7 @@ class ListingService:
         token = idempotency_token(
             self.context, actor, "listing", draft, idempotency_key, draft.listing_id
         )
-        return self.repository.create_listing(listing, token)
+        return with_cas_retries(lambda: self.repository.create_listing(listing, token))
 
     def get(self, listing_id: str) -> Listing:
         listing = self.repository.listing_by_id(listing_id)
@@ -109,6 +113,9 @@ class ListingService:
     ) -> Listing:
         current = self._owned(actor, listing_id)
         check_version(if_match, current.version)
+        edits = replace(changes, status=None)
+        if edits != ListingChanges() and current.status not in OPEN_STATUSES:
+            raise IllegalTransition("listing", current.status.value, "edited")
         updated = current
         if changes.quantity is not None:
             updated = updated.with_total(quantity(changes.quantity))
@@ -117,6 +124,8 @@ class ListingService:
                 changes.available_from or updated.available_from,
                 changes.available_until or updated.available_until,
             )
+            if changes.available_until is not None:
+                self._check_until(changes.available_until)
         if changes.notes is not None or changes.clear_notes:
             updated = replace(updated, notes=None if changes.clear_notes else changes.notes)
         if changes.status is not None:
@@ -134,6 +143,13 @@ class ListingService:
             actor.user_id, page_size(limit), start_key(self.context, scope, cursor)
         )
         return ListingPage(page.items, next_cursor(self.context, scope, page.next_key))
+
+    def _check_until(self, available_until: datetime) -> None:
+        now = self.context.clock()
+        if available_until <= now:
+            raise ValidationFailed("availableUntil must be in the future")
+        if available_until - now > MAX_AVAILABILITY:
+            raise ValidationFailed("availableUntil must be within a year")
 
     def _owned(self, actor: Actor, listing_id: str) -> Listing:
         listing = self.get(listing_id)

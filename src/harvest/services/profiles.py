@@ -6,7 +6,12 @@ from dataclasses import dataclass
 
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location
-from harvest.domain.errors import PreconditionRequired, ValidationFailed
+from harvest.domain.errors import (
+    PreconditionRequired,
+    RetryableConflict,
+    ValidationFailed,
+    VersionMismatch,
+)
 from harvest.domain.profile import DEFAULT_SHARE_RADIUS_KM, Profile
 from harvest.services.listings import check_version
 from harvest.services.support import ServiceContext
@@ -61,8 +66,7 @@ class ProfileService:
         now = self.context.clock()
         if current is not None and if_match is None:
             raise PreconditionRequired("If-Match is required to update an existing profile")
-        if current is not None:
-            check_version(if_match, current.version)
+        check_version(if_match, current.version if current else 0)
         profile = Profile(
             user_id=actor.user_id,
             display_name=draft.display_name,
@@ -74,5 +78,9 @@ class ProfileService:
             updated_at=now,
             correlation_id=actor.correlation_id,
         )
-        self.repository.save_profile(profile, current.version if current else None)
+        try:
+            self.repository.save_profile(profile, current.version if current else None)
+        except RetryableConflict as error:  # another first save won the race
+            stored = self.repository.profile_by_user(actor.user_id)
+            raise VersionMismatch(0, stored.version if stored else None) from error
         return profile

@@ -18,6 +18,7 @@ from harvest.services.support import (
     next_cursor,
     page_size,
     start_key,
+    with_cas_retries,
 )
 from harvest.store.repository import Created, Repository
 
@@ -83,7 +84,7 @@ class RequestService:
         token = idempotency_token(
             self.context, actor, "request", draft, idempotency_key, draft.request_id
         )
-        return self.repository.create_request(request, token)
+        return with_cas_retries(lambda: self.repository.create_request(request, token))
 
     def get(self, request_id: str) -> Request:
         request = self.repository.request_by_id(request_id)
@@ -96,9 +97,10 @@ class RequestService:
     ) -> Request:
         current = self._owned(actor, request_id)
         check_version(if_match, current.version)
+        if replace(changes, status=None) != RequestChanges():
+            current.require_editable()
         updated = current
         if changes.quantity is not None or changes.unit is not None or changes.needed_by:
-            current.require_editable()
             unit = changes.unit or current.unit
             amount = quantity(changes.quantity or current.quantity)
             self.catalog.to_canonical(current.crop, amount, unit)

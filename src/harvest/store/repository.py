@@ -13,7 +13,12 @@ from typing import Any, TypeVar
 
 from harvest.domain.claim import Claim
 from harvest.domain.common import iso
-from harvest.domain.errors import AlreadyExists, IdempotencyConflict, RetryableConflict
+from harvest.domain.errors import (
+    AlreadyExists,
+    IdempotencyConflict,
+    InsufficientQuantity,
+    RetryableConflict,
+)
 from harvest.domain.listing import Listing
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request
@@ -50,6 +55,10 @@ class EntityPage[E]:
 
 def _page[T](page: Page, decode: Callable[[dict[str, Any]], T]) -> EntityPage[T]:
     return EntityPage([decode(item) for item in page.items], page.next_key)
+
+
+class GuardFailed(Exception):
+    """A condition check that came with a create failed (the guarded item changed)."""
 
 
 class Repository:
@@ -173,9 +182,14 @@ class Repository:
             active="active",
             wanted=claim.quantity,
         )
-        return self._create(
-            codec.claim_to_item(claim), token, "claim", self.claim_by_id, claim, extra=[guard]
-        )
+        try:
+            return self._create(
+                codec.claim_to_item(claim), token, "claim", self.claim_by_id, claim, extra=[guard]
+            )
+        except GuardFailed as error:
+            raise InsufficientQuantity(
+                "the listing changed and no longer has that much remaining"
+            ) from error
 
     def save_claim_transition(
         self,
@@ -239,7 +253,7 @@ class Repository:
             except TransactionCancelled as error:
                 if 0 in error.failed:
                     raise AlreadyExists(f"a {entity_type} with this id already exists") from error
-                raise RetryableConflict([f"{entity_type} guard"]) from error
+                raise GuardFailed(entity_type) from error
             return Created(entity, replayed=False)
         record = {
             **keys.idempotency_key(token.user_id, token.key),
@@ -264,7 +278,7 @@ class Repository:
                 return self._replay(token, entity_type, load)
             if 0 in error.failed:
                 raise AlreadyExists(f"a {entity_type} with this id already exists") from error
-            raise RetryableConflict([f"{entity_type} guard"]) from error
+            raise GuardFailed(entity_type) from error
         return Created(entity, replayed=False)
 
     def _replay(
