@@ -9,6 +9,7 @@ import signal
 import sys
 import threading
 import time
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -53,6 +54,8 @@ def configure_logging(quiet: bool) -> None:
     # The API handler logs structured JSON through Powertools; keep the console readable.
     for noisy in ("werkzeug", "botocore", "harvest-api", "urllib3"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
+    # Locally there is no CloudWatch: an empty metrics flush is expected, not news.
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def run(args: argparse.Namespace, context: Context) -> int:

@@ -11,7 +11,6 @@ from harvest.local.esm import StreamPoller
 from harvest.local.mappings import mappings_from_template
 from harvest.local.records import JsonCheckpointStore, make_streams_client
 from harvest.store.dynamo import make_client
-from harvest.tools.template import load_template
 
 if TYPE_CHECKING:
     from harvest.local.runtime import LocalRuntime
@@ -24,7 +23,7 @@ def start_pollers(runtime: LocalRuntime) -> list[StreamPoller]:
     endpoint = runtime.engine.endpoint_url
     table = make_client(options.region, endpoint).describe_table(TableName=options.table_name)
     stream_arn = table["Table"].get("LatestStreamArn")
-    mappings = mappings_from_template(load_template(), options.table_name)
+    mappings = mappings_from_template(runtime.template, options.table_name)
     if not mappings:
         return []
     if stream_arn is None:

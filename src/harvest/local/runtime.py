@@ -41,6 +41,8 @@ class RuntimeOptions:
     table_name: str = "harvest-local"
     region: str = "us-east-1"
     with_pollers: bool = True
+    # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
+    template: dict[str, Any] | None = None
 
 
 def make_engine(options: RuntimeOptions) -> Engine:
@@ -66,6 +68,7 @@ class LocalRuntime:
         self.poller_names: list[str] = []
         self.api_url = ""
         self.started_at = 0.0
+        self.template = options.template or load_template()
 
     # ------------------------------------------------------------------ lifecycle
     def start(self) -> None:
@@ -147,7 +150,7 @@ class LocalRuntime:
             client.describe_table(TableName=self.options.table_name)
             return False
         except client.exceptions.ResourceNotFoundException:
-            create_table(client, self.options.table_name, load_template())
+            create_table(client, self.options.table_name, self.template)
             log.info("created table %s from template.yaml", self.options.table_name)
             return True
 
@@ -160,7 +163,7 @@ class LocalRuntime:
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 
         issuer = TokenIssuer(signing_key())
-        emulator = ApiGatewayEmulator(handler, issuer, public_routes(load_template()))
+        emulator = ApiGatewayEmulator(handler, issuer, public_routes(self.template))
         self.api_server = emulator.make_server(self.options.host, self.options.port)
         self.api_server.daemon_threads = False
         self.api_server.block_on_close = True

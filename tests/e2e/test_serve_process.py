@@ -1,0 +1,118 @@
+"""`harvest serve` as a real process: Ctrl-C (SIGINT) loses no acknowledged write and leaves
+no process behind."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from harvest.cli.main import main
+from harvest.local.engines import free_port
+from harvest.local.tokens import TokenIssuer, signing_key
+from support import payloads
+from support.runtime import HttpClient
+
+
+def _children(pid: int) -> list[int]:
+    pgrep = shutil.which("pgrep")
+    assert pgrep is not None, "pgrep (procps) is needed to look for orphan processes"
+    found = subprocess.run(  # noqa: S603 - fixed arguments
+        [pgrep, "-P", str(pid)], capture_output=True, text=True, check=False
+    ).stdout.split()
+    return [int(child) for child in found]
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("engine", ["moto", "dynamodb-local"])
+def test_sigint_keeps_every_acknowledged_write_and_leaves_no_orphans(
+    tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data, port = tmp_path / "data", free_port()
+    env = {**os.environ, "HARVEST_CONFIG_DIR": str(tmp_path / "config")}
+    process = subprocess.Popen(  # noqa: S603 - our own CLI
+        [
+            sys.executable,
+            "-m",
+            "harvest.cli.main",
+            "serve",
+            "--port",
+            str(port),
+            "--data-dir",
+            str(data),
+            "--engine",
+            engine,
+            "--quiet",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    assert process.stdout is not None
+    banner = [process.stdout.readline() for _ in range(2)]
+    assert "is running" in banner[0], banner
+    children = _children(process.pid)
+
+    os.environ["HARVEST_CONFIG_DIR"] = str(tmp_path / "config")
+    try:
+        http = HttpClient(f"http://127.0.0.1:{port}", TokenIssuer(signing_key()))
+        acknowledged: list[str] = []
+        stop = threading.Event()
+
+        def write_until_refused() -> None:
+            while not stop.is_set():
+                try:
+                    result = http.call("POST", "/listings", payloads.listing(), user="grower")
+                except OSError:
+                    return
+                if result.status == 201:
+                    acknowledged.append(result.body["listingId"])
+
+        writer = threading.Thread(target=write_until_refused)
+        writer.start()
+        time.sleep(1.5)  # writes in flight when the signal arrives
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+        stop.set()
+        writer.join(timeout=30)
+    finally:
+        del os.environ["HARVEST_CONFIG_DIR"]
+        if process.poll() is None:
+            process.kill()
+
+    assert acknowledged, "no write was acknowledged before the stop"
+    assert not [child for child in children if _alive(child)], "orphan processes left"
+
+    capsys.readouterr()
+    code = main(
+        [
+            "query",
+            "listings_by_owner",
+            "-p",
+            "ownerId=grower",
+            "-p",
+            "limit=1000",
+            "--data-dir",
+            str(data),
+            "--plain",
+        ]
+    )
+    stored = capsys.readouterr().out
+    assert code == 0
+    missing = [listing for listing in acknowledged if listing not in stored]
+    assert missing == []

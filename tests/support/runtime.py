@@ -1,0 +1,94 @@
+"""Runs the local runtime in-process for end-to-end tests and talks HTTP to it."""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from harvest.api import dependencies
+from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.tokens import TokenIssuer, signing_key
+from harvest.settings import get_settings
+
+
+@dataclass
+class HttpResult:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class HttpClient:
+    def __init__(self, base_url: str, issuer: TokenIssuer) -> None:
+        self.base_url = base_url
+        self.issuer = issuer
+
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        user: str | None = "alice",
+        tier: str = "free",
+        headers: dict[str, str] | None = None,
+    ) -> HttpResult:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(  # noqa: S310 - loopback URL we started
+            self.base_url + path, data=data, method=method
+        )
+        request.add_header("Content-Type", "application/json")
+        if user is not None:
+            request.add_header("Authorization", f"Bearer {self.issuer.issue(user, tier)}")
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw = response.read()
+                return HttpResult(response.status, dict(response.headers), _json(raw))
+        except urllib.error.HTTPError as error:
+            return HttpResult(error.code, dict(error.headers), _json(error.read()))
+
+
+def _json(raw: bytes) -> Any:
+    return json.loads(raw) if raw else None
+
+
+@contextmanager
+def running_runtime(
+    data_dir: Path, template: dict[str, Any] | None = None, engine: str = "moto"
+) -> Iterator[tuple[LocalRuntime, HttpClient]]:
+    """Start the runtime on free ports; restore the process environment afterwards."""
+    saved = dict(os.environ)
+    os.environ["HARVEST_CONFIG_DIR"] = str(data_dir / "config")
+    runtime = LocalRuntime(
+        RuntimeOptions(port=0, data_dir=data_dir, template=template, engine=engine)
+    )
+    get_settings.cache_clear()
+    dependencies.services.cache_clear()
+    try:
+        runtime.start()
+        yield runtime, HttpClient(runtime.api_url, TokenIssuer(signing_key()))
+    finally:
+        runtime.stop()
+        os.environ.clear()
+        os.environ.update(saved)
+        get_settings.cache_clear()
+        dependencies.services.cache_clear()
+
+
+def wait_for[T](probe: Callable[[], T | None], timeout_s: float = 30.0) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = probe()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"condition not met within {timeout_s}s")
