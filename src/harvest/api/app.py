@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -74,7 +75,12 @@ def _with_correlation(response: dict[str, Any], cid: str) -> dict[str, Any]:
     return response
 
 
-@metrics.log_metrics(capture_cold_start_metric=True)
+# Powertools writes the cold-start metric even with metrics disabled; outside Lambda (tests,
+# the local runtime) it would only clutter stdout.
+IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
+
+
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cid = correlation_id(APIGatewayProxyEvent(event))

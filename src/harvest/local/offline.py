@@ -64,7 +64,7 @@ def _local_credentials() -> None:
     # Local engines accept any credentials but boto3 insists on having some.
     if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
         os.environ["AWS_ACCESS_KEY_ID"] = "local"
-        os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 - not a secret
+        os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105  # nosec B105
 
 
 @contextmanager

@@ -132,7 +132,7 @@ class LocalRuntime:
         if not isinstance(self.engine, ExternalEngine):
             # Local engines accept any credentials; never send a developer's real ones.
             os.environ["AWS_ACCESS_KEY_ID"] = "local"
-            os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105 - not a secret
+            os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105  # nosec B105
             os.environ.pop("AWS_SESSION_TOKEN", None)
             os.environ.pop("AWS_PROFILE", None)
         os.environ.setdefault("CURSOR_KEY", self._cursor_key())

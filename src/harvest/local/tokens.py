@@ -20,6 +20,7 @@ from typing import Any
 
 ISSUER = "harvest-local"
 DEFAULT_TTL_SECONDS = 12 * 3600
+COGNITO_ID_USE = "id"  # Cognito id tokens (not access tokens) carry custom attributes
 _HEADER = {"alg": "HS256", "typ": "JWT"}
 
 
@@ -64,7 +65,7 @@ class TokenIssuer:
             "sub": user,
             "custom:tier": tier,
             "iss": ISSUER,
-            "token_use": "id",
+            "token_use": COGNITO_ID_USE,
             "iat": now,
             "exp": now + ttl_seconds,
         }

@@ -50,7 +50,7 @@ def find_template() -> Path:
 @cache
 def load_template(path: Path | None = None) -> dict[str, Any]:
     with (path or find_template()).open(encoding="utf-8") as handle:
-        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+        document = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506  # nosec B506
     if not isinstance(document, dict):
         raise ValueError("template.yaml is not a mapping")
     return document
