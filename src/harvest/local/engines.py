@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 from urllib.error import URLError
-from urllib.request import urlopen
+from urllib.request import Request, urlopen
 
 log = logging.getLogger("harvest.local.engine")
 SIMULATOR_PACKAGE = "amplify-dynamodb-simulator"
@@ -71,6 +71,11 @@ class MotoEngine:
         self._server = server
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         wait_until_listening(self.endpoint_url + "/moto-api/")
+        # moto's backends are process globals: an engine started earlier in this process
+        # (tests, `harvest query` on a stopped data dir) would otherwise leave its tables.
+        reset = Request(self.endpoint_url + "/moto-api/reset", method="POST")  # noqa: S310
+        with urlopen(reset, timeout=10):  # noqa: S310  # nosec B310
+            pass
 
     def stop(self) -> None:
         if self._server is not None:

@@ -13,10 +13,13 @@ import os
 import secrets
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
+
+import boto3
 
 from harvest.local.adapter import ApiGatewayEmulator, public_routes
 from harvest.local.bus import EventSink, make_bus_server
@@ -77,7 +80,8 @@ class LocalRuntime:
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
         self.engine.start()
-        self.bus_server = make_bus_server(EventSink(self._path("events.jsonl")))
+        forward = _moto_forwarder(self.engine, self.options.region)
+        self.bus_server = make_bus_server(EventSink(self._path("events.jsonl"), forward))
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
         self._serve_in_thread(self.bus_server, "event-bus")
         self._configure_environment(bus_url)
@@ -188,3 +192,20 @@ class LocalRuntime:
             "pid": os.getpid(),
         }
         self._path(RUNTIME_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+
+
+def _moto_forwarder(engine: Engine, region: str) -> Callable[[list[dict[str, Any]]], None] | None:
+    """With the moto engine, events also land on moto's EventBridge (default bus), so
+    rules and targets set up there by a developer see them too."""
+    if not isinstance(engine, MotoEngine):
+        return None
+
+    def forward(entries: list[dict[str, Any]]) -> None:
+        client = boto3.client("events", region_name=region, endpoint_url=engine.endpoint_url)
+        plain = [{k: v for k, v in e.items() if k != "EventBusName"} for e in entries]
+        try:
+            client.put_events(Entries=plain)  # type: ignore[arg-type]
+        except Exception:  # best effort: the JSON-lines sink is the record of truth
+            log.warning("could not forward %d events to moto's EventBridge", len(plain))
+
+    return forward
