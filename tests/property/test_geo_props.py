@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from harvest.domain import geo
@@ -128,6 +128,16 @@ def test_covering_cells_contain_every_point_within_radius(
     fraction=st.floats(min_value=0.0, max_value=1.0),
     coarsest=st.integers(min_value=1, max_value=3),
     extra=st.integers(min_value=0, max_value=6),
+)
+# Found in CI: a point 1e-14 degrees from the pole rounds onto it (any longitude).
+@example(
+    lat=89.99999999999999,
+    lon=0.0,
+    radius_km=3.6289928543454937e-233,
+    bearing=1.0,
+    fraction=1.0,
+    coarsest=1,
+    extra=0,
 )
 def test_covering_holds_at_any_latitude_and_precision_range(
     lat: float,

@@ -211,7 +211,9 @@ def extent_deg(lat: float, radius_km: float) -> tuple[float, float | None]:
     """Half-extent (lat, lon) in degrees of the circle's bounding box; lon None = all."""
     delta = radius_km / EARTH_RADIUS_KM
     d_lat = math.degrees(delta)
-    if abs(lat) + d_lat >= 90.0:
+    # The epsilon absorbs float rounding: a point computed 1e-14 degrees from the pole
+    # lands on it, where every longitude is the same place.
+    if abs(lat) + d_lat >= 90.0 - 1e-9:
         return d_lat, None  # the circle contains a pole, so it spans every meridian
     # Exact spherical bound (tangent meridians), not radius / cos(lat): that flat-earth
     # estimate is too small at high latitudes and would leave gaps in the cover.
