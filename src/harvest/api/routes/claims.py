@@ -72,7 +72,7 @@ def transition_claim(
 def my_claims(
     role: Annotated[ClaimRole, Query()] = ClaimRole.ALL,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
     actor = actor_of(router.current_event)
     page = services().claims.list_own(actor, role, limit, cursor)

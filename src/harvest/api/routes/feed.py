@@ -26,7 +26,7 @@ def feed(
     crop: Annotated[str | None, Query(max_length=64)] = None,
     kind: Annotated[FeedKind | None, Query()] = None,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
-    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+    cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
     actor = actor_of(router.current_event)
     query = FeedQuery(lat=lat, lon=lon, radius_km=radiusKm, crop=crop, kind=kind)

@@ -16,7 +16,7 @@ from harvest.services.listings import ListingChanges, ListingDraft
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 ListingId = Annotated[str, Path(pattern=ID_PATTERN)]
 Limit = Annotated[int | None, Query(ge=1, le=100)]
-Cursor = Annotated[str | None, Query(max_length=2048)]
+Cursor = Annotated[str | None, Query()]
 
 
 @router.post(
