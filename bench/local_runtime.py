@@ -71,6 +71,9 @@ def post(url: str, token: str, body: dict[str, Any]) -> dict[str, Any]:
 
 
 def main() -> None:
+    # The poller imports the consumer by its dotted name; make that name this very module
+    # so it records into the SEEN dict read below.
+    sys.modules.setdefault("local_runtime", sys.modules[__name__])
     parser = argparse.ArgumentParser()
     parser.add_argument("--engine", default="moto", choices=["moto", "dynamodb-local"])
     parser.add_argument("--writes", type=int, default=50)

@@ -64,6 +64,10 @@ class MotoEngine:
     def start(self) -> None:
         from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, local-only
 
+        from harvest.local import moto_patches  # noqa: PLC0415 - imports moto
+
+        moto_patches.apply()
+
         logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per call otherwise
         self.port = self.port or free_port()
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
