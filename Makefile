@@ -16,11 +16,11 @@ setup:
 	@scripts/bootstrap.sh >/dev/null
 
 lint: setup
-	@echo "== ruff check"; $(VENV)/ruff check src tests
-	@echo "== ruff format --check"; $(VENV)/ruff format --check src tests
+	@echo "== ruff check"; $(VENV)/ruff check src tests bench
+	@echo "== ruff format --check"; $(VENV)/ruff format --check src tests bench
 
 typecheck: setup
-	@echo "== mypy --strict"; $(VENV)/mypy src tests
+	@echo "== mypy --strict"; $(VENV)/mypy src tests bench
 
 cfn: setup
 	@echo "== cfn-lint"; $(VENV)/cfn-lint template.yaml

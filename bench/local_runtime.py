@@ -23,9 +23,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harvest.local.runtime import LocalRuntime, RuntimeOptions  # noqa: E402
-from harvest.local.tokens import TokenIssuer, signing_key  # noqa: E402
-from harvest.tools.template import load_template  # noqa: E402
+from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.tokens import TokenIssuer, signing_key
+from harvest.tools.template import load_template
 
 SEEN: dict[str, float] = {}
 LOCK = threading.Lock()
@@ -41,7 +41,10 @@ def consumer(event: dict[str, Any], context: Any) -> dict[str, Any]:
 
 def template() -> dict[str, Any]:
     document = copy.deepcopy(load_template())
-    pattern = {"eventName": ["INSERT"], "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "LISTING#"}]}}}}
+    pattern = {
+        "eventName": ["INSERT"],
+        "dynamodb": {"Keys": {"PK": {"S": [{"prefix": "LISTING#"}]}}},
+    }
     document["Resources"]["BenchConsumer"] = {
         "Type": "AWS::Serverless::Function",
         "Properties": {
@@ -81,8 +84,9 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
         runtime = LocalRuntime(
-            RuntimeOptions(port=0, data_dir=Path(scratch) / "data", engine=args.engine,
-                           template=template())
+            RuntimeOptions(
+                port=0, data_dir=Path(scratch) / "data", engine=args.engine, template=template()
+            )
         )
         started = time.perf_counter()
         runtime.start()
@@ -96,8 +100,13 @@ def main() -> None:
             "availableUntil": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 86400)),
         }
         for _ in range(args.writes):
-            body = {"crop": "tomato", "quantity": 2, "unit": "kg",
-                    "location": {"lat": 52.52, "lon": 13.405}, **window}
+            body = {
+                "crop": "tomato",
+                "quantity": 2,
+                "unit": "kg",
+                "location": {"lat": 52.52, "lon": 13.405},
+                **window,
+            }
             listing = post(runtime.api_url + "/listings", token, body)
             sent[f"LISTING#{listing['listingId']}"] = time.perf_counter()
             time.sleep(0.05)  # one write at a time: latency, not throughput

@@ -8,7 +8,7 @@ when nothing is left) instead of an overdraft.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
 
@@ -24,7 +24,13 @@ from harvest.domain.errors import (
 )
 from harvest.domain.listing import Listing
 from harvest.services.listings import check_version
-from harvest.services.support import ServiceContext, idempotency_token, page_size, with_cas_retries
+from harvest.services.support import (
+    ServiceContext,
+    idempotency_token,
+    page_size,
+    stamped,
+    with_cas_retries,
+)
 from harvest.store.keys import owned_sk
 from harvest.store.repository import Created, Repository
 
@@ -117,12 +123,7 @@ class ClaimService:
             return claim
         effect = claim.plan_transition(actor.user_id, target)
         now = self.context.clock()
-        moved = replace(
-            claim.moved_to(target),
-            version=claim.version + 1,
-            updated_at=now,
-            correlation_id=actor.correlation_id,
-        )
+        moved = stamped(claim.moved_to(target), claim.version, actor, now)
         listing, listing_version = self._listing_effect(actor, claim, effect)
         try:
             self.repository.save_claim_transition(moved, claim.version, listing, listing_version)
@@ -148,15 +149,7 @@ class ClaimService:
             changed = listing.release(claim.quantity)
         if changed == listing:
             return None, None
-        return (
-            replace(
-                changed,
-                version=listing.version + 1,
-                updated_at=self.context.clock(),
-                correlation_id=actor.correlation_id,
-            ),
-            listing.version,
-        )
+        return stamped(changed, listing.version, actor, self.context.clock()), listing.version
 
     def list_own(
         self, actor: Actor, role: ClaimRole, limit: int | None, cursor: str | None

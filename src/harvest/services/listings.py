@@ -18,11 +18,11 @@ from harvest.domain.errors import (
 )
 from harvest.domain.listing import OPEN_STATUSES, Listing, ListingStatus, check_window
 from harvest.services.support import (
+    OwnedPage,
     ServiceContext,
     idempotency_token,
-    next_cursor,
-    page_size,
-    start_key,
+    owned_page,
+    stamped,
     with_cas_retries,
 )
 from harvest.store.repository import Created, Repository
@@ -51,12 +51,6 @@ class ListingChanges:
     notes: str | None = None
     clear_notes: bool = False
     status: ListingStatus | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class ListingPage:
-    items: list[Listing]
-    next_cursor: str | None
 
 
 def check_version(expected: int | None, current: int) -> None:
@@ -137,12 +131,14 @@ class ListingService:
         check_version(if_match, current.version)
         return self._save(actor, current, current.transition(ListingStatus.CANCELLED))
 
-    def list_own(self, actor: Actor, limit: int | None, cursor: str | None) -> ListingPage:
-        scope = f"listings_by_owner:{actor.user_id}"
-        page = self.repository.listings_by_owner(
-            actor.user_id, page_size(limit), start_key(self.context, scope, cursor)
+    def list_own(self, actor: Actor, limit: int | None, cursor: str | None) -> OwnedPage[Listing]:
+        return owned_page(
+            self.context,
+            f"listings_by_owner:{actor.user_id}",
+            limit,
+            cursor,
+            lambda size, start: self.repository.listings_by_owner(actor.user_id, size, start),
         )
-        return ListingPage(page.items, next_cursor(self.context, scope, page.next_key))
 
     def _check_until(self, available_until: datetime) -> None:
         now = self.context.clock()
@@ -160,11 +156,6 @@ class ListingService:
     def _save(self, actor: Actor, current: Listing, updated: Listing) -> Listing:
         if updated == current:
             return current
-        saved = replace(
-            updated,
-            version=current.version + 1,
-            updated_at=self.context.clock(),
-            correlation_id=actor.correlation_id,
-        )
+        saved = stamped(updated, current.version, actor, self.context.clock())
         self.repository.save_listing(saved, current.version)
         return saved

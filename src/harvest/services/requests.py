@@ -13,11 +13,11 @@ from harvest.domain.errors import Forbidden, NotFound, ValidationFailed
 from harvest.domain.request import Request, RequestStatus
 from harvest.services.listings import check_version
 from harvest.services.support import (
+    OwnedPage,
     ServiceContext,
     idempotency_token,
-    next_cursor,
-    page_size,
-    start_key,
+    owned_page,
+    stamped,
     with_cas_retries,
 )
 from harvest.store.repository import Created, Repository
@@ -43,12 +43,6 @@ class RequestChanges:
     notes: str | None = None
     clear_notes: bool = False
     status: RequestStatus | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class RequestPage:
-    items: list[Request]
-    next_cursor: str | None
 
 
 class RequestService:
@@ -123,12 +117,14 @@ class RequestService:
         check_version(if_match, current.version)
         return self._save(actor, current, current.transition(RequestStatus.CANCELLED))
 
-    def list_own(self, actor: Actor, limit: int | None, cursor: str | None) -> RequestPage:
-        scope = f"requests_by_owner:{actor.user_id}"
-        page = self.repository.requests_by_owner(
-            actor.user_id, page_size(limit), start_key(self.context, scope, cursor)
+    def list_own(self, actor: Actor, limit: int | None, cursor: str | None) -> OwnedPage[Request]:
+        return owned_page(
+            self.context,
+            f"requests_by_owner:{actor.user_id}",
+            limit,
+            cursor,
+            lambda size, start: self.repository.requests_by_owner(actor.user_id, size, start),
         )
-        return RequestPage(page.items, next_cursor(self.context, scope, page.next_key))
 
     def _owned(self, actor: Actor, request_id: str) -> Request:
         request = self.get(request_id)
@@ -139,11 +135,6 @@ class RequestService:
     def _save(self, actor: Actor, current: Request, updated: Request) -> Request:
         if updated == current:
             return current
-        saved = replace(
-            updated,
-            version=current.version + 1,
-            updated_at=self.context.clock(),
-            correlation_id=actor.correlation_id,
-        )
+        saved = stamped(updated, current.version, actor, self.context.clock())
         self.repository.save_request(saved, current.version)
         return saved

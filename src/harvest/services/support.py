@@ -5,15 +5,18 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harvest.domain.common import Actor, utc_now
 from harvest.domain.cursor import CursorCodec
 from harvest.domain.errors import RetryableConflict, ServiceUnavailable
-from harvest.store.repository import IdempotencyToken
+from harvest.store.repository import EntityPage, IdempotencyToken
 from harvest.store.table import Key
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 Clock = Callable[[], datetime]
 MAX_PAGE_SIZE = 100
@@ -83,3 +86,35 @@ def with_cas_retries[T](attempt: Callable[[], T]) -> T:
         except RetryableConflict:
             continue
     raise ServiceUnavailable("too much contention on this item; retry shortly")
+
+
+@dataclass(frozen=True, slots=True)
+class OwnedPage[E]:
+    """A page of a user's own entities and the cursor to the next one."""
+
+    items: list[E]
+    next_cursor: str | None
+
+
+def owned_page[E](
+    context: ServiceContext,
+    scope: str,
+    limit: int | None,
+    cursor: str | None,
+    fetch: Callable[[int, Key | None], EntityPage[E]],
+) -> OwnedPage[E]:
+    """Run a key-paginated owner query behind a signed cursor bound to `scope`."""
+    page = fetch(page_size(limit), start_key(context, scope, cursor))
+    return OwnedPage(page.items, next_cursor(context, scope, page.next_key))
+
+
+def stamped[E: DataclassInstance](
+    entity: E, previous_version: int, actor: Actor, now: datetime
+) -> E:
+    """The next stored state: one version up, updated now, by this request."""
+    return replace(
+        entity,
+        version=previous_version + 1,
+        updated_at=now,
+        correlation_id=actor.correlation_id,
+    )
