@@ -88,8 +88,12 @@ class MotoEngine:
 
 
 def cache_dir() -> Path:
-    base = os.environ.get("HARVEST_CACHE_DIR") or os.environ.get("XDG_CACHE_HOME")
-    return Path(base) / "harvest-exchange" if base else Path.home() / ".cache" / "harvest-exchange"
+    """Same rule as scripts/bootstrap.sh: HARVEST_CACHE_DIR, else the XDG cache dir."""
+    explicit = os.environ.get("HARVEST_CACHE_DIR")
+    if explicit:
+        return Path(explicit)
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "harvest-exchange"
 
 
 def dynamodb_local_jar(cache: Path | None = None) -> Path:
