@@ -1,0 +1,396 @@
+"""Community imbalance signals (DESIGN §5 Insight worker) as pure functions of day buckets.
+
+A window (7, 14 or 30 days) is the sum of the Aggregator's day buckets inside it, so it is
+right "as of" any date, also for an area without new events; a user active on several days
+or crops counts once per window. Which day a listing counts on is the Aggregator's business.
+Per crop this derives scarcity, abundance, a classification and a confidence, and decides what
+may be published: a crop under k-anonymity shows its slug and ``insufficient_data`` only, and
+the all-crops counts are coarsened so that it cannot be recovered by subtraction. Differencing
+across windows or days (14-day minus 7-day figures) is not prevented: that would need noise.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import ROUND_HALF_EVEN, Context, Decimal
+from enum import StrEnum
+from typing import Any
+
+from harvest.domain.common import quantity
+from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.geo import validate_geohash
+from harvest.domain.summary import SummaryLine, render_summary
+
+WINDOWS: tuple[int, ...] = (7, 14, 30)
+# Bumped whenever the digest payload changes shape, so old AI cache entries stop matching.
+DIGEST_VERSION = "signals-v1"
+
+# Private context: results must not depend on the caller's thread-local decimal settings.
+_CTX = Context(prec=34, rounding=ROUND_HALF_EVEN)
+_RATIO_STEP = Decimal("0.001")
+_CONFIDENCE_STEP = Decimal("0.01")
+_ONE = Decimal(1)
+_FIGURES = ("supply", "demand", "listings", "requests", "scarcity", "abundance", "confidence")
+_ALL_CROPS_FIGURES = ("listings", "requests", "contributors", "rounded")
+
+
+class Classification(StrEnum):
+    SHORTAGE = "shortage"
+    SURPLUS = "surplus"
+    BALANCED = "balanced"
+    INSUFFICIENT_DATA = "insufficient_data"
+
+
+# Declaration order is the order of crops in output and summary: what needs action first.
+SEVERITY: tuple[Classification, ...] = tuple(Classification)
+
+
+@dataclass(frozen=True, slots=True)
+class SignalPolicy:
+    """Thresholds of classification and publication.
+
+    ``k``: distinct contributors (listing owners, requesters) a crop needs in a window before
+    any figure of it is published; also the rounding step of the all-crops counts.
+    ``min_observations``: listings + requests a crop needs besides, since k requesters and
+    nothing else still say little. ``shortage_at`` / ``surplus_at``: the scarcity / abundance
+    from which a crop is in shortage / surplus (shortage wins should both hold).
+    ``confidence_half_at``: the observations at which confidence reaches 0.5.
+    """
+
+    k: int = 3
+    min_observations: int = 2
+    shortage_at: Decimal = Decimal("1.5")
+    surplus_at: Decimal = Decimal("1.5")
+    confidence_half_at: int = 5
+
+    def __post_init__(self) -> None:
+        if self.k < 1 or self.confidence_half_at < 1 or self.min_observations < 0:
+            raise ValueError("k and confidence_half_at must be >= 1, min_observations >= 0")
+        for name in ("shortage_at", "surplus_at"):
+            threshold: Decimal = getattr(self, name)
+            if not threshold.is_finite() or threshold <= 0:
+                raise ValueError(f"{name} must be a finite number > 0")
+
+
+@dataclass(frozen=True, slots=True)
+class DayTotals:
+    """One Aggregator bucket: a crop's totals on one day, quantities in its canonical unit."""
+
+    day: date
+    crop: str
+    supply: Decimal
+    demand: Decimal
+    listings: int
+    requests: int
+    contributors: frozenset[str] = field(default_factory=frozenset)
+
+    def __post_init__(self) -> None:
+        # Negative buckets would break the nesting of windows and make ratios meaningless.
+        for name, value in (("supply", self.supply), ("demand", self.demand)):
+            if not value.is_finite() or value < 0:
+                raise ValueError(f"{name} must be a finite number >= 0, not {value}")
+        if self.listings < 0 or self.requests < 0:
+            raise ValueError("listings and requests must be >= 0")
+        object.__setattr__(self, "contributors", frozenset(self.contributors))
+
+
+@dataclass(frozen=True, slots=True)
+class CropFigures:
+    """A crop's window totals; ``contributors`` counts distinct users over the window."""
+
+    crop: str
+    unit: str
+    supply: Decimal
+    demand: Decimal
+    listings: int
+    requests: int
+    contributors: int
+
+    @property
+    def observations(self) -> int:
+        return self.listings + self.requests
+
+
+@dataclass(frozen=True, slots=True)
+class AllCropsFigures:
+    """Counts over every crop of a window. No quantities: units differ between crops."""
+
+    listings: int
+    requests: int
+    contributors: int
+
+
+@dataclass(frozen=True, slots=True)
+class CropSignal:
+    """A crop as published: every figure is None exactly when it is ``insufficient_data``."""
+
+    crop: str
+    unit: str
+    supply: Decimal | None
+    demand: Decimal | None
+    listings: int | None
+    requests: int | None
+    scarcity: Decimal | None
+    abundance: Decimal | None
+    classification: Classification
+    confidence: Decimal | None
+
+    def __post_init__(self) -> None:
+        # Enforced here, not only in crop_signal, so no code path can publish a hidden figure.
+        if any((getattr(self, name) is not None) != self.published for name in _FIGURES):
+            raise ValueError(f"{self.crop}: figures must be None iff insufficient_data")
+
+    @property
+    def published(self) -> bool:
+        return self.classification is not Classification.INSUFFICIENT_DATA
+
+
+@dataclass(frozen=True, slots=True)
+class AllCrops:
+    """Published all-crops counts (see publish_all_crops); no quantities, as units differ."""
+
+    listings: int | None
+    requests: int | None
+    contributors: int | None
+    rounded: bool
+    supply: None = None
+    demand: None = None
+
+
+@dataclass(frozen=True, slots=True)
+class WindowSignals:
+    days: int
+    crops: tuple[CropSignal, ...]
+    summary: str
+    all_crops: AllCrops
+
+
+@dataclass(frozen=True, slots=True)
+class AreaSignals:
+    geohash: str
+    as_of: date
+    windows: tuple[WindowSignals, ...]
+
+
+@dataclass(slots=True)
+class _Sums:
+    supply: Decimal = Decimal(0)
+    demand: Decimal = Decimal(0)
+    listings: int = 0
+    requests: int = 0
+    contributors: set[str] = field(default_factory=set)
+
+
+def in_window(day: date, as_of: date, window_days: int) -> bool:
+    """True for ``day`` in ``(as_of - window_days, as_of]``: today in, window_days ago out."""
+    if window_days < 1:
+        raise ValueError("window_days must be >= 1")
+    return as_of - timedelta(days=window_days) < day <= as_of
+
+
+def _sum_window(
+    days: Iterable[DayTotals], as_of: date, window_days: int
+) -> tuple[dict[str, _Sums], _Sums]:
+    per_crop: dict[str, _Sums] = {}
+    overall = _Sums()
+    for bucket in days:
+        if not in_window(bucket.day, as_of, window_days):
+            continue
+        for sums in (per_crop.setdefault(bucket.crop, _Sums()), overall):
+            # Decimal addition at 34 digits is exact for bucket values, so order cannot matter.
+            sums.supply = _CTX.add(sums.supply, bucket.supply)
+            sums.demand = _CTX.add(sums.demand, bucket.demand)
+            sums.listings += bucket.listings
+            sums.requests += bucket.requests
+            sums.contributors |= bucket.contributors
+    return per_crop, overall
+
+
+def window_totals(
+    days: Iterable[DayTotals], as_of: date, window_days: int, *, catalog: CropCatalog | None = None
+) -> dict[str, CropFigures]:
+    """Per-crop totals of the buckets in the window, by slug; raises UnknownCrop."""
+    crops = catalog if catalog is not None else load_catalog()
+    per_crop, _ = _sum_window(days, as_of, window_days)
+    return {
+        slug: CropFigures(
+            crop=slug,
+            unit=crops.get(slug).canonical_unit,
+            supply=quantity(sums.supply),
+            demand=quantity(sums.demand),
+            listings=sums.listings,
+            requests=sums.requests,
+            contributors=len(sums.contributors),
+        )
+        for slug, sums in sorted(per_crop.items())
+    }
+
+
+def all_crops_totals(days: Iterable[DayTotals], as_of: date, window_days: int) -> AllCropsFigures:
+    """Counts over every crop; a user active for several crops is one contributor."""
+    _, overall = _sum_window(days, as_of, window_days)
+    return AllCropsFigures(overall.listings, overall.requests, len(overall.contributors))
+
+
+def _ratio(numerator: Decimal, other: Decimal) -> Decimal:
+    return _CTX.divide(numerator, _CTX.add(other, _ONE)).quantize(_RATIO_STEP, context=_CTX)
+
+
+def scarcity(supply: Decimal, demand: Decimal) -> Decimal:
+    """``demand / (supply + 1)`` to 3 places, half-even; the + 1 keeps "nothing offered" finite."""
+    return _ratio(demand, supply)
+
+
+def abundance(supply: Decimal, demand: Decimal) -> Decimal:
+    """``supply / (demand + 1)`` to 3 places, half-even."""
+    return _ratio(supply, demand)
+
+
+def confidence(observations: int, policy: SignalPolicy | None = None) -> Decimal:
+    """``1 - 1 / (1 + n / h)`` = ``n / (n + h)``, half-even to 2 places, within [0, 1].
+
+    ``n`` is listings + requests, ``h`` is ``policy.confidence_half_at`` (5): 0 at n = 0, 0.5
+    at h, approaching 1; non-decreasing in n. Contributors are left to the k-anonymity gate.
+    """
+    if observations < 0:
+        raise ValueError("observations must be >= 0")
+    half_at = (policy or SignalPolicy()).confidence_half_at
+    value = _CTX.divide(Decimal(observations), Decimal(observations + half_at))
+    return value.quantize(_CONFIDENCE_STEP, context=_CTX)
+
+
+def classify(figures: CropFigures, policy: SignalPolicy | None = None) -> Classification:
+    """Classify on the rounded ratios, so a published 1.500 and its label always agree."""
+    policy = policy or SignalPolicy()
+    if figures.contributors < policy.k or figures.observations < policy.min_observations:
+        return Classification.INSUFFICIENT_DATA
+    if scarcity(figures.supply, figures.demand) >= policy.shortage_at:
+        return Classification.SHORTAGE
+    if abundance(figures.supply, figures.demand) >= policy.surplus_at:
+        return Classification.SURPLUS
+    return Classification.BALANCED
+
+
+def crop_signal(figures: CropFigures, policy: SignalPolicy | None = None) -> CropSignal:
+    classification = classify(figures, policy)
+    if classification is Classification.INSUFFICIENT_DATA:
+        return CropSignal(figures.crop, figures.unit, *(None,) * 6, classification, None)
+    return CropSignal(
+        crop=figures.crop,
+        unit=figures.unit,
+        supply=figures.supply,
+        demand=figures.demand,
+        listings=figures.listings,
+        requests=figures.requests,
+        scarcity=scarcity(figures.supply, figures.demand),
+        abundance=abundance(figures.supply, figures.demand),
+        classification=classification,
+        confidence=confidence(figures.observations, policy),
+    )
+
+
+def publish_all_crops(
+    totals: AllCropsFigures, *, any_hidden: bool, policy: SignalPolicy | None = None
+) -> AllCrops:
+    """The all-crops counts that may be shown next to the per-crop signals.
+
+    Under k contributors in all: none (the aggregate is k-gated too). With some crop hidden:
+    each count rounded down to a multiple of k (``rounded``), because exact totals minus the
+    published crops would give the hidden crop's counts; rounded, they only bound them to a
+    band of k values within which a hidden count changes nothing published. Otherwise exact.
+    """
+    k = (policy or SignalPolicy()).k
+    if totals.contributors < k:
+        return AllCrops(None, None, None, rounded=False)
+    if not any_hidden:
+        return AllCrops(totals.listings, totals.requests, totals.contributors, rounded=False)
+    return AllCrops(
+        listings=totals.listings - totals.listings % k,
+        requests=totals.requests - totals.requests % k,
+        contributors=totals.contributors - totals.contributors % k,
+        rounded=True,
+    )
+
+
+def window_signals(
+    area: str,
+    as_of: date,
+    days: Iterable[DayTotals],
+    window_days: int,
+    policy: SignalPolicy | None = None,
+    *,
+    catalog: CropCatalog | None = None,
+) -> WindowSignals:
+    """One window of an area; ``area`` is used as given (see :func:`compute_signals`)."""
+    policy = policy or SignalPolicy()
+    crops = catalog if catalog is not None else load_catalog()
+    buckets = tuple(days)
+    totals = window_totals(buckets, as_of, window_days, catalog=crops)
+    names = {slug: crops.get(slug).name for slug in totals}
+    signals = sorted(
+        (crop_signal(figures, policy) for figures in totals.values()),
+        key=lambda s: (SEVERITY.index(s.classification), names[s.crop], s.crop),
+    )
+    lines = [
+        SummaryLine(names[s.crop], s.unit, s.supply, s.demand, s.classification.value)
+        for s in signals
+        if s.supply is not None and s.demand is not None
+    ]
+    hidden = len(signals) - len(lines)
+    return WindowSignals(
+        days=window_days,
+        crops=tuple(signals),
+        summary=render_summary(area, window_days, lines, hidden),
+        all_crops=publish_all_crops(
+            all_crops_totals(buckets, as_of, window_days), any_hidden=hidden > 0, policy=policy
+        ),
+    )
+
+
+def compute_signals(
+    area: str,
+    as_of: date,
+    days: Iterable[DayTotals],
+    policy: SignalPolicy | None = None,
+    *,
+    catalog: CropCatalog | None = None,
+) -> AreaSignals:
+    """The 7, 14 and 30 days up to ``as_of`` of a geohash area (precision 4-6).
+
+    Raises InvalidGeohash for a bad area and UnknownCrop for a bucket of an unknown crop.
+    """
+    geohash = validate_geohash(area, min_precision=4, max_precision=6)
+    buckets = tuple(days)
+    windows = tuple(
+        window_signals(geohash, as_of, buckets, window, policy, catalog=catalog)
+        for window in WINDOWS
+    )
+    return AreaSignals(geohash=geohash, as_of=as_of, windows=windows)
+
+
+def _digest_entry(signal: CropSignal) -> dict[str, Any]:
+    if not signal.published:
+        return {"crop": signal.crop}
+    entry = {name: getattr(signal, name) for name in ("crop", "unit", "classification", *_FIGURES)}
+    # Equal amounts must hash equal whatever their exponent (2.5 vs 2.50).
+    return {k: f"{quantity(v):f}" if isinstance(v, Decimal) else v for k, v in entry.items()}
+
+
+def inputs_digest(window: WindowSignals) -> str:
+    """sha256 (hex) of a window's published figures as canonical JSON, for AI cache keys.
+
+    Hidden crops contribute their slug only. The summary (derived from the same figures) and
+    the area are left out: the caller keys its cache on area and window plus this digest.
+    """
+    payload = {
+        "version": DIGEST_VERSION,
+        "days": window.days,
+        "crops": [_digest_entry(s) for s in sorted(window.crops, key=lambda s: s.crop)],
+        "allCrops": [getattr(window.all_crops, name) for name in _ALL_CROPS_FIGURES],
+    }
+    canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()
