@@ -1,6 +1,7 @@
 """`harvest schemas [--write | --check]`: the generated part of schemas/.
 
-Generated: entities/<type>.schema.json (from harvest.store.items), access-patterns.md/.json
+Generated: entities/<type>.schema.json (from harvest.store.items),
+events/<detail-type>.schema.json (from harvest.store.event_models), access-patterns.md/.json
 (from the registry), sample-data.jsonl and nosql-workbench.json (from the sample data set).
 key-design.md is written by hand and only checked for existence here.
 """
@@ -18,6 +19,8 @@ from harvest.cli.catalogue import access_patterns_json, access_patterns_markdown
 from harvest.cli.output import dynamodb_json_line
 from harvest.cli.sample import sample_items
 from harvest.cli.workbench import workbench_json
+from harvest.domain.events import DetailType
+from harvest.store.event_models import event_json_schema
 from harvest.store.items import STORED_ITEM_MODELS, item_json_schema
 from harvest.tools.template import find_template
 
@@ -26,19 +29,34 @@ if TYPE_CHECKING:
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENTITIES = "entities"
+EVENTS = "events"
+# Generated directories: a schema file there that the code no longer makes is stale.
+STALE_WHY = {
+    ENTITIES: "no stored item model has this type",
+    EVENTS: "no domain event has this detail-type",
+}
 HAND_WRITTEN = ("key-design.md",)
 
 
-def entity_schema(item_type: str) -> str:
-    schema = item_json_schema(STORED_ITEM_MODELS[item_type])
+def _document(schema_id: str, schema: dict[str, object]) -> str:
     # A relative $id: resolved against wherever schemas/ is published or checked out.
     document = {
         "$schema": JSON_SCHEMA_DIALECT,
-        "$id": f"{ENTITIES}/{item_type}.schema.json",
+        "$id": schema_id,
         "title": schema["title"],
         **{name: value for name, value in schema.items() if name != "title"},
     }
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def entity_schema(item_type: str) -> str:
+    schema = item_json_schema(STORED_ITEM_MODELS[item_type])
+    return _document(f"{ENTITIES}/{item_type}.schema.json", schema)
+
+
+def event_schema(detail_type: DetailType) -> str:
+    """The `Detail` of one EventBridge detail-type (envelope + that entity's data)."""
+    return _document(f"{EVENTS}/{detail_type.value}.schema.json", event_json_schema(detail_type))
 
 
 def generate() -> dict[str, str]:
@@ -47,6 +65,10 @@ def generate() -> dict[str, str]:
     files = {
         f"{ENTITIES}/{item_type}.schema.json": entity_schema(item_type)
         for item_type in STORED_ITEM_MODELS
+    }
+    files |= {
+        f"{EVENTS}/{detail_type.value}.schema.json": event_schema(detail_type)
+        for detail_type in DetailType
     }
     files["access-patterns.md"] = access_patterns_markdown()
     files["access-patterns.json"] = access_patterns_json()
@@ -64,13 +86,13 @@ def drift(directory: Path, files: dict[str, str]) -> list[str]:
             problems.append(f"{relative}: missing")
         elif path.read_text(encoding="utf-8") != content:
             problems.append(f"{relative}: differs from the code")
-    entities = directory / ENTITIES
-    if entities.is_dir():
-        problems += [
-            f"{ENTITIES}/{path.name}: no stored item model has this type (stale)"
-            for path in sorted(entities.glob("*.schema.json"))
-            if f"{ENTITIES}/{path.name}" not in files
-        ]
+    for generated, why in STALE_WHY.items():
+        if (directory / generated).is_dir():
+            problems += [
+                f"{generated}/{path.name}: {why} (stale)"
+                for path in sorted((directory / generated).glob("*.schema.json"))
+                if f"{generated}/{path.name}" not in files
+            ]
     problems += [
         f"{name}: missing (written by hand)"
         for name in HAND_WRITTEN

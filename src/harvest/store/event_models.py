@@ -1,0 +1,213 @@
+"""Pydantic models of the published domain events; the source of schemas/events/*.schema.json.
+
+They describe what harvest.domain.events publishes in a PutEvents entry's `Detail`: the
+envelope plus, in `data`, the public view of the item (camelCase, no key attributes, no exact
+coordinates: `area` is the precision-5 geohash cell). Numbers are JSON numbers carrying the
+stored Decimal's exact value. Only used to generate schemas and to check events in tests.
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Annotated, Any, Literal, cast
+
+from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic.alias_generators import to_camel
+from pydantic.fields import ComputedFieldInfo, FieldInfo
+
+from harvest.domain.claim import ClaimStatus
+from harvest.domain.common import ID_PATTERN
+from harvest.domain.entitlements import Tier
+from harvest.domain.events import ENTITY_RULES, DetailType
+from harvest.domain.listing import ListingStatus
+from harvest.domain.request import RequestStatus
+from harvest.store.items import TIMESTAMP_PATTERN, StoredItemJsonSchema
+
+AREA_PATTERN = r"^[0-9b-hjkmnp-z]{5}$"
+UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
+_TS = "ISO-8601 UTC with milliseconds and Z"
+_EXACT = "JSON number with exactly the stored value"
+
+Quantity = Annotated[float, Field(gt=0, description=f"Quantity in `unit`; {_EXACT}.")]
+Area = Annotated[
+    str,
+    Field(pattern=AREA_PATTERN, description="Geohash cell (precision 5, ~5 km); never exact."),
+]
+Timestamp = Annotated[str, Field(pattern=TIMESTAMP_PATTERN, description=_TS)]
+
+
+def _published_name(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
+    # Titles show the name in the Detail JSON, which is what a subscriber searches for.
+    return to_camel(name)
+
+
+_CONFIG = ConfigDict(
+    extra="forbid", alias_generator=to_camel, frozen=True, field_title_generator=_published_name
+)
+
+
+class EventData(BaseModel):
+    """Public view of an item: attributes common to every entity."""
+
+    model_config = _CONFIG
+
+    version: int = Field(ge=1, description="Entity version this event announces.")
+    created_at: Timestamp
+    updated_at: Timestamp
+
+
+class _Placed(EventData):
+    owner_id: str = Field(min_length=1, description="User id of the owner.")
+    crop: str = Field(min_length=1, description="Crop catalog slug, e.g. tomato.")
+    unit: str = Field(min_length=1, description="Unit of the quantities, e.g. kg.")
+    area: Area
+    notes: str | None = Field(default=None, description="Free text; absent when not given.")
+
+
+class ListingData(_Placed):
+    """A listing as subscribers see it."""
+
+    listing_id: str = Field(pattern=ID_PATTERN, description="Listing id.")
+    quantity_total: Quantity
+    quantity_remaining: Annotated[
+        float, Field(ge=0, description=f"Quantity not yet reserved, in `unit`; {_EXACT}.")
+    ]
+    available_from: Timestamp
+    available_until: Timestamp
+    status: ListingStatus = Field(description="active -> claimed -> completed|expired|cancelled.")
+
+
+class RequestData(_Placed):
+    """A request as subscribers see it."""
+
+    request_id: str = Field(pattern=ID_PATTERN, description="Request id.")
+    quantity: Quantity
+    needed_by: Timestamp
+    status: RequestStatus = Field(description="open -> matched -> closed | cancelled.")
+
+
+class ClaimData(EventData):
+    """A claim as subscribers see it."""
+
+    claim_id: str = Field(pattern=ID_PATTERN, description="Claim id.")
+    listing_id: str = Field(pattern=ID_PATTERN, description="The claimed listing.")
+    claimer_id: str = Field(min_length=1, description="User id of the searcher who claims.")
+    owner_id: str = Field(min_length=1, description="User id of the listing's owner.")
+    quantity: Quantity
+    unit: str = Field(min_length=1, description="The listing's unit.")
+    status: ClaimStatus = Field(description="pending -> confirmed -> completed, or cancelled.")
+    request_id: str | None = Field(
+        default=None, pattern=ID_PATTERN, description="The request this claim serves, if any."
+    )
+    note: str | None = Field(default=None, description="Free text; absent when not given.")
+
+
+class PublicPlace(BaseModel):
+    """A place reduced to its public cell."""
+
+    model_config = _CONFIG
+
+    area: Area
+
+
+class ProfileData(EventData):
+    """A profile as subscribers see it (the home point only as its public cell)."""
+
+    user_id: str = Field(min_length=1, description="The identity provider's subject.")
+    display_name: str = Field(description="Name shown to other users; may be empty.")
+    home_location: PublicPlace | None = Field(
+        default=None, description="Home cell; absent until the user sets a home."
+    )
+    share_radius_km: float = Field(gt=0, description=f"Share radius in km; {_EXACT}.")
+    tier: Tier = Field(description="Subscription tier copied from the token.")
+
+
+class GuidanceData(EventData):
+    """A grower-guidance request; its other attributes arrive with the guidance items."""
+
+    model_config = ConfigDict(**{**_CONFIG, "extra": "allow"})
+
+    guidance_id: str = Field(pattern=ID_PATTERN, description="Guidance request id.")
+
+
+DATA_MODELS: dict[str, type[EventData]] = {
+    "listing": ListingData,
+    "request": RequestData,
+    "claim": ClaimData,
+    "profile": ProfileData,
+    "guidance": GuidanceData,
+}
+
+DESCRIPTIONS: dict[DetailType, str] = {
+    DetailType.LISTING_CREATED: "A grower published a listing.",
+    DetailType.LISTING_UPDATED: "A listing changed without closing (quantity, window, notes, "
+    "or back to active when a confirmed claim released quantity).",
+    DetailType.LISTING_CLAIMED: "Confirmed claims took a listing's whole remaining quantity.",
+    DetailType.LISTING_COMPLETED: "The owner marked a listing completed.",
+    DetailType.LISTING_EXPIRED: "A listing's pick-up window ended while it was open.",
+    DetailType.LISTING_CANCELLED: "The owner cancelled a listing.",
+    DetailType.REQUEST_CREATED: "A searcher posted a request.",
+    DetailType.REQUEST_UPDATED: "A request changed without a status change.",
+    DetailType.REQUEST_MATCHED: "A request was matched.",
+    DetailType.REQUEST_CLOSED: "A request was closed.",
+    DetailType.REQUEST_CANCELLED: "A request was cancelled.",
+    DetailType.CLAIM_CREATED: "A searcher claimed quantity on a listing (pending).",
+    DetailType.CLAIM_CONFIRMED: "The listing owner confirmed a claim; quantity is reserved.",
+    DetailType.CLAIM_COMPLETED: "A confirmed claim was picked up.",
+    DetailType.CLAIM_CANCELLED: "A claim was cancelled; confirmed quantity was released.",
+    DetailType.CLAIM_NO_SHOW: "A confirmed claim was not picked up; quantity was released.",
+    DetailType.PROFILE_UPDATED: "A user created or changed their profile.",
+    DetailType.GUIDANCE_REQUESTED: "A user asked for grower guidance.",
+}
+
+
+class EventEnvelope(BaseModel):
+    """What every domain event carries in its PutEvents `Detail`."""
+
+    model_config = _CONFIG
+
+    id: str = Field(
+        pattern=UUID_PATTERN,
+        description="uuid5 of (entity type, entity id, version, detail-type): equal for "
+        "replays of the same change, so subscribers dedupe on it.",
+    )
+    source: str = Field(description="EventBridge source: harvest.<entity type>s.")
+    detail_type: str = Field(description="EventBridge detail-type.")
+    occurred_at: str = Field(pattern=TIMESTAMP_PATTERN, description=f"The item's updatedAt. {_TS}.")
+    correlation_id: str = Field(
+        min_length=1, description="Correlation id of the API request that wrote the change."
+    )
+    entity_type: str = Field(description="Entity discriminator.")
+    entity_id: str = Field(min_length=1, description="Id of the entity that changed.")
+    version: int = Field(ge=1, description="Entity version after the change.")
+    data: EventData = Field(description="Public view of the entity after the change.")
+
+
+def _const(value: str) -> Any:
+    return cast(Any, Literal)[value]
+
+
+@cache
+def envelope_model(detail_type: DetailType) -> type[EventEnvelope]:
+    """The envelope of one detail-type, with its constants and its entity's data model."""
+    rules = ENTITY_RULES[detail_type.entity_type]
+    name = "".join(part.title() for part in detail_type.value.replace("_", ".").split("."))
+    return create_model(
+        f"{name}Event",
+        __base__=EventEnvelope,
+        __doc__=DESCRIPTIONS[detail_type],
+        source=(_const(rules.source), Field(description="EventBridge source.")),
+        detail_type=(_const(detail_type.value), Field(description="EventBridge detail-type.")),
+        entity_type=(_const(rules.entity_type), Field(description="Entity discriminator.")),
+        data=(
+            DATA_MODELS[rules.entity_type],
+            Field(description="Public view of the entity after the change."),
+        ),
+    )
+
+
+def event_json_schema(detail_type: DetailType) -> dict[str, Any]:
+    """JSON Schema of one detail-type's `Detail`: sparse attributes are absent, never null."""
+    return envelope_model(detail_type).model_json_schema(
+        by_alias=True, schema_generator=StoredItemJsonSchema
+    )

@@ -1,0 +1,96 @@
+"""DynamoDB stream records (as Lambda delivers them) -> item changes -> domain events.
+
+Decoding uses boto3's TypeDeserializer: numbers stay Decimal (dynamodb_json would turn them
+into floats). Lambda base64-encodes binary attributes, so B/BS values are decoded first.
+Which key families may ever become events is decided here, because the store layer owns the
+key design: only core items, and of those never idempotency records or usage counters.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping
+from typing import Any, Final, cast
+
+from boto3.dynamodb.types import TypeDeserializer
+
+from harvest.domain.events import DomainEvent, EventError, EventName, ItemChange, events_for_change
+from harvest.store import keys
+
+# Core, but bookkeeping rather than domain state: never published.
+UNPUBLISHED_CORE_PREFIXES: Final = ("IDEMPOTENCY#", "USAGE#")
+TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
+
+_deserializer = TypeDeserializer()
+_EVENT_NAMES: Final = frozenset({"INSERT", "MODIFY", "REMOVE"})
+
+
+def parse_record(record: Mapping[str, Any]) -> ItemChange:
+    """One element of a Lambda DynamoDB stream event's `Records` as an ItemChange."""
+    event_name = record.get("eventName")
+    if event_name not in _EVENT_NAMES:
+        raise EventError(f"not a DynamoDB stream record (eventName {event_name!r})")
+    body: Mapping[str, Any] = record.get("dynamodb") or {}
+    if "Keys" not in body:
+        raise EventError("stream record without Keys")
+    return ItemChange(
+        event_name=cast(EventName, event_name),
+        keys=decode_image(body["Keys"]),
+        old=decode_image(body["OldImage"]) if "OldImage" in body else None,
+        new=decode_image(body["NewImage"]) if "NewImage" in body else None,
+        is_ttl_delete=event_name == "REMOVE" and is_ttl_identity(record.get("userIdentity")),
+    )
+
+
+def is_ttl_identity(identity: object) -> bool:
+    """A TTL deletion: userIdentity {type: Service, principalId: dynamodb.amazonaws.com}.
+
+    Lambda lower-cases the keys; GetRecords (and so a replay from the Streams API) does not.
+    """
+    if not isinstance(identity, Mapping):
+        return False
+    kind = identity.get("type", identity.get("Type"))
+    principal = identity.get("principalId", identity.get("PrincipalId"))
+    return bool(kind == "Service" and principal == TTL_PRINCIPAL)
+
+
+def is_publishable_key(pk: str) -> bool:
+    """Core items carry domain state; derived items and core bookkeeping never do."""
+    return keys.is_core_key(pk) and not pk.startswith(UNPUBLISHED_CORE_PREFIXES)
+
+
+def events_from_record(record: Mapping[str, Any]) -> list[DomainEvent]:
+    """The domain events of one stream record: none or one (see harvest.domain.events)."""
+    change = parse_record(record)
+    if change.is_ttl_delete:
+        return []
+    pk = change.keys.get("PK")
+    if not isinstance(pk, str) or not is_publishable_key(pk):
+        return []
+    return events_for_change(change)
+
+
+def decode_image(image: Mapping[str, Any]) -> dict[str, Any]:
+    """A DynamoDB-JSON image (Lambda wire format) as a plain item: N -> Decimal, B -> bytes."""
+    return {name: _decode(value) for name, value in image.items()}
+
+
+def _decode(value: Mapping[str, Any]) -> Any:
+    if "B" in value:
+        return _bytes(value["B"])
+    if "BS" in value:
+        return {_bytes(member) for member in value["BS"]}
+    if "M" in value:
+        return decode_image(value["M"])
+    if "L" in value:
+        return [_decode(member) for member in value["L"]]
+    return _deserializer.deserialize(cast(Any, value))
+
+
+def _bytes(wire: object) -> bytes:
+    # Lambda sends base64 text; GetRecords through boto3 (a local replay) sends bytes.
+    if isinstance(wire, str):
+        return base64.b64decode(wire, validate=True)
+    if isinstance(wire, bytes | bytearray):
+        return bytes(wire)
+    raise EventError(f"unexpected binary attribute value {type(wire).__name__}")
