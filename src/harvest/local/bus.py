@@ -1,7 +1,7 @@
 """A local EventBridge: PutEvents lands in a JSON-lines file under the data dir.
 
-The runtime points boto3's events client at this endpoint (AWS_ENDPOINT_URL_EVENTS), so the
-publisher's code is the code that runs in AWS. Every entry gets an EventId and is appended
+The runtime points boto3's events client at this endpoint (AWS_ENDPOINT_URL_EVENTBRIDGE), so
+the publisher's code is the code that runs in AWS. Every entry gets an EventId and is appended
 with its arrival time; `harvest events --follow` tails the file.
 """
 

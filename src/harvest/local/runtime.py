@@ -129,7 +129,10 @@ class LocalRuntime:
 
     def _configure_environment(self, bus_url: str) -> None:
         os.environ["AWS_ENDPOINT_URL"] = self.engine.endpoint_url
-        os.environ["AWS_ENDPOINT_URL_EVENTS"] = bus_url
+        # botocore names service-specific endpoint variables after the service id
+        # ("EventBridge"), not the client name: AWS_ENDPOINT_URL_EVENTS would be ignored and
+        # the events client would fall through to AWS_ENDPOINT_URL (the DynamoDB engine).
+        os.environ["AWS_ENDPOINT_URL_EVENTBRIDGE"] = bus_url
         os.environ["AWS_REGION"] = self.options.region
         os.environ["AWS_DEFAULT_REGION"] = self.options.region
         os.environ["TABLE_NAME"] = self.options.table_name
