@@ -20,6 +20,13 @@ class Settings(BaseSettings):
     idempotency_ttl_hours: int = Field(default=24, ge=1, validation_alias="IDEMPOTENCY_TTL_HOURS")
     max_body_bytes: int = Field(default=16 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
     feed_max_radius_km: float = Field(default=50.0, gt=0, validation_alias="FEED_MAX_RADIUS_KM")
+    # Stream consumers: the publisher's EventBridge bus, and how much of the invocation's
+    # time must be left before a consumer starts on another record (the rest is handed back
+    # to Lambda for retry instead of dying with a timeout halfway through a record).
+    event_bus_name: str = Field(default="harvest-local", validation_alias="EVENT_BUS_NAME")
+    consumer_min_remaining_ms: int = Field(
+        default=2000, ge=0, validation_alias="CONSUMER_MIN_REMAINING_MS"
+    )
 
 
 @cache

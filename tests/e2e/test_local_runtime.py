@@ -66,7 +66,7 @@ def test_consumer_gets_exactly_its_filtered_records_and_a_poison_record_ends_in_
     tmp_path: Path,
 ) -> None:
     with running_runtime(tmp_path / "data", _template_with_test_consumer()) as (runtime, http):
-        assert runtime.poller_names == ["TestConsumer"]
+        assert "TestConsumer" in runtime.poller_names
         health = http.call("GET", "/health", user=None)
         assert health.status == 200
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harvest.api import dependencies
+from harvest.consumers import publisher
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.settings import get_settings
@@ -71,8 +72,7 @@ def running_runtime(
     runtime = LocalRuntime(
         RuntimeOptions(port=0, data_dir=data_dir, template=template, engine=engine)
     )
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
+    _clear_container_caches()
     try:
         runtime.start()
         yield runtime, HttpClient(runtime.api_url, TokenIssuer(signing_key()))
@@ -80,8 +80,15 @@ def running_runtime(
         runtime.stop()
         os.environ.clear()
         os.environ.update(saved)
-        get_settings.cache_clear()
-        dependencies.services.cache_clear()
+        _clear_container_caches()
+
+
+def _clear_container_caches() -> None:
+    """What a Lambda container keeps between invocations (settings, clients) belongs to one
+    runtime: each runtime has its own endpoints."""
+    get_settings.cache_clear()
+    dependencies.services.cache_clear()
+    publisher.event_publisher.cache_clear()
 
 
 def wait_for[T](probe: Callable[[], T | None], timeout_s: float = 30.0) -> T:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+import pytest
+
+from harvest.local.filters import Pattern, compile_pattern, matches_any
 from harvest.store import keys
 from harvest.tools.template import create_table_request, load_template, table_properties
 
@@ -76,3 +80,205 @@ def test_key_families_are_disjoint() -> None:
     assert keys.is_core_key("LISTING#abc")
     assert keys.is_derived_key("AGG#u33d#tomato")
     assert not keys.is_core_key("AGG#u33d")
+
+
+# ---------------------------------------------------------------- stream consumers (DESIGN §5, §8)
+
+DYNAMODB_WRITE_ACTIONS = {
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "dynamodb:TransactWriteItems",
+    "dynamodb:PartiQLInsert",
+    "dynamodb:PartiQLUpdate",
+    "dynamodb:PartiQLDelete",
+}
+# SAM policy templates and managed policies that grant table writes.
+WRITING_POLICY_TEMPLATES = {
+    "DynamoDBCrudPolicy",
+    "DynamoDBWritePolicy",
+    "AmazonDynamoDBFullAccess",
+    "arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess",
+}
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else value
+
+
+def _resources() -> dict[str, Any]:
+    resources: dict[str, Any] = _template()["Resources"]
+    return resources
+
+
+def _stream_events() -> list[tuple[str, str, dict[str, Any]]]:
+    """(function, event, properties) of every DynamoDB event of every serverless function."""
+    found = []
+    for logical_id, resource in _resources().items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        for name, event in (resource["Properties"].get("Events") or {}).items():
+            if event["Type"] == "DynamoDB":
+                found.append((logical_id, name, event["Properties"]))
+    return found
+
+
+STREAM_EVENTS = _stream_events()
+STREAM_IDS = [f"{function}.{event}" for function, event, _ in STREAM_EVENTS]
+
+
+def _get_att(value: object) -> tuple[str, str] | None:
+    target = value.get("Fn::GetAtt") if isinstance(value, dict) else None
+    if isinstance(target, str):
+        resource, _, attribute = target.partition(".")
+        return resource, attribute
+    if isinstance(target, list) and len(target) == 2:
+        return str(target[0]), str(target[1])
+    return None
+
+
+def _lambda_record(pk: str, event_name: str = "INSERT", ttl: bool = False) -> dict[str, Any]:
+    """A stream record as Lambda's filtering sees it (the shape it delivers to handlers)."""
+    keys_image = {"PK": {"S": pk}, "SK": {"S": pk.split("#", 1)[0]}}
+    image = {**keys_image, "type": {"S": "listing"}, "version": {"N": "1"}}
+    body: dict[str, Any] = {
+        "ApproximateCreationDateTime": 1_777_622_400,
+        "Keys": keys_image,
+        "SequenceNumber": "4200000000000000000001",
+        "SizeBytes": 321,
+        "StreamViewType": "NEW_AND_OLD_IMAGES",
+    }
+    if event_name != "REMOVE":
+        body["NewImage"] = image
+    if event_name != "INSERT":
+        body["OldImage"] = image
+    record: dict[str, Any] = {
+        "eventID": "c4ca4238a0b923820dcc509a6f75849b",
+        "eventName": event_name,
+        "eventVersion": "1.1",
+        "eventSource": "aws:dynamodb",
+        "awsRegion": "eu-central-1",
+        "dynamodb": body,
+        "eventSourceARN": "arn:aws:dynamodb:eu-central-1:123456789012:table/harvest-dev/stream/x",
+    }
+    if ttl:
+        record["userIdentity"] = {"type": "Service", "principalId": "dynamodb.amazonaws.com"}
+    return record
+
+
+def _patterns(properties: dict[str, Any]) -> list[Pattern]:
+    filters = properties["FilterCriteria"]["Filters"]
+    assert filters, "an empty FilterCriteria would deliver every record"
+    patterns = []
+    for entry in filters:
+        # Lambda takes the pattern as a JSON string; a YAML mapping would be a SAM-only shape.
+        assert isinstance(entry["Pattern"], str)
+        json.loads(entry["Pattern"])
+        patterns.append(compile_pattern(entry["Pattern"]))
+    return patterns
+
+
+def test_the_publisher_is_a_stream_consumer_of_the_table() -> None:
+    assert ("PublisherFunction", "Stream") in [(f, e) for f, e, _ in STREAM_EVENTS]
+    [properties] = [p for f, _, p in STREAM_EVENTS if f == "PublisherFunction"]
+    assert _get_att(properties["Stream"]) == ("HarvestTable", "StreamArn")
+    function = _resources()["PublisherFunction"]["Properties"]
+    assert function["Handler"] == "harvest.consumers.publisher.handler"
+    assert function["Environment"]["Variables"]["EVENT_BUS_NAME"] == {"Ref": "HarvestEventBus"}
+
+
+@pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
+def test_mapping_reports_partial_failures_bisects_and_bounds_retries(
+    function: str, event: str, properties: dict[str, Any]
+) -> None:
+    assert "ReportBatchItemFailures" in properties["FunctionResponseTypes"]
+    assert properties["BisectBatchOnFunctionError"] is True
+    assert 0 <= properties["MaximumRetryAttempts"] <= 10
+    assert 60 <= properties["MaximumRecordAgeInSeconds"] <= 604_800
+
+
+@pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
+def test_mapping_sends_failures_to_an_sqs_queue_of_the_template(
+    function: str, event: str, properties: dict[str, Any]
+) -> None:
+    on_failure = properties["DestinationConfig"]["OnFailure"]
+    # Type SQS makes SAM grant sqs:SendMessage on exactly this queue.
+    assert on_failure["Type"] == "SQS"
+    target = _get_att(on_failure["Destination"])
+    assert target is not None
+    queue, attribute = target
+    assert attribute == "Arn"
+    assert _resources()[queue]["Type"] == "AWS::SQS::Queue"
+
+
+@pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
+def test_filters_are_json_match_core_inserts_and_exclude_derived_and_bookkeeping_writes(
+    function: str, event: str, properties: dict[str, Any]
+) -> None:
+    patterns = _patterns(properties)
+    assert matches_any(patterns, _lambda_record("LISTING#listing-0001"))
+    excluded = [*keys.DERIVED_PREFIXES, "IDEMPOTENCY#"]
+    for prefix in excluded:
+        for event_name in ("INSERT", "MODIFY", "REMOVE"):
+            record = _lambda_record(f"{prefix}u33db#tomato", event_name)
+            assert not matches_any(patterns, record), (prefix, event_name)
+    # Invariant 4: a TTL deletion is never a user deletion.
+    assert not matches_any(patterns, _lambda_record("LISTING#x", "REMOVE", ttl=True))
+
+
+def test_publisher_filter_takes_inserts_and_updates_of_published_families_only() -> None:
+    [properties] = [p for f, _, p in STREAM_EVENTS if f == "PublisherFunction"]
+    patterns = _patterns(properties)
+    for prefix in ("LISTING#", "REQUEST#", "CLAIM#", "USER#", "GUIDANCE#"):
+        assert matches_any(patterns, _lambda_record(f"{prefix}x", "INSERT"))
+        assert matches_any(patterns, _lambda_record(f"{prefix}x", "MODIFY"))
+        assert not matches_any(patterns, _lambda_record(f"{prefix}x", "REMOVE"))
+    assert not matches_any(patterns, _lambda_record("USAGE#ann#2026-05-01", "MODIFY"))
+
+
+def test_publisher_role_puts_events_on_its_bus_and_cannot_write_the_table() -> None:
+    policies = _resources()["PublisherFunction"]["Properties"]["Policies"]
+    for policy in policies:
+        # a managed policy or SAM policy template by name, or {TemplateName: parameters}
+        names = {policy} if isinstance(policy, str) else set(policy) - {"Version", "Statement"}
+        assert not names & WRITING_POLICY_TEMPLATES
+    statements = [s for p in policies if isinstance(p, dict) for s in p.get("Statement", [])]
+    actions = {a for s in statements for a in _as_list(s["Action"])}
+    assert not actions & DYNAMODB_WRITE_ACTIONS
+    assert not any(a in ("*", "dynamodb:*") for a in actions)
+    [put] = [s for s in statements if "events:PutEvents" in s["Action"]]
+    assert _get_att(put["Resource"]) == ("HarvestEventBus", "Arn")
+
+
+def _alarms() -> list[dict[str, Any]]:
+    return [r["Properties"] for r in _resources().values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+
+
+@pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
+def test_every_dlq_and_every_consumer_iterator_age_has_an_alarm(
+    function: str, event: str, properties: dict[str, Any]
+) -> None:
+    target = _get_att(properties["DestinationConfig"]["OnFailure"]["Destination"])
+    assert target is not None
+    queue = target[0]
+    depth = [
+        a
+        for a in _alarms()
+        if a["Namespace"] == "AWS/SQS"
+        and a["MetricName"] == "ApproximateNumberOfMessagesVisible"
+        and [_get_att(d["Value"]) for d in a["Dimensions"]] == [(queue, "QueueName")]
+    ]
+    assert len(depth) == 1, f"no depth alarm on {queue}"
+    assert depth[0]["Threshold"] == 0
+    assert depth[0]["ComparisonOperator"] == "GreaterThanThreshold"
+    age = [
+        a
+        for a in _alarms()
+        if a["Namespace"] == "AWS/Lambda"
+        and a["MetricName"] == "IteratorAge"
+        and [d["Value"] for d in a["Dimensions"]] == [{"Ref": function}]
+    ]
+    assert len(age) == 1, f"no IteratorAge alarm on {function}"
+    assert age[0]["Statistic"] == "Maximum"
+    assert age[0]["Threshold"] <= 60_000

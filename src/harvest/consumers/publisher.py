@@ -1,0 +1,63 @@
+"""The publisher Lambda: core changes on the table stream -> EventBridge domain events.
+
+Thin by design: harvest.store.stream decides which event (if any) a record is, the
+EventPublisher puts it on the bus (retrying failed entries, never dropping one), and the
+batch runner processes the records in order and reports the first failure to Lambda.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+import boto3
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from harvest.consumers.batch import BatchResponse, process_batch
+from harvest.services.publishing import EventPublisher
+from harvest.settings import get_settings
+from harvest.store.dynamo import CLIENT_CONFIG
+from harvest.store.stream import events_from_record
+
+SERVICE = "harvest-publisher"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
+
+# Powertools writes the cold-start metric even with metrics disabled; outside Lambda (tests,
+# the local runtime) it would only clutter stdout.
+IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
+
+
+@cache
+def event_publisher() -> EventPublisher:
+    """One client per container, created on first use (boto3 honours
+    AWS_ENDPOINT_URL_EVENTBRIDGE, which is how the local runtime points it at its bus)."""
+    settings = get_settings()
+    client = boto3.client("events", region_name=settings.aws_region, config=CLIENT_CONFIG)
+    return EventPublisher(client, settings.event_bus_name)
+
+
+@tracer.capture_method
+def publish_record(record: Mapping[str, Any]) -> None:
+    events = events_from_record(record)
+    if not events:
+        return
+    event_publisher().publish(events)
+    metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(events))
+
+
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    return process_batch(
+        event,
+        context,
+        publish_record,
+        logger=logger,
+        min_remaining_ms=get_settings().consumer_min_remaining_ms,
+    )
