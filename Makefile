@@ -50,8 +50,8 @@ serve: setup
 # `sam build` calls build-<LogicalId> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
 # Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda.
 # Every function ships the same package; the targets share one recipe.
-.PHONY: build-ApiFunction build-PublisherFunction
-build-ApiFunction build-PublisherFunction:
+.PHONY: build-ApiFunction build-PublisherFunction build-AggregatorFunction
+build-ApiFunction build-PublisherFunction build-AggregatorFunction:
 	$(eval UV := $(shell scripts/bootstrap.sh))
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o "$(ARTIFACTS_DIR)/requirements.txt"
 	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)" --python-platform aarch64-manylinux2014 \

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from typing import Any
 
 import pytest
 
 from harvest.local.filters import Pattern, compile_pattern, matches_any
 from harvest.store import keys
+from harvest.store.derived import bucket_key, marker_key
 from harvest.tools.template import create_table_request, load_template, table_properties
 
 
@@ -282,3 +284,58 @@ def test_every_dlq_and_every_consumer_iterator_age_has_an_alarm(
     assert len(age) == 1, f"no IteratorAge alarm on {function}"
     assert age[0]["Statistic"] == "Maximum"
     assert age[0]["Threshold"] <= 60_000
+
+
+# ---------------------------------------------------------------- aggregator (DESIGN §5)
+
+
+def test_the_aggregator_is_a_stream_consumer_of_the_table() -> None:
+    [properties] = [p for f, _, p in STREAM_EVENTS if f == "AggregatorFunction"]
+    assert _get_att(properties["Stream"]) == ("HarvestTable", "StreamArn")
+    function = _resources()["AggregatorFunction"]["Properties"]
+    assert function["Handler"] == "harvest.consumers.aggregator.handler"
+
+
+def test_aggregator_filter_takes_inserts_and_updates_of_listings_and_requests_only() -> None:
+    [properties] = [p for f, _, p in STREAM_EVENTS if f == "AggregatorFunction"]
+    patterns = _patterns(properties)
+    for prefix in ("LISTING#", "REQUEST#"):
+        assert matches_any(patterns, _lambda_record(f"{prefix}x", "INSERT"))
+        assert matches_any(patterns, _lambda_record(f"{prefix}x", "MODIFY"))
+        assert not matches_any(patterns, _lambda_record(f"{prefix}x", "REMOVE"))
+    for prefix in ("CLAIM#", "USER#", "GUIDANCE#", "USAGE#", "IDEMPOTENCY#"):
+        assert not matches_any(patterns, _lambda_record(f"{prefix}x", "MODIFY"))
+
+
+def test_aggregator_role_touches_the_agg_family_only() -> None:
+    policies = _resources()["AggregatorFunction"]["Properties"]["Policies"]
+    assert all(isinstance(policy, dict) for policy in policies)
+    statements = [s for p in policies for s in p.get("Statement", [])]
+    actions = {a for s in statements for a in _as_list(s["Action"])}
+    assert not any(a in ("*", "dynamodb:*") for a in actions)
+    assert not actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
+    writes = [s for s in statements if set(_as_list(s["Action"])) & DYNAMODB_WRITE_ACTIONS]
+    assert writes
+    for statement in statements:
+        if not any(a.startswith("dynamodb:") for a in _as_list(statement["Action"])):
+            continue
+        assert _get_att(statement["Resource"]) == ("HarvestTable", "Arn")
+        leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert leading == ["AGG#*"]
+        assert not any(p.rstrip("*").startswith(keys.CORE_PREFIXES) for p in leading)
+
+
+@pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
+def test_no_consumer_filter_matches_what_the_aggregator_writes(
+    function: str, event: str, properties: dict[str, Any]
+) -> None:
+    patterns = _patterns(properties)
+    written = [
+        marker_key("LISTING#listing-0001")["PK"],
+        marker_key("REQUEST#request-0001")["PK"],
+        bucket_key("u33d", "tomato", date(2026, 5, 1))["PK"],
+        bucket_key("u33db2", "all", date(2026, 5, 1))["PK"],
+    ]
+    for pk in written:
+        for event_name in ("INSERT", "MODIFY", "REMOVE"):
+            assert not matches_any(patterns, _lambda_record(pk, event_name)), (pk, event_name)

@@ -1,0 +1,200 @@
+"""What one listing or request contributes to the Aggregator's day buckets (DESIGN §5).
+
+Pure: a stored core item -> its Contribution; two contributions (the one last applied and
+the new one) -> the deltas to ADD to each bucket. Deltas telescope, so applying the deltas
+of any chain of states s0 -> s1 -> ... -> sn equals the buckets of sn alone.
+
+A bucket is addressed by (cell, crop or "all", day, kind). Crop buckets carry quantities in
+the crop's canonical unit; "all" buckets carry counts only, since units differ across crops.
+Counts are of *live* items (active listings, open requests); the per-owner count tells the
+read side which users contribute (k-anonymity needs distinct contributors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any, Final, Literal
+
+from harvest.domain.common import parse_iso
+from harvest.domain.crops import CropCatalog, load_catalog
+
+__all__ = [
+    "ALL_CROPS",
+    "CELL_PRECISIONS",
+    "BucketDelta",
+    "Contribution",
+    "Kind",
+    "bucket_deltas",
+    "buckets_of",
+    "contribution_of",
+]
+
+type Kind = Literal["supply", "demand"]
+
+ALL_CROPS: Final = "all"
+CELL_PRECISIONS: Final = (4, 5, 6)
+_ZERO: Final = Decimal(0)
+
+
+@dataclass(frozen=True, slots=True)
+class Contribution:
+    """A source item's share of the buckets; quantity is 0 and live False when not live."""
+
+    kind: Kind
+    owner: str
+    crop: str
+    day: date
+    cells: tuple[str, str, str]
+    quantity: Decimal
+    live: bool
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-able (and DynamoDB-able: Decimal, no floats) form, kept in the marker."""
+        return {
+            "kind": self.kind,
+            "owner": self.owner,
+            "crop": self.crop,
+            "day": self.day.isoformat(),
+            "cells": list(self.cells),
+            "quantity": self.quantity,
+            "live": self.live,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Contribution:
+        cells = tuple(str(c) for c in data["cells"])
+        if len(cells) != len(CELL_PRECISIONS):
+            raise ValueError(f"a contribution has {len(CELL_PRECISIONS)} cells, not {cells}")
+        kind = str(data["kind"])
+        if kind not in ("supply", "demand"):
+            raise ValueError(f"unknown contribution kind {kind!r}")
+        return cls(
+            kind="supply" if kind == "supply" else "demand",
+            owner=str(data["owner"]),
+            crop=str(data["crop"]),
+            day=date.fromisoformat(str(data["day"])),
+            cells=(cells[0], cells[1], cells[2]),
+            quantity=Decimal(str(data["quantity"])),
+            live=bool(data["live"]),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class BucketAddress:
+    cell: str
+    crop: str
+    day: date
+    kind: Kind
+
+
+@dataclass(frozen=True, slots=True)
+class BucketDelta:
+    """What to ADD to one bucket. owner_deltas: (owner, ±n) for the per-owner live count."""
+
+    cell: str
+    crop: str
+    day: date
+    kind: Kind
+    quantity_delta: Decimal
+    count_delta: int
+    owner_deltas: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def address(self) -> BucketAddress:
+        return BucketAddress(self.cell, self.crop, self.day, self.kind)
+
+
+@dataclass(slots=True)
+class _Sums:
+    quantity: Decimal = _ZERO
+    count: int = 0
+    owners: dict[str, int] | None = None
+
+    def add(self, quantity: Decimal, count: int, owner: str) -> None:
+        self.quantity += quantity
+        self.count += count
+        owners = self.owners if self.owners is not None else {}
+        owners[owner] = owners.get(owner, 0) + count
+        self.owners = owners
+
+
+def contribution_of(
+    item: Mapping[str, Any], catalog: CropCatalog | None = None
+) -> Contribution | None:
+    """The contribution of a stored listing or request item; None for any other item."""
+    item_type = item.get("type")
+    if item_type == "listing":
+        kind: Kind = "supply"
+        live = item.get("status") == "active"
+        amount = item.get("quantityRemaining")
+    elif item_type == "request":
+        kind = "demand"
+        live = item.get("status") == "open"
+        amount = item.get("quantity")
+    else:
+        return None
+    crop = str(item["crop"])
+    geohash = str(item["geohash"])
+    quantity = _ZERO
+    if live:
+        crops = catalog if catalog is not None else load_catalog()
+        quantity = crops.to_canonical(crop, Decimal(str(amount)), str(item["unit"]))
+    return Contribution(
+        kind=kind,
+        owner=str(item["ownerId"]),
+        crop=crop,
+        day=parse_iso(str(item["createdAt"])).date(),
+        cells=(geohash[:4], geohash[:5], geohash[:6]),
+        quantity=quantity,
+        live=live,
+    )
+
+
+def buckets_of(contribution: Contribution | None) -> dict[BucketAddress, _Sums]:
+    """The buckets of one contribution alone (empty when it is not live)."""
+    found: dict[BucketAddress, _Sums] = {}
+    if contribution is None or not contribution.live:
+        return found
+    for cell in contribution.cells:
+        for crop in (contribution.crop, ALL_CROPS):
+            address = BucketAddress(cell, crop, contribution.day, contribution.kind)
+            quantity = contribution.quantity if crop != ALL_CROPS else _ZERO
+            found.setdefault(address, _Sums()).add(quantity, 1, contribution.owner)
+    return found
+
+
+def bucket_deltas(old: Contribution | None, new: Contribution | None) -> list[BucketDelta]:
+    """The deltas that turn the buckets of `old` into those of `new`; no zero deltas.
+
+    One delta per bucket (a transaction may touch an item once), in a deterministic order.
+    """
+    before, after = buckets_of(old), buckets_of(new)
+    deltas: list[BucketDelta] = []
+    for address in sorted(
+        before.keys() | after.keys(), key=lambda a: (a.cell, a.crop, a.day, a.kind)
+    ):
+        was, now = before.get(address, _Sums()), after.get(address, _Sums())
+        owners: dict[str, int] = {}
+        for sign, sums in ((-1, was), (1, now)):
+            for owner, count in (sums.owners or {}).items():
+                owners[owner] = owners.get(owner, 0) + sign * count
+        owner_deltas = tuple(sorted((o, n) for o, n in owners.items() if n != 0))
+        quantity = now.quantity - was.quantity
+        count = now.count - was.count
+        if quantity == 0 and count == 0 and not owner_deltas:
+            continue
+        deltas.append(
+            BucketDelta(
+                cell=address.cell,
+                crop=address.crop,
+                day=address.day,
+                kind=address.kind,
+                quantity_delta=quantity,
+                count_delta=count,
+                owner_deltas=owner_deltas,
+            )
+        )
+    return deltas

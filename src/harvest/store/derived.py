@@ -1,0 +1,282 @@
+"""The Aggregator's repository: per-source markers and day buckets (derived keys only).
+
+Keys (schemas/key-design.md):
+- marker: PK = AGG#SRC#{source PK} (e.g. AGG#SRC#LISTING#abc), SK = MARKER, type agg-marker:
+  the version of the source item last applied and the contribution it had.
+- bucket: PK = AGG#{cell}#{crop or all}, SK = DAY#{yyyy-mm-dd}, type agg-bucket: supply and
+  listings (live listings), demand and requests (open requests), and one counter attribute
+  per contributor, named `u#{ownerId}`: that owner's live items in the bucket.
+
+Why top-level `u#{owner}` counters rather than a map `u` with `ADD u.#owner :n`: ADD on a map
+entry needs the map to exist, `SET u = if_not_exists(u, :empty)` cannot share an expression
+with a path inside `u`, and a two-step create would leave the transaction. A top-level
+attribute is created by ADD on first use, so one UpdateItem per bucket stays exact. A String
+Set of owners would need to know when a count crosses 0 <-> 1, which only the bucket knows.
+A counter left at 0 is not a contributor; the attributes are bounded by people, not items.
+
+Every write is refused before any call unless its PK has a derived prefix (invariant 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from decimal import Decimal
+from typing import Any, Final
+
+from harvest.domain.common import iso
+from harvest.domain.contribution import BucketDelta, Contribution
+from harvest.domain.signals import DayTotals
+from harvest.store import keys
+from harvest.store.dynamo import serialize, values
+from harvest.store.table import Item, Key, Table, TransactionCancelled
+
+__all__ = [
+    "BUCKET_TYPE",
+    "MARKER_TYPE",
+    "OWNER_PREFIX",
+    "CoreKeyWriteRefused",
+    "DerivedRepository",
+    "Marker",
+    "StaleMarker",
+    "bucket_key",
+    "marker_key",
+]
+
+MARKER_TYPE: Final = "agg-marker"
+BUCKET_TYPE: Final = "agg-bucket"
+OWNER_PREFIX: Final = "u#"
+MAX_BUCKET_DAYS: Final = 400
+_QUANTITY = {"supply": "supply", "demand": "demand"}
+_COUNT = {"supply": "listings", "demand": "requests"}
+
+
+class CoreKeyWriteRefused(Exception):
+    """A consumer tried to write a key outside the derived families (DESIGN §3 invariant 1)."""
+
+    def __init__(self, pk: object) -> None:
+        super().__init__(f"refusing to write {pk!r}: consumers write derived keys only")
+        self.pk = pk
+
+
+class StaleMarker(Exception):
+    """The marker changed since it was read (a concurrent record won): re-read, re-decide."""
+
+
+@dataclass(frozen=True, slots=True)
+class Marker:
+    source_key: str
+    version: int
+    contribution: Contribution | None
+    created_at: str
+    updated_at: str
+    correlation_id: str
+
+
+def marker_key(source_key: str) -> Key:
+    return {"PK": f"AGG#SRC#{source_key}", "SK": "MARKER"}
+
+
+def bucket_key(cell: str, crop: str, day: date) -> Key:
+    return {"PK": f"AGG#{cell}#{crop}", "SK": f"DAY#{day.isoformat()}"}
+
+
+def _refuse_unless_derived(key: Key) -> None:
+    pk = key.get("PK")
+    if not isinstance(pk, str) or not keys.is_derived_key(pk):
+        raise CoreKeyWriteRefused(pk)
+
+
+class DerivedRepository:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # ------------------------------------------------------------------ reads
+    def marker(self, source_key: str) -> Marker | None:
+        item = self.table.get(marker_key(source_key))
+        if item is None:
+            return None
+        raw = item.get("contribution")
+        return Marker(
+            source_key=source_key,
+            version=int(item["version"]),
+            contribution=Contribution.from_json(raw) if raw else None,
+            created_at=str(item["createdAt"]),
+            updated_at=str(item["updatedAt"]),
+            correlation_id=str(item["correlationId"]),
+        )
+
+    def buckets(self, cell: str, crop: str, since_day: date, until_day: date) -> list[DayTotals]:
+        """Day buckets of one area and crop (or "all") from since_day to until_day, oldest first."""
+        items = self.table.query_all(
+            max_items=MAX_BUCKET_DAYS,
+            index=None,
+            key_condition="#pk = :pk AND #sk BETWEEN :since AND :until",
+            names={"#pk": "PK", "#sk": "SK"},
+            bound={
+                "pk": bucket_key(cell, crop, since_day)["PK"],
+                "since": f"DAY#{since_day.isoformat()}",
+                "until": f"DAY#{until_day.isoformat()}",
+            },
+            newest_first=False,
+        )
+        return [_day_totals(crop, item) for item in items]
+
+    # ------------------------------------------------------------------ writes
+    def apply(
+        self,
+        source_key: str,
+        expected_marker_version: int | None,
+        new_version: int,
+        new_contribution: Contribution | None,
+        deltas: Sequence[BucketDelta],
+        correlation_id: str,
+        *,
+        now: datetime | None = None,
+    ) -> None:
+        """Marker and bucket deltas in one TransactWriteItems; raises StaleMarker when the
+        marker is no longer at `expected_marker_version` (None: when it exists)."""
+        moment = iso(now or datetime.now(UTC))
+        operations = [
+            self._marker_op(
+                source_key, expected_marker_version, new_version, new_contribution,
+                correlation_id, moment,
+            )
+        ]  # fmt: skip
+        seen: set[tuple[str, str]] = set()
+        for delta in deltas:
+            key = bucket_key(delta.cell, delta.crop, delta.day)
+            if (key["PK"], key["SK"]) in seen:
+                raise ValueError(f"two deltas for one bucket item {key}: merge them first")
+            seen.add((key["PK"], key["SK"]))
+            operations.append(self._bucket_op(key, delta, correlation_id, moment))
+        try:
+            self.write(operations)
+        except TransactionCancelled as error:
+            if 0 in error.failed:
+                raise StaleMarker(source_key) from error
+            raise
+
+    def write(self, operations: Sequence[dict[str, Any]]) -> None:
+        """The only write path: one TransactWriteItems, refused before any call when an
+        operation addresses a key outside the derived families."""
+        for operation in operations:
+            _refuse_unless_derived(_key_of(operation))
+        self.table.transact(operations)
+
+    def _marker_op(
+        self,
+        source_key: str,
+        expected: int | None,
+        version: int,
+        contribution: Contribution | None,
+        correlation_id: str,
+        moment: str,
+    ) -> dict[str, Any]:
+        key = marker_key(source_key)
+        sets = [
+            "#type = :type",
+            "#version = :version",
+            "createdAt = if_not_exists(createdAt, :now)",
+            "updatedAt = :now",
+            "correlationId = :cid",
+            "sourceKey = :source",
+        ]
+        bound: dict[str, Any] = {
+            "type": MARKER_TYPE,
+            "version": version,
+            "now": moment,
+            "cid": correlation_id,
+            "source": source_key,
+        }
+        expression = "SET " + ", ".join(sets)
+        if contribution is None:
+            expression += " REMOVE contribution"
+        else:
+            expression = expression.replace("SET ", "SET contribution = :c, ", 1)
+            bound["c"] = contribution.to_json()
+        if expected is None:
+            condition = "attribute_not_exists(PK)"
+        else:
+            condition = "#version = :expected"
+            bound["expected"] = expected
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": serialize(key),
+                "UpdateExpression": expression,
+                "ConditionExpression": condition,
+                "ExpressionAttributeNames": {"#type": "type", "#version": "version"},
+                "ExpressionAttributeValues": values(**bound),
+            }
+        }
+
+    def _bucket_op(
+        self, key: Key, delta: BucketDelta, correlation_id: str, moment: str
+    ) -> dict[str, Any]:
+        names = {"#type": "type", "#version": "version"}
+        bound: dict[str, Any] = {
+            "type": BUCKET_TYPE,
+            "now": moment,
+            "cid": correlation_id,
+            "one": 1,
+            "cell": delta.cell,
+            "crop": delta.crop,
+            "day": delta.day.isoformat(),
+        }
+        adds = ["#version :one"]
+        if delta.quantity_delta != 0:
+            adds.append(f"{_QUANTITY[delta.kind]} :q")
+            bound["q"] = delta.quantity_delta
+        if delta.count_delta != 0:
+            adds.append(f"{_COUNT[delta.kind]} :n")
+            bound["n"] = delta.count_delta
+        for index, (owner, change) in enumerate(delta.owner_deltas):
+            names[f"#o{index}"] = f"{OWNER_PREFIX}{owner}"
+            bound[f"o{index}"] = change
+            adds.append(f"#o{index} :o{index}")
+        expression = (
+            "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
+            "correlationId = :cid, cell = :cell, crop = :crop, #day = :day ADD " + ", ".join(adds)
+        )
+        names["#day"] = "day"
+        return {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": serialize(key),
+                "UpdateExpression": expression,
+                "ExpressionAttributeNames": names,
+                "ExpressionAttributeValues": values(**bound),
+            }
+        }
+
+
+def _key_of(operation: dict[str, Any]) -> Key:
+    """The key an operation of TransactWriteItems addresses (Put carries it in Item)."""
+    if len(operation) != 1:
+        raise ValueError(f"not one TransactWriteItems operation: {sorted(operation)}")
+    [body] = operation.values()
+    image = body.get("Key") or body.get("Item") or {}
+    pk = image.get("PK") if isinstance(image, dict) else None
+    return {"PK": str(pk.get("S")) if isinstance(pk, dict) else ""}
+
+
+def contributors_of(item: Item) -> frozenset[str]:
+    return frozenset(
+        name.removeprefix(OWNER_PREFIX)
+        for name, value in item.items()
+        if name.startswith(OWNER_PREFIX) and Decimal(value) > 0
+    )
+
+
+def _day_totals(crop: str, item: Item) -> DayTotals:
+    return DayTotals(
+        day=date.fromisoformat(str(item["SK"]).removeprefix("DAY#")),
+        crop=crop,
+        supply=Decimal(item.get("supply", 0)),
+        demand=Decimal(item.get("demand", 0)),
+        listings=int(item.get("listings", 0)),
+        requests=int(item.get("requests", 0)),
+        contributors=contributors_of(item),
+    )

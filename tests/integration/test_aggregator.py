@@ -1,0 +1,180 @@
+"""The aggregator on the real table: listing changes made through the API, delivered as the
+stream would deliver them (the stored images), land in the day buckets exactly once."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from botocore.stub import Stubber
+
+from harvest.consumers import aggregator
+from harvest.domain.signals import DayTotals
+from harvest.settings import get_settings
+from harvest.store.derived import CoreKeyWriteRefused, DerivedRepository
+from harvest.store.dynamo import make_client
+from harvest.store.table import Table
+from support import payloads
+from support.apigw import Api
+
+PRECISIONS = (4, 5, 6)
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture
+def derived(table: str) -> Iterator[DerivedRepository]:
+    aggregator.aggregation_service.cache_clear()
+    yield DerivedRepository(Table(make_client("us-east-1"), get_settings().table_name))
+    aggregator.aggregation_service.cache_clear()
+
+
+def _record(dynamodb: Any, table: str, pk: str, sequence: int) -> dict[str, Any]:
+    """A stream record of the item as it is now: Lambda's shape, the stored image."""
+    sk = pk.split("#", 1)[0]
+    image = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
+    return {
+        "eventID": f"e{sequence}",
+        "eventName": "INSERT" if image["version"]["N"] == "1" else "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"PK": image["PK"], "SK": image["SK"]},
+            "NewImage": image,
+            "SequenceNumber": f"{sequence:021d}",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+
+
+def _deliver(records: list[dict[str, Any]]) -> None:
+    response = aggregator.handler({"Records": records}, Context())
+    assert response == {"batchItemFailures": []}
+
+
+def _cells(geohash: str) -> list[str]:
+    return [geohash[:p] for p in PRECISIONS]
+
+
+def _all_buckets(derived: DerivedRepository, geohash: str, crop: str) -> list[DayTotals]:
+    today = datetime.now(UTC).date()
+    return [
+        row
+        for cell in _cells(geohash)
+        for name in (crop, "all")
+        for row in derived.buckets(cell, name, today - timedelta(days=1), today + timedelta(1))
+    ]
+
+
+def _day(derived: DerivedRepository, cell: str, crop: str) -> DayTotals:
+    today = datetime.now(UTC).date()
+    [row] = derived.buckets(cell, crop, today - timedelta(days=1), today + timedelta(days=1))
+    return row
+
+
+def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
+    api: Api, dynamodb: Any, table: str, derived: DerivedRepository
+) -> None:
+    created = api.post("/listings", payloads.listing(quantity=2500, unit="g"), user="grower")
+    assert created.status == 201, created.body
+    listing_pk = f"LISTING#{created.body['listingId']}"
+    records = [_record(dynamodb, table, listing_pk, 1)]
+    _deliver(records)
+    geohash = str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
+    for cell in _cells(geohash):
+        tomato = _day(derived, cell, "tomato")
+        assert (tomato.supply, tomato.listings, tomato.contributors) == (
+            Decimal("2.5"),
+            1,
+            frozenset({"grower"}),
+        )
+        every = _day(derived, cell, "all")
+        assert (every.supply, every.listings, every.contributors) == (
+            Decimal(0),
+            1,
+            frozenset({"grower"}),
+        )
+
+    # A claim for all of it, confirmed: nothing remains, the listing is claimed (not live).
+    claim = api.post(f"{created.header('Location')}/claims", {"quantity": 2500}, user="searcher")
+    assert claim.status == 201, claim.body
+    confirmed = api.patch(
+        f"/claims/{claim.body['claimId']}",
+        {"status": "confirmed"},
+        user="grower",
+        headers={"If-Match": claim.etag},
+    )
+    assert confirmed.status == 200, confirmed.body
+    records.append(_record(dynamodb, table, listing_pk, 2))
+    _deliver(records[-1:])
+    for cell in _cells(geohash):
+        for crop in ("tomato", "all"):
+            row = _day(derived, cell, crop)
+            assert (row.supply, row.listings, row.contributors) == (Decimal(0), 0, frozenset())
+
+    # The claimer does not show up: 2.5 kg are back; then the grower cancels the listing.
+    no_show = api.patch(
+        f"/claims/{claim.body['claimId']}",
+        {"status": "no_show"},
+        user="grower",
+        headers={"If-Match": confirmed.etag},
+    )
+    assert no_show.status == 200, no_show.body
+    records.append(_record(dynamodb, table, listing_pk, 3))
+    _deliver(records[-1:])
+    assert _day(derived, geohash[:6], "tomato").supply == Decimal("2.5")
+    current = api.get(created.header("Location") or "", user="grower")
+    cancelled = api.patch(
+        created.header("Location") or "",
+        {"status": "cancelled"},
+        user="grower",
+        headers={"If-Match": current.etag},
+    )
+    assert cancelled.status == 200, cancelled.body
+    records.append(_record(dynamodb, table, listing_pk, 4))
+    _deliver(records[-1:])
+    after_cancel = _all_buckets(derived, geohash, "tomato")
+    assert len(after_cancel) == 6
+    assert all(r.supply == 0 and r.listings == 0 and not r.contributors for r in after_cancel)
+
+    # Replaying every record twice, and an older record after the newest, changes nothing.
+    _deliver(records + records)
+    _deliver([records[0], records[2]])
+    assert _all_buckets(derived, geohash, "tomato") == after_cancel
+    marker = derived.marker(listing_pk)
+    assert marker is not None
+    assert marker.version == 4
+    assert marker.contribution is not None
+    assert not marker.contribution.live
+
+
+def test_open_requests_count_as_demand_of_distinct_contributors(
+    api: Api, dynamodb: Any, table: str, derived: DerivedRepository
+) -> None:
+    records = []
+    for sequence, user in enumerate(("ann", "bob", "ann"), start=1):
+        made = api.post("/requests", payloads.request(quantity=3), user=user)
+        assert made.status == 201, made.body
+        records.append(_record(dynamodb, table, f"REQUEST#{made.body['requestId']}", sequence))
+    _deliver(records)
+    geohash = str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
+    row = _day(derived, geohash[:4], "tomato")
+    assert (row.demand, row.requests, row.supply) == (Decimal(9), 3, Decimal(0))
+    assert row.contributors == frozenset({"ann", "bob"})
+
+
+def test_derived_repository_refuses_a_core_key_before_any_call(table: str) -> None:
+    client = make_client("us-east-1")
+    repository = DerivedRepository(Table(client, table))
+    core_put = repository.table.put_new_op({"PK": "LISTING#x", "SK": "LISTING", "version": 1})
+    with Stubber(client) as stubber:  # no responses queued: any call would fail differently
+        with pytest.raises(CoreKeyWriteRefused):
+            repository.write([core_put])
+        with pytest.raises(CoreKeyWriteRefused):
+            repository.write([repository.table.condition_op({"PK": "REQUEST#y"}, "x = :y", y=1)])
+        stubber.assert_no_pending_responses()
