@@ -166,6 +166,11 @@ def test_open_requests_count_as_demand_of_distinct_contributors(
     row = _day(derived, geohash[:4], "tomato")
     assert (row.demand, row.requests, row.supply) == (Decimal(9), 3, Decimal(0))
     assert row.contributors == frozenset({"ann", "bob"})
+    today = datetime.now(UTC).date()
+    [area_day] = derived.area_days(geohash[:4], today - timedelta(days=1), today)
+    assert area_day.crops == frozenset({"tomato"})
+    assert (area_day.totals.requests, area_day.totals.contributors) == (3, row.contributors)
+    assert area_day.updated_at
 
 
 def test_derived_repository_refuses_a_core_key_before_any_call(table: str) -> None:

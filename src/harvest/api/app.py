@@ -15,7 +15,15 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from harvest.api import problems
 from harvest.api.auth import CORRELATION_HEADER, correlation_id
 from harvest.api.gate import refuse_early
-from harvest.api.routes import claims, feed, health, listings, profiles, requests
+from harvest.api.routes import (
+    claims,
+    communities,
+    feed,
+    health,
+    listings,
+    profiles,
+    requests,
+)
 from harvest.domain.errors import DomainError
 from harvest.settings import get_settings
 
@@ -24,7 +32,7 @@ tracer = Tracer(service="harvest-api")
 metrics = Metrics(namespace="HarvestExchange", service="harvest-api")
 
 app = APIGatewayRestResolver(enable_validation=True)
-for module in (health, profiles, listings, requests, claims, feed):
+for module in (health, profiles, listings, requests, claims, feed, communities):
     app.include_router(module.router)
 
 OPENAPI_TITLE = "Harvest Exchange API"

@@ -13,8 +13,10 @@ from harvest.services.feed import FeedService
 from harvest.services.listings import ListingService
 from harvest.services.profiles import ProfileService
 from harvest.services.requests import RequestService
+from harvest.services.signals import SignalService
 from harvest.services.support import ServiceContext
 from harvest.settings import Settings, get_settings
+from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.repository import Repository
 from harvest.store.table import Table
@@ -27,6 +29,7 @@ class Services:
     requests: RequestService
     claims: ClaimService
     feed: FeedService
+    signals: SignalService
 
 
 def cursor_key(settings: Settings) -> bytes:
@@ -40,7 +43,8 @@ def cursor_key(settings: Settings) -> bytes:
 
 
 def build_services(settings: Settings) -> Services:
-    repository = Repository(Table(make_client(settings.aws_region), settings.table_name))
+    table = Table(make_client(settings.aws_region), settings.table_name)
+    repository = Repository(table)
     context = ServiceContext(
         cursors=CursorCodec(cursor_key(settings)),
         idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
@@ -52,6 +56,7 @@ def build_services(settings: Settings) -> Services:
         requests=RequestService(repository, catalog, context),
         claims=ClaimService(repository, context),
         feed=FeedService(repository, context),
+        signals=SignalService(DerivedRepository(table), catalog, context.clock),
     )
 
 

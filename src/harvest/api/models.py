@@ -195,3 +195,42 @@ class FeedCollection(Outbound):
 class Health(Outbound):
     status: Literal["ok"]
     version: str
+
+
+class CropSignalOut(Outbound):
+    """A crop of a window: every figure is null when classification is insufficient_data."""
+
+    crop: str
+    unit: str
+    supply: QuantityOut | None
+    demand: QuantityOut | None
+    listings: int | None
+    requests: int | None
+    scarcity: QuantityOut | None
+    abundance: QuantityOut | None
+    classification: Literal["shortage", "surplus", "balanced", "insufficient_data"]
+    confidence: QuantityOut | None
+
+
+class AllCropsOut(Outbound):
+    """Counts over every crop (null under k contributors; rounded down to multiples of k
+    when a crop is hidden). No quantities: units differ between crops."""
+
+    listings: int | None
+    requests: int | None
+    contributors: int | None
+    rounded: bool
+
+
+class SignalWindowOut(Outbound):
+    days: Literal[7, 14, 30]
+    crops: list[CropSignalOut]
+    summary: str
+    all_crops: AllCropsOut
+
+
+class CommunitySignalsOut(Outbound):
+    geohash: str
+    as_of: str
+    data_updated_at: str | None
+    windows: list[SignalWindowOut]

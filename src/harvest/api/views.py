@@ -11,7 +11,9 @@ from harvest.domain.common import PUBLIC_GEOHASH_PRECISION, Location, iso
 from harvest.domain.listing import Listing
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request
+from harvest.domain.signals import CropSignal
 from harvest.services.feed import FeedItem
+from harvest.services.signals import AreaSignalsView
 
 
 def location(place: Location, exact: bool) -> models.LocationOut:
@@ -104,3 +106,40 @@ def feed_item(item: FeedItem, viewer_id: str) -> models.ListingFeedItem | models
         return models.ListingFeedItem(**body, kind="listing", distance_km=distance)
     body = request(item.entity, viewer_id).model_dump()
     return models.RequestFeedItem(**body, kind="request", distance_km=distance)
+
+
+def crop_signal(signal: CropSignal) -> models.CropSignalOut:
+    return models.CropSignalOut(
+        crop=signal.crop,
+        unit=signal.unit,
+        supply=signal.supply,
+        demand=signal.demand,
+        listings=signal.listings,
+        requests=signal.requests,
+        scarcity=signal.scarcity,
+        abundance=signal.abundance,
+        classification=signal.classification.value,
+        confidence=signal.confidence,
+    )
+
+
+def signals(view: AreaSignalsView) -> models.CommunitySignalsOut:
+    return models.CommunitySignalsOut(
+        geohash=view.signals.geohash,
+        as_of=view.as_of,
+        data_updated_at=view.data_updated_at,
+        windows=[
+            models.SignalWindowOut(
+                days=window.days,
+                crops=[crop_signal(signal) for signal in window.crops],
+                summary=window.summary,
+                all_crops=models.AllCropsOut(
+                    listings=window.all_crops.listings,
+                    requests=window.all_crops.requests,
+                    contributors=window.all_crops.contributors,
+                    rounded=window.all_crops.rounded,
+                ),
+            )
+            for window in view.signals.windows
+        ],
+    )

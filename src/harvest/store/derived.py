@@ -5,7 +5,9 @@ Keys (schemas/key-design.md):
   the version of the source item last applied and the contribution it had.
 - bucket: PK = AGG#{cell}#{crop or all}, SK = DAY#{yyyy-mm-dd}, type agg-bucket: supply and
   listings (live listings), demand and requests (open requests), and one counter attribute
-  per contributor, named `u#{ownerId}`: that owner's live items in the bucket.
+  per contributor, named `u#{ownerId}`: that owner's live items in the bucket. The
+  all-crops bucket also holds `crops`, a String Set of the crop slugs that had a live item
+  in that cell and day (ADDed, never removed): the read side queries those crop partitions.
 
 Why top-level `u#{owner}` counters rather than a map `u` with `ADD u.#owner :n`: ADD on a map
 entry needs the map to exist, `SET u = if_not_exists(u, :empty)` cannot share an expression
@@ -26,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from harvest.domain.common import iso
-from harvest.domain.contribution import BucketDelta, Contribution
+from harvest.domain.contribution import ALL_CROPS, BucketDelta, Contribution
 from harvest.domain.signals import DayTotals
 from harvest.store import keys
 from harvest.store.dynamo import serialize, values
@@ -36,6 +38,7 @@ __all__ = [
     "BUCKET_TYPE",
     "MARKER_TYPE",
     "OWNER_PREFIX",
+    "BucketRow",
     "CoreKeyWriteRefused",
     "DerivedRepository",
     "Marker",
@@ -62,6 +65,16 @@ class CoreKeyWriteRefused(Exception):
 
 class StaleMarker(Exception):
     """The marker changed since it was read (a concurrent record won): re-read, re-decide."""
+
+
+@dataclass(frozen=True, slots=True)
+class BucketRow:
+    """A bucket as read: its totals, when it last changed and (all-crops buckets only) the
+    crops that had a live item in its cell that day."""
+
+    totals: DayTotals
+    crops: frozenset[str]
+    updated_at: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,7 +122,29 @@ class DerivedRepository:
 
     def buckets(self, cell: str, crop: str, since_day: date, until_day: date) -> list[DayTotals]:
         """Day buckets of one area and crop (or "all") from since_day to until_day, oldest first."""
-        items = self.table.query_all(
+        return [
+            _day_totals(crop, item) for item in self._bucket_items(cell, crop, since_day, until_day)
+        ]
+
+    def area_days(self, cell: str, since_day: date, until_day: date) -> list[BucketRow]:
+        """The all-crops buckets of one area, oldest first, with the crops each day saw."""
+        return self.bucket_rows(cell, ALL_CROPS, since_day, until_day)
+
+    def bucket_rows(
+        self, cell: str, crop: str, since_day: date, until_day: date
+    ) -> list[BucketRow]:
+        """Like buckets(), with each bucket's updatedAt (and crop set) for freshness."""
+        return [
+            BucketRow(
+                totals=_day_totals(crop, item),
+                crops=frozenset(str(slug) for slug in item.get("crops", ())),
+                updated_at=str(item.get("updatedAt", "")),
+            )
+            for item in self._bucket_items(cell, crop, since_day, until_day)
+        ]
+
+    def _bucket_items(self, cell: str, crop: str, since_day: date, until_day: date) -> list[Item]:
+        return self.table.query_all(
             max_items=MAX_BUCKET_DAYS,
             index=None,
             key_condition="#pk = :pk AND #sk BETWEEN :since AND :until",
@@ -121,7 +156,6 @@ class DerivedRepository:
             },
             newest_first=False,
         )
-        return [_day_totals(crop, item) for item in items]
 
     # ------------------------------------------------------------------ writes
     def apply(
@@ -144,13 +178,16 @@ class DerivedRepository:
                 correlation_id, moment,
             )
         ]  # fmt: skip
+        # Only a live new contribution adds to a bucket, so its crop is the one to record.
+        live_crop = new_contribution.crop if new_contribution and new_contribution.live else None
         seen: set[tuple[str, str]] = set()
         for delta in deltas:
             key = bucket_key(delta.cell, delta.crop, delta.day)
             if (key["PK"], key["SK"]) in seen:
                 raise ValueError(f"two deltas for one bucket item {key}: merge them first")
             seen.add((key["PK"], key["SK"]))
-            operations.append(self._bucket_op(key, delta, correlation_id, moment))
+            crop = live_crop if delta.crop == ALL_CROPS else None
+            operations.append(self._bucket_op(key, delta, correlation_id, moment, crop))
         try:
             self.write(operations)
         except TransactionCancelled as error:
@@ -213,7 +250,7 @@ class DerivedRepository:
         }
 
     def _bucket_op(
-        self, key: Key, delta: BucketDelta, correlation_id: str, moment: str
+        self, key: Key, delta: BucketDelta, correlation_id: str, moment: str, crop: str | None
     ) -> dict[str, Any]:
         names = {"#type": "type", "#version": "version"}
         bound: dict[str, Any] = {
@@ -236,6 +273,9 @@ class DerivedRepository:
             names[f"#o{index}"] = f"{OWNER_PREFIX}{owner}"
             bound[f"o{index}"] = change
             adds.append(f"#o{index} :o{index}")
+        if crop is not None:
+            adds.append("crops :crops")
+            bound["crops"] = {crop}
         expression = (
             "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
             "correlationId = :cid, cell = :cell, crop = :crop, #day = :day ADD " + ", ".join(adds)

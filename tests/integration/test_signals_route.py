@@ -1,0 +1,176 @@
+"""GET /communities/{geohash}/signals through the real handler, over buckets written by the
+real aggregator from the items the API stored (delivered as the stream would deliver them)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harvest.consumers import aggregator
+from support import payloads
+from support.apigw import Api
+
+AREA = "u33d"  # payloads.BERLIN is u33dc...
+
+
+class Context:
+    def get_remaining_time_in_millis(self) -> int:
+        return 60_000
+
+
+@pytest.fixture(autouse=True)
+def fresh_aggregator(table: str) -> Iterator[None]:
+    aggregator.aggregation_service.cache_clear()
+    yield
+    aggregator.aggregation_service.cache_clear()
+
+
+def _record(dynamodb: Any, table: str, pk: str, sequence: int) -> dict[str, Any]:
+    """A stream record of the stored item: Lambda's shape, the stored image."""
+    sk = pk.split("#", 1)[0]
+    image = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
+    return {
+        "eventID": f"e{sequence}",
+        "eventName": "INSERT" if image["version"]["N"] == "1" else "MODIFY",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"PK": image["PK"], "SK": image["SK"]},
+            "NewImage": image,
+            "SequenceNumber": f"{sequence:021d}",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+
+
+def _seed(api: Api, dynamodb: Any, table: str) -> None:
+    """Tomato: 3 growers x 10 kg and 1 request of 3 kg (4 contributors); zucchini: 2 growers."""
+    pks: list[str] = []
+    for user in ("grower-a", "grower-b", "grower-c"):
+        made = api.post("/listings", payloads.listing(quantity=10), user=user)
+        assert made.status == 201, made.body
+        pks.append(f"LISTING#{made.body['listingId']}")
+    for user in ("grower-a", "grower-b"):
+        made = api.post("/listings", payloads.listing(crop="zucchini", quantity=4), user=user)
+        assert made.status == 201, made.body
+        pks.append(f"LISTING#{made.body['listingId']}")
+    asked = api.post("/requests", payloads.request(quantity=3000, unit="g"), user="searcher")
+    assert asked.status == 201, asked.body
+    pks.append(f"REQUEST#{asked.body['requestId']}")
+    records = [_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
+    # Delivered twice: the effect must be exactly once.
+    response = aggregator.handler({"Records": records + records}, Context())
+    assert response == {"batchItemFailures": []}
+
+
+def test_signals_report_every_window_and_hide_crops_under_k(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    _seed(api, dynamodb, table)
+
+    response = api.get(f"/communities/{AREA}/signals", user="reader")
+
+    assert response.status == 200, response.body
+    body = response.body
+    assert body["geohash"] == AREA
+    assert body["asOf"].endswith("Z")
+    assert body["dataUpdatedAt"] is not None
+    assert body["dataUpdatedAt"] <= body["asOf"]
+    assert [window["days"] for window in body["windows"]] == [7, 14, 30]
+    for window in body["windows"]:
+        by_crop = {crop["crop"]: crop for crop in window["crops"]}
+        assert set(by_crop) == {"tomato", "zucchini"}
+        assert by_crop["tomato"] == {
+            "crop": "tomato",
+            "unit": "kg",
+            "supply": 30,
+            "demand": 3,
+            "listings": 3,
+            "requests": 1,
+            "scarcity": 0.097,
+            "abundance": 7.5,
+            "classification": "surplus",
+            "confidence": 0.44,
+        }
+        assert by_crop["zucchini"] == {
+            "crop": "zucchini",
+            "unit": "kg",
+            "supply": None,
+            "demand": None,
+            "listings": None,
+            "requests": None,
+            "scarcity": None,
+            "abundance": None,
+            "classification": "insufficient_data",
+            "confidence": None,
+        }
+        # 5 listings, 1 request, 4 contributors, rounded down to multiples of k=3.
+        assert window["allCrops"] == {
+            "listings": 3,
+            "requests": 0,
+            "contributors": 3,
+            "rounded": True,
+        }
+        assert "Tomato" in window["summary"]
+        assert "1 crop has too few contributors to report." in window["summary"]
+        assert "Zucchini" not in window["summary"]
+
+
+def test_finer_cells_and_other_areas_see_only_their_buckets(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    _seed(api, dynamodb, table)
+
+    finer = api.get("/communities/U33DC/signals", user="reader")
+    elsewhere = api.get("/communities/u336/signals", user="reader")
+
+    assert finer.status == 200, finer.body
+    assert finer.body["geohash"] == "u33dc"
+    assert {crop["crop"] for crop in finer.body["windows"][0]["crops"]} == {"tomato", "zucchini"}
+    assert elsewhere.status == 200, elsewhere.body
+    assert elsewhere.body["dataUpdatedAt"] is None
+    for window in elsewhere.body["windows"]:
+        assert window["crops"] == []
+        assert window["summary"] == (
+            f"Last {window['days']} days around u336: no listings or requests."
+        )
+        assert window["allCrops"] == {
+            "listings": None,
+            "requests": None,
+            "contributors": None,
+            "rounded": False,
+        }
+
+
+def test_an_area_without_data_answers_200_with_no_activity(api: Api) -> None:
+    response = api.get("/communities/u33d/signals")
+
+    assert response.status == 200, response.body
+    assert response.body["dataUpdatedAt"] is None
+    assert [w["crops"] for w in response.body["windows"]] == [[], [], []]
+
+
+@pytest.mark.parametrize("geohash", ["abc!", "u33", "u33dc0c", "u33a"])
+def test_a_bad_geohash_is_a_400_problem(api: Api, geohash: str) -> None:
+    response = api.get(f"/communities/{geohash}/signals")
+
+    assert response.status == 400, response.body
+    assert response.header("Content-Type") == "application/problem+json"
+    assert response.body["status"] == 400
+    assert response.body["type"].endswith("invalid-geohash")
+
+
+def test_signals_need_a_token(api: Api) -> None:
+    response = api.get("/communities/u33d/signals", user=None)
+
+    assert response.status == 401
+    assert response.header("Content-Type") == "application/problem+json"
+
+
+def test_signals_route_is_documented(api: Api) -> None:
+    spec = api.get("/openapi.json", user=None)
+
+    operation = spec.body["paths"]["/communities/{geohash}/signals"]["get"]
+    assert "200" in operation["responses"]
+    assert "CommunitySignalsOut" in spec.body["components"]["schemas"]
