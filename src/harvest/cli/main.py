@@ -12,7 +12,18 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
-from harvest.cli import CliError, events, export, query, schemas, seed, serve, token
+from harvest.cli import (
+    CliError,
+    audit,
+    events,
+    export,
+    query,
+    rebuild,
+    schemas,
+    seed,
+    serve,
+    token,
+)
 from harvest.cli.target import ClientFactory
 from harvest.store.dynamo import make_client
 
@@ -30,7 +41,9 @@ class Command(Protocol):
     def register(self, subparsers: Subparsers, /) -> None: ...
 
 
-COMMANDS: tuple[Command, ...] = (serve, token, events, seed, query, schemas, export)
+COMMANDS: tuple[Command, ...] = (
+    serve, token, events, seed, query, schemas, export, audit, rebuild,
+)  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -202,6 +202,39 @@ class DerivedRepository:
             _refuse_unless_derived(_key_of(operation))
         self.table.transact(operations)
 
+    def replace(
+        self, items: Sequence[Item], correlation_id: str, *, now: datetime | None = None
+    ) -> None:
+        """Put each item exactly as given (a rebuild), with fresh updatedAt and
+        correlationId, in one transaction; createdAt is kept when the item carries one."""
+        moment = iso(now or datetime.now(UTC))
+        operations = [
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": serialize(
+                        {
+                            "createdAt": moment,
+                            **item,
+                            "updatedAt": moment,
+                            "correlationId": correlation_id,
+                        }
+                    ),
+                }
+            }
+            for item in items
+        ]
+        if operations:
+            self.write(operations)
+
+    def delete(self, item_keys: Sequence[Key]) -> None:
+        """Delete derived items (a rebuild removing what should not exist), in one transaction."""
+        operations = [
+            {"Delete": {"TableName": self.table.name, "Key": serialize(key)}} for key in item_keys
+        ]
+        if operations:
+            self.write(operations)
+
     def _marker_op(
         self,
         source_key: str,

@@ -1,0 +1,156 @@
+"""`harvest rebuild`: rewrite every AGG# item from the core items (resumable with --state)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final
+
+from harvest.cli import CliError, target
+from harvest.cli.audit import add_segments, check_segments, scan_derived, table_errors
+from harvest.cli.progress import SegmentProgress
+from harvest.services.rebuild import ItemKey, expected_derived, is_marker
+from harvest.store.derived import DerivedRepository
+from harvest.store.dynamo import deserialize, serialize
+from harvest.store.scan import CORE_SOURCE_PREFIXES, parallel_scan
+from harvest.store.table import Item, Table
+
+if TYPE_CHECKING:
+    from harvest.cli.main import Context, Subparsers
+
+CORRELATION_ID: Final = "rebuild"
+BATCH: Final = 25
+DESCRIPTION = """\
+Recompute every marker and day bucket from the listings and requests and Put them exactly
+(fresh updatedAt, correlationId "rebuild"), deleting AGG# items that should not exist.
+Pause the aggregator while it runs: a record applied meanwhile may be overwritten.
+--state FILE records the core segments scanned and the keys written, so a rerun after an
+interruption skips that work; the file is removed when the rebuild completes.
+"""
+
+
+def register(subparsers: Subparsers) -> None:
+    parser = subparsers.add_parser(
+        "rebuild",
+        help="rewrite the derived AGG# items from core items",
+        description=DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    add_segments(parser)
+    parser.add_argument("--state", type=Path, metavar="FILE", help="resume state file")
+    target.add_arguments(parser)
+    parser.set_defaults(handler=run)
+
+
+@dataclass
+class State:
+    """Progress of one rebuild; saved atomically after each step when a path is given."""
+
+    path: Path | None
+    segments: int
+    core: dict[int, list[Item]] = field(default_factory=dict)
+    written: set[str] = field(default_factory=set)
+    deleted: set[str] = field(default_factory=set)
+
+    @classmethod
+    def load(cls, path: Path | None, segments: int) -> State:
+        if path is None or not path.exists():
+            return cls(path, segments)
+        try:
+            raw: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+            saved = int(raw["segments"])
+            core = {int(s): [deserialize(i) for i in items] for s, items in raw["core"].items()}
+            written, deleted = set(raw["written"]), set(raw["deleted"])
+        except (OSError, ValueError, KeyError, TypeError) as error:
+            raise CliError(f"cannot resume from {path}: {error}") from error
+        if saved != segments:
+            raise CliError(f"{path} was made with --segments {saved}; rerun with that")
+        return cls(path, segments, core, written, deleted)
+
+    def save(self) -> None:
+        if self.path is None:
+            return
+        body = {
+            "segments": self.segments,
+            "core": {str(s): [serialize(i) for i in items] for s, items in self.core.items()},
+            "written": sorted(self.written),
+            "deleted": sorted(self.deleted),
+        }
+        partial = self.path.with_suffix(self.path.suffix + ".partial")
+        partial.write_text(json.dumps(body, sort_keys=True), encoding="utf-8")
+        partial.replace(self.path)
+
+    def finish(self) -> None:
+        if self.path is not None and self.path.exists():
+            os.remove(self.path)
+
+
+def _name(key: ItemKey) -> str:
+    return f"{key[0]}|{key[1]}"
+
+
+def run(args: argparse.Namespace, context: Context) -> int:
+    segments = check_segments(args)
+    state = State.load(args.state, segments)
+    with target.open_target(args, write_back=True) as where, table_errors(where.table_name):
+        table = Table(context.client_factory(where.region, where.endpoint_url), where.table_name)
+        progress = SegmentProgress("scanned core", sys.stderr)
+
+        def keep(segment: int, items: list[Item]) -> None:
+            state.core[segment] = items
+            state.save()
+
+        remaining = [s for s in range(segments) if s not in state.core]
+        parallel_scan(
+            table, CORE_SOURCE_PREFIXES, segments=segments, only=remaining,
+            progress=progress, on_segment=keep,
+        )  # fmt: skip
+        progress.done()
+        expected = expected_derived(item for items in state.core.values() for item in items)
+        actual = scan_derived(table, segments)
+        written, deleted = _write(DerivedRepository(table), state, expected, actual)
+    state.finish()
+    markers = sum(1 for key in expected if is_marker(key))
+    sys.stdout.write(
+        f"rebuilt {where.table_name}: {sum(len(i) for i in state.core.values())} core items -> "
+        f"{markers} markers and {len(expected) - markers} buckets; "
+        f"wrote {written}, deleted {deleted} (skipped {len(state.written) - written} "
+        "written before)\n"
+    )
+    return 0
+
+
+def _write(
+    repository: DerivedRepository,
+    state: State,
+    expected: dict[ItemKey, dict[str, Any]],
+    actual: dict[ItemKey, Item],
+) -> tuple[int, int]:
+    todo = [key for key in sorted(expected) if _name(key) not in state.written]
+    for start in range(0, len(todo), BATCH):
+        batch = todo[start : start + BATCH]
+        repository.replace([_fresh(expected[k], actual.get(k)) for k in batch], CORRELATION_ID)
+        state.written.update(_name(key) for key in batch)
+        state.save()
+        sys.stderr.write(f"wrote {start + len(batch)}/{len(todo)} derived items\n")
+    extra = [key for key in sorted(actual) if key not in expected]
+    for start in range(0, len(extra), BATCH):
+        batch = extra[start : start + BATCH]
+        repository.delete([{"PK": pk, "SK": sk} for pk, sk in batch])
+        state.deleted.update(_name(key) for key in batch)
+        state.save()
+    return len(todo), len(extra)
+
+
+def _fresh(item: dict[str, Any], current: Item | None) -> Item:
+    """The item to Put: a marker keeps its source version; a bucket's write counter moves on."""
+    fresh = dict(item)
+    if current is not None and "createdAt" in current:
+        fresh["createdAt"] = current["createdAt"]
+    if not is_marker((str(item["PK"]), str(item["SK"]))):
+        fresh["version"] = int(current.get("version", 0)) + 1 if current else 1
+    return fresh

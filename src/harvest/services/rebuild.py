@@ -1,0 +1,204 @@
+"""Rebuild and audit of the Aggregator's derived items from the core items alone.
+
+`expected_derived` computes, from the final states of listings and requests, every marker and
+day bucket the incremental pipeline should hold: the deltas telescope (domain.contribution),
+so the deltas from nothing to each final contribution sum to the buckets. `drift` compares
+that with what the table holds, ignoring bookkeeping (createdAt, updatedAt, correlationId and
+a bucket's write counter `version`; a marker's `version` is the source version applied and is
+compared), and treating a zero counter as an absent one and an all-zero bucket as absent.
+
+The all-crops bucket's `crops` set is only ever ADDed to, so the table may hold crops whose
+items are no longer live: drift is reported only when an expected crop is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any, Final
+
+from harvest.domain.contribution import ALL_CROPS, Contribution, bucket_deltas, contribution_of
+from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.services.aggregation import SOURCE_PREFIXES
+from harvest.store.derived import (
+    BUCKET_TYPE,
+    MARKER_TYPE,
+    OWNER_PREFIX,
+    bucket_key,
+    marker_key,
+)
+
+__all__ = [
+    "BOOKKEEPING",
+    "Drift",
+    "ItemKey",
+    "drift",
+    "expected_derived",
+    "is_marker",
+    "item_key",
+]
+
+type ItemKey = tuple[str, str]
+
+BOOKKEEPING: Final = frozenset({"version", "createdAt", "updatedAt", "correlationId"})
+_TOTALS: Final = ("supply", "demand", "listings", "requests")
+_QUANTITY: Final = {"supply": "supply", "demand": "demand"}
+_COUNT: Final = {"supply": "listings", "demand": "requests"}
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    """One attribute of one derived item that differs from the rebuild (None: absent)."""
+
+    pk: str
+    sk: str
+    attribute: str
+    expected: Any
+    actual: Any
+
+    def line(self) -> str:
+        return (
+            f"{self.pk} {self.sk}  {self.attribute}  "
+            f"expected={_show(self.expected)}  actual={_show(self.actual)}"
+        )
+
+
+def item_key(item: Mapping[str, Any]) -> ItemKey:
+    return (str(item["PK"]), str(item["SK"]))
+
+
+def is_marker(key: ItemKey) -> bool:
+    return key[0].startswith("AGG#SRC#")
+
+
+def expected_derived(
+    core_items: Iterable[Mapping[str, Any]], catalog: CropCatalog | None = None
+) -> dict[ItemKey, dict[str, Any]]:
+    """Every marker and bucket the pipeline should hold, keyed by (PK, SK), without the
+    bookkeeping attributes except a marker's `version` (the source version)."""
+    crops = catalog if catalog is not None else load_catalog()
+    found: dict[ItemKey, dict[str, Any]] = {}
+    for item in core_items:
+        pk = str(item.get("PK", ""))
+        if not pk.startswith(SOURCE_PREFIXES):
+            continue
+        contribution = contribution_of(item, crops)
+        if contribution is None:
+            continue
+        marker = marker_key(pk)
+        found[(marker["PK"], marker["SK"])] = {
+            **marker,
+            "type": MARKER_TYPE,
+            "version": int(item["version"]),
+            "sourceKey": pk,
+            "contribution": contribution.to_json(),
+        }
+        _add_buckets(found, contribution)
+    return found
+
+
+def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contribution) -> None:
+    for delta in bucket_deltas(None, contribution):
+        key = bucket_key(delta.cell, delta.crop, delta.day)
+        bucket = found.setdefault(
+            (key["PK"], key["SK"]),
+            {
+                **key,
+                "type": BUCKET_TYPE,
+                "cell": delta.cell,
+                "crop": delta.crop,
+                "day": delta.day.isoformat(),
+            },
+        )
+        counters = [(_QUANTITY[delta.kind], delta.quantity_delta)]
+        counters.append((_COUNT[delta.kind], Decimal(delta.count_delta)))
+        counters += [(f"{OWNER_PREFIX}{o}", Decimal(n)) for o, n in delta.owner_deltas]
+        for name, change in counters:
+            if change != 0:
+                bucket[name] = Decimal(bucket.get(name, 0)) + change
+        if delta.crop == ALL_CROPS:
+            bucket["crops"] = set(bucket.get("crops", set())) | {contribution.crop}
+
+
+def drift(
+    expected: Mapping[ItemKey, Mapping[str, Any]], actual: Mapping[ItemKey, Mapping[str, Any]]
+) -> list[Drift]:
+    """What differs between the rebuild and the table, in key order."""
+    found: list[Drift] = []
+    for key in sorted(expected.keys() | actual.keys()):
+        want, have = expected.get(key), actual.get(key)
+        if is_marker(key):
+            found += _marker_drift(key, want, have)
+        else:
+            found += _bucket_drift(key, want, have)
+    return found
+
+
+def _marker_drift(
+    key: ItemKey, want: Mapping[str, Any] | None, have: Mapping[str, Any] | None
+) -> list[Drift]:
+    if want is None or have is None:
+        return [Drift(*key, "item", _presence(want), _presence(have))]
+    found: list[Drift] = []
+    if int(want["version"]) != int(have.get("version", 0)):
+        found.append(Drift(*key, "version", int(want["version"]), have.get("version")))
+    wanted, held = _contribution(want), _contribution(have)
+    if wanted != held:
+        found.append(
+            Drift(*key, "contribution", want.get("contribution"), have.get("contribution"))
+        )
+    return found
+
+
+def _contribution(item: Mapping[str, Any]) -> Contribution | None:
+    raw = item.get("contribution")
+    try:
+        return Contribution.from_json(raw) if raw else None
+    except (KeyError, TypeError, ValueError):
+        return None
+
+
+def _totals(item: Mapping[str, Any] | None) -> dict[str, Decimal]:
+    """The non-zero counters of a bucket (an absent bucket has none)."""
+    if item is None:
+        return {}
+    found: dict[str, Decimal] = {}
+    for name, value in item.items():
+        if name in _TOTALS or name.startswith(OWNER_PREFIX):
+            number = Decimal(str(value))
+            if number != 0:
+                found[name] = number
+    return found
+
+
+def _bucket_drift(
+    key: ItemKey, want: Mapping[str, Any] | None, have: Mapping[str, Any] | None
+) -> list[Drift]:
+    wanted, held = _totals(want), _totals(have)
+    found = [
+        Drift(*key, name, wanted.get(name), held.get(name))
+        for name in sorted(wanted.keys() | held.keys())
+        if wanted.get(name) != held.get(name)
+    ]
+    expected_crops = frozenset(str(c) for c in (want or {}).get("crops", ()))
+    held_crops = frozenset(str(c) for c in (have or {}).get("crops", ()))
+    if wanted and not expected_crops <= held_crops:
+        found.append(Drift(*key, "crops", sorted(expected_crops), sorted(held_crops)))
+    return found
+
+
+def _presence(item: Mapping[str, Any] | None) -> str | None:
+    return None if item is None else "present"
+
+
+def _show(value: Any) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, Mapping):
+        return "{" + ", ".join(f"{k}: {_show(v)}" for k, v in sorted(value.items())) + "}"
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    if isinstance(value, Decimal):
+        return format(value.normalize(), "f")
+    return str(value)

@@ -1,0 +1,208 @@
+"""The rebuild from core items equals what the incremental AggregationService writes, and
+drift() reports exactly the differences that matter."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from harvest.domain.contribution import BucketDelta, Contribution
+from harvest.domain.events import ItemChange
+from harvest.services.aggregation import AggregationService
+from harvest.services.rebuild import ItemKey, drift, expected_derived
+from harvest.store.derived import OWNER_PREFIX, Marker, StaleMarker, bucket_key, marker_key
+
+QUANTITY = {"supply": "supply", "demand": "demand"}
+COUNT = {"supply": "listings", "demand": "requests"}
+
+
+@dataclass
+class StoredDerived:
+    """In-memory DerivedRepository keeping items in the stored shape (ADD semantics)."""
+
+    items: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
+
+    def marker(self, source_key: str) -> Marker | None:
+        key = marker_key(source_key)
+        item = self.items.get((key["PK"], key["SK"]))
+        if item is None:
+            return None
+        raw = item.get("contribution")
+        contribution = Contribution.from_json(raw) if raw else None
+        return Marker(source_key, int(item["version"]), contribution, "t", "t", "c")
+
+    def apply(
+        self,
+        source_key: str,
+        expected_marker_version: int | None,
+        new_version: int,
+        new_contribution: Contribution | None,
+        deltas: list[BucketDelta],
+        correlation_id: str,
+    ) -> None:
+        current = self.marker(source_key)
+        if (current.version if current else None) != expected_marker_version:
+            raise StaleMarker(source_key)
+        key = marker_key(source_key)
+        self.items[(key["PK"], key["SK"])] = {
+            **key,
+            "type": "agg-marker",
+            "version": new_version,
+            "sourceKey": source_key,
+            "contribution": new_contribution.to_json() if new_contribution else None,
+            "correlationId": correlation_id,
+        }
+        live = new_contribution.crop if new_contribution and new_contribution.live else None
+        for delta in deltas:
+            address = bucket_key(delta.cell, delta.crop, delta.day)
+            bucket = self.items.setdefault((address["PK"], address["SK"]), {**address})
+            bucket["version"] = int(bucket.get("version", 0)) + 1
+            adds: list[tuple[str, Decimal]] = [
+                (QUANTITY[delta.kind], delta.quantity_delta),
+                (COUNT[delta.kind], Decimal(delta.count_delta)),
+            ]
+            adds += [(f"{OWNER_PREFIX}{o}", Decimal(n)) for o, n in delta.owner_deltas]
+            for name, change in adds:
+                if change != 0:
+                    bucket[name] = Decimal(bucket.get(name, 0)) + change
+            if delta.crop == "all" and live is not None:
+                bucket["crops"] = set(bucket.get("crops", set())) | {live}
+
+
+def _listing(pk: str, version: int, **changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "PK": pk,
+        "SK": "LISTING",
+        "type": "listing",
+        "ownerId": "ann",
+        "crop": "tomato",
+        "unit": "kg",
+        "geohash": "u33dbfc",
+        "createdAt": "2026-05-01T10:00:00.000Z",
+        "status": "active",
+        "quantityRemaining": Decimal("10"),
+        "version": version,
+    }
+    return {**item, **changes}
+
+
+def _request(pk: str, version: int, **changes: Any) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        "PK": pk,
+        "SK": "REQUEST",
+        "type": "request",
+        "ownerId": "bob",
+        "crop": "zucchini",
+        "unit": "kg",
+        "geohash": "u33dbgz",
+        "createdAt": "2026-05-01T12:00:00.000Z",
+        "status": "open",
+        "quantity": Decimal("3"),
+        "version": version,
+    }
+    return {**item, **changes}
+
+
+HISTORIES = [
+    [_listing("LISTING#a", 1), _listing("LISTING#a", 2, quantityRemaining=Decimal("4"))],
+    [_listing("LISTING#b", 1, ownerId="cem", unit="g", quantityRemaining=Decimal("2500"))],
+    [_listing("LISTING#c", 1), _listing("LISTING#c", 2, status="cancelled")],
+    [_request("REQUEST#r", 1), _request("REQUEST#r", 2, quantity=Decimal("5"))],
+    [_request("REQUEST#s", 1, ownerId="ann"), _request("REQUEST#s", 2, status="matched")],
+]
+
+
+def _incremental() -> StoredDerived:
+    repository = StoredDerived()
+    service = AggregationService(repository)
+    for states in HISTORIES:
+        for state in states:
+            keys = {"PK": state["PK"], "SK": state["SK"]}
+            inserted = state["version"] == 1
+            change = ItemChange("INSERT" if inserted else "MODIFY", keys, None, state)
+            service.handle(change, "corr")
+    return repository
+
+
+def test_expected_derived_equals_what_the_incremental_pipeline_writes() -> None:
+    finals = [states[-1] for states in HISTORIES]
+    claim = {"PK": "CLAIM#x", "SK": "CLAIM", "type": "claim"}
+
+    expected = expected_derived([*finals, claim])
+
+    assert drift(expected, _incremental().items) == []
+    tomato = expected[("AGG#u33dbf#tomato", "DAY#2026-05-01")]
+    assert tomato["supply"] == Decimal("6.5")  # 4 kg + 2500 g
+    assert (tomato["listings"], tomato["u#ann"], tomato["u#cem"]) == (2, 1, 1)
+    every = expected[("AGG#u33d#all", "DAY#2026-05-01")]
+    assert (every["listings"], every["requests"], every["crops"]) == (2, 1, {"tomato", "zucchini"})
+    assert expected[("AGG#SRC#LISTING#c", "MARKER")]["version"] == 2
+    assert len([key for key in expected if key[0].startswith("AGG#SRC#")]) == 5
+
+
+def test_drift_reports_a_missing_bucket_a_wrong_supply_and_an_extra_bucket() -> None:
+    expected = expected_derived([states[-1] for states in HISTORIES])
+    actual = {key: dict(item) for key, item in _incremental().items.items()}
+    missing = ("AGG#u33dbg#zucchini", "DAY#2026-05-01")
+    del actual[missing]
+    wrong = ("AGG#u33db#tomato", "DAY#2026-05-01")
+    actual[wrong]["supply"] = Decimal("99")
+    extra = ("AGG#u33dbf#egg", "DAY#2026-05-01")
+    actual[extra] = {"PK": extra[0], "SK": extra[1], "supply": Decimal(1), "listings": 1}
+
+    found = {(d.pk, d.sk, d.attribute): (d.expected, d.actual) for d in drift(expected, actual)}
+
+    assert found[(*wrong, "supply")] == (Decimal("6.5"), Decimal("99"))
+    assert found[(*missing, "demand")] == (Decimal("5"), None)
+    assert found[(*missing, "u#bob")] == (Decimal(1), None)
+    assert found[(*extra, "supply")] == (None, Decimal(1))
+    assert found[(*extra, "listings")] == (None, Decimal(1))
+    assert {key[:2] for key in found} == {wrong, missing, extra}
+    line = next(d for d in drift(expected, actual) if d.attribute == "supply" and d.pk == wrong[0])
+    assert line.line() == f"{wrong[0]} {wrong[1]}  supply  expected=6.5  actual=99"
+
+
+def test_a_bucket_of_zeros_equals_an_absent_one_and_zero_counters_are_absent() -> None:
+    expected = expected_derived([states[-1] for states in HISTORIES])
+    actual = {key: dict(item) for key, item in _incremental().items.items()}
+    zero = ("AGG#u33dbf#egg", "DAY#2026-05-02")
+    actual[zero] = {"supply": Decimal(0), "listings": 0, "u#ann": 0, "crops": {"egg"}, "version": 9}
+    tomato = ("AGG#u33dbf#tomato", "DAY#2026-05-01")
+    actual[tomato] = {**actual[tomato], "u#dan": Decimal(0), "updatedAt": "later"}
+
+    assert drift(expected, actual) == []
+
+
+def test_drift_reports_marker_version_contribution_and_presence() -> None:
+    expected = expected_derived([states[-1] for states in HISTORIES])
+    actual = {key: dict(item) for key, item in _incremental().items.items()}
+    behind = ("AGG#SRC#LISTING#a", "MARKER")
+    actual[behind]["version"] = 1
+    gone = ("AGG#SRC#REQUEST#r", "MARKER")
+    del actual[gone]
+    stray = ("AGG#SRC#LISTING#zz", "MARKER")
+    actual[stray] = {"PK": stray[0], "SK": stray[1], "version": 1}
+
+    found = {(d.pk, d.attribute): (d.expected, d.actual) for d in drift(expected, actual)}
+
+    assert found == {
+        (behind[0], "version"): (2, 1),
+        (gone[0], "item"): ("present", None),
+        (stray[0], "item"): (None, "present"),
+    }
+
+
+def test_an_expected_crop_missing_from_the_all_crops_bucket_is_drift() -> None:
+    expected = expected_derived([states[-1] for states in HISTORIES])
+    actual = {key: dict(item) for key, item in _incremental().items.items()}
+    every = ("AGG#u33d#all", "DAY#2026-05-01")
+    actual[every]["crops"] = {"tomato", "egg"}  # extra crops are fine (the set only grows)
+
+    [found] = drift(expected, actual)
+
+    assert (found.attribute, found.expected, found.actual) == (
+        "crops",
+        ["tomato", "zucchini"],
+        ["egg", "tomato"],
+    )
