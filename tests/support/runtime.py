@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harvest.api import dependencies
-from harvest.consumers import publisher
+from harvest.consumers import aggregator, publisher
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.settings import get_settings
@@ -89,6 +89,7 @@ def _clear_container_caches() -> None:
     get_settings.cache_clear()
     dependencies.services.cache_clear()
     publisher.event_publisher.cache_clear()
+    aggregator.aggregation_service.cache_clear()
 
 
 def wait_for[T](probe: Callable[[], T | None], timeout_s: float = 30.0) -> T:
