@@ -19,13 +19,9 @@ from harvest.store.dynamo import make_client
 from harvest.store.table import Table
 from support import payloads
 from support.apigw import Api
+from support.stored_records import LongContext, stored_item_record
 
 PRECISIONS = (4, 5, 6)
-
-
-class Context:
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture
@@ -35,25 +31,8 @@ def derived(table: str) -> Iterator[DerivedRepository]:
     aggregator.aggregation_service.cache_clear()
 
 
-def _record(dynamodb: Any, table: str, pk: str, sequence: int) -> dict[str, Any]:
-    """A stream record of the item as it is now: Lambda's shape, the stored image."""
-    sk = pk.split("#", 1)[0]
-    image = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
-    return {
-        "eventID": f"e{sequence}",
-        "eventName": "INSERT" if image["version"]["N"] == "1" else "MODIFY",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"PK": image["PK"], "SK": image["SK"]},
-            "NewImage": image,
-            "SequenceNumber": f"{sequence:021d}",
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
-
-
 def _deliver(records: list[dict[str, Any]]) -> None:
-    response = aggregator.handler({"Records": records}, Context())
+    response = aggregator.handler({"Records": records}, LongContext())
     assert response == {"batchItemFailures": []}
 
 
@@ -83,7 +62,7 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
     created = api.post("/listings", payloads.listing(quantity=2500, unit="g"), user="grower")
     assert created.status == 201, created.body
     listing_pk = f"LISTING#{created.body['listingId']}"
-    records = [_record(dynamodb, table, listing_pk, 1)]
+    records = [stored_item_record(dynamodb, table, listing_pk, 1)]
     _deliver(records)
     geohash = str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
     for cell in _cells(geohash):
@@ -110,7 +89,7 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
         headers={"If-Match": claim.etag},
     )
     assert confirmed.status == 200, confirmed.body
-    records.append(_record(dynamodb, table, listing_pk, 2))
+    records.append(stored_item_record(dynamodb, table, listing_pk, 2))
     _deliver(records[-1:])
     for cell in _cells(geohash):
         for crop in ("tomato", "all"):
@@ -125,7 +104,7 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
         headers={"If-Match": confirmed.etag},
     )
     assert no_show.status == 200, no_show.body
-    records.append(_record(dynamodb, table, listing_pk, 3))
+    records.append(stored_item_record(dynamodb, table, listing_pk, 3))
     _deliver(records[-1:])
     assert _day(derived, geohash[:6], "tomato").supply == Decimal("2.5")
     current = api.get(created.header("Location") or "", user="grower")
@@ -136,7 +115,7 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
         headers={"If-Match": current.etag},
     )
     assert cancelled.status == 200, cancelled.body
-    records.append(_record(dynamodb, table, listing_pk, 4))
+    records.append(stored_item_record(dynamodb, table, listing_pk, 4))
     _deliver(records[-1:])
     after_cancel = _all_buckets(derived, geohash, "tomato")
     assert len(after_cancel) == 6
@@ -160,7 +139,9 @@ def test_open_requests_count_as_demand_of_distinct_contributors(
     for sequence, user in enumerate(("ann", "bob", "ann"), start=1):
         made = api.post("/requests", payloads.request(quantity=3), user=user)
         assert made.status == 201, made.body
-        records.append(_record(dynamodb, table, f"REQUEST#{made.body['requestId']}", sequence))
+        records.append(
+            stored_item_record(dynamodb, table, f"REQUEST#{made.body['requestId']}", sequence)
+        )
     _deliver(records)
     geohash = str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
     row = _day(derived, geohash[:4], "tomato")

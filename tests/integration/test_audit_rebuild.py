@@ -19,13 +19,9 @@ from harvest.store.dynamo import deserialize, make_client
 from harvest.store.table import Item
 from support import payloads
 from support.apigw import Api
+from support.stored_records import LongContext, stored_item_record
 
 ENDPOINT = "http://127.0.0.1:1"  # ignored: the factory returns the fixture's client
-
-
-class Context:
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture(autouse=True)
@@ -40,22 +36,6 @@ def _harvest(command: str, table: str, *extra: str) -> int:
     return main(argv, client_factory=lambda region, url: make_client("us-east-1"))
 
 
-def _record(dynamodb: Any, table: str, pk: str, sequence: int) -> dict[str, Any]:
-    sk = pk.split("#", 1)[0]
-    image = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
-    return {
-        "eventID": f"e{sequence}",
-        "eventName": "INSERT" if image["version"]["N"] == "1" else "MODIFY",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"PK": image["PK"], "SK": image["SK"]},
-            "NewImage": image,
-            "SequenceNumber": f"{sequence:021d}",
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
-
-
 def _seed(api: Api, dynamodb: Any, table: str) -> str:
     """Two tomato listings (one fully claimed), a zucchini listing and a request; every
     state delivered to the aggregator. Returns the first listing's geohash."""
@@ -67,7 +47,7 @@ def _seed(api: Api, dynamodb: Any, table: str) -> str:
     asked = api.post("/requests", payloads.request(quantity=3000, unit="g"), user="searcher")
     assert asked.status == 201, asked.body
     pks.append(f"REQUEST#{asked.body['requestId']}")
-    records = [_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
+    records = [stored_item_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
     claim = api.post(f"/listings/{pks[1].split('#')[1]}/claims", {"quantity": 10}, user="eve")
     assert claim.status == 201, claim.body
     confirmed = api.patch(
@@ -77,8 +57,8 @@ def _seed(api: Api, dynamodb: Any, table: str) -> str:
         headers={"If-Match": claim.etag},
     )
     assert confirmed.status == 200, confirmed.body
-    records.append(_record(dynamodb, table, pks[1], len(records) + 1))
-    assert aggregator.handler({"Records": records}, Context()) == {"batchItemFailures": []}
+    records.append(stored_item_record(dynamodb, table, pks[1], len(records) + 1))
+    assert aggregator.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
     return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
 
 

@@ -11,13 +11,9 @@ import pytest
 from harvest.consumers import aggregator
 from support import payloads
 from support.apigw import Api
+from support.stored_records import LongContext, stored_item_record
 
 AREA = "u33d"  # payloads.BERLIN is u33dc...
-
-
-class Context:
-    def get_remaining_time_in_millis(self) -> int:
-        return 60_000
 
 
 @pytest.fixture(autouse=True)
@@ -25,23 +21,6 @@ def fresh_aggregator(table: str) -> Iterator[None]:
     aggregator.aggregation_service.cache_clear()
     yield
     aggregator.aggregation_service.cache_clear()
-
-
-def _record(dynamodb: Any, table: str, pk: str, sequence: int) -> dict[str, Any]:
-    """A stream record of the stored item: Lambda's shape, the stored image."""
-    sk = pk.split("#", 1)[0]
-    image = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
-    return {
-        "eventID": f"e{sequence}",
-        "eventName": "INSERT" if image["version"]["N"] == "1" else "MODIFY",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"PK": image["PK"], "SK": image["SK"]},
-            "NewImage": image,
-            "SequenceNumber": f"{sequence:021d}",
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
 
 
 def _seed(api: Api, dynamodb: Any, table: str) -> None:
@@ -58,9 +37,9 @@ def _seed(api: Api, dynamodb: Any, table: str) -> None:
     asked = api.post("/requests", payloads.request(quantity=3000, unit="g"), user="searcher")
     assert asked.status == 201, asked.body
     pks.append(f"REQUEST#{asked.body['requestId']}")
-    records = [_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
+    records = [stored_item_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
     # Delivered twice: the effect must be exactly once.
-    response = aggregator.handler({"Records": records + records}, Context())
+    response = aggregator.handler({"Records": records + records}, LongContext())
     assert response == {"batchItemFailures": []}
 
 
