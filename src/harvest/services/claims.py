@@ -23,9 +23,9 @@ from harvest.domain.errors import (
     VersionMismatch,
 )
 from harvest.domain.listing import Listing
-from harvest.services.listings import check_version
 from harvest.services.support import (
     ServiceContext,
+    check_version,
     idempotency_token,
     page_size,
     stamped,

@@ -14,12 +14,12 @@ from harvest.domain.errors import (
     IllegalTransition,
     NotFound,
     ValidationFailed,
-    VersionMismatch,
 )
 from harvest.domain.listing import OPEN_STATUSES, Listing, ListingStatus, check_window
 from harvest.services.support import (
     OwnedPage,
     ServiceContext,
+    check_version,
     idempotency_token,
     owned_page,
     stamped,
@@ -51,11 +51,6 @@ class ListingChanges:
     notes: str | None = None
     clear_notes: bool = False
     status: ListingStatus | None = None
-
-
-def check_version(expected: int | None, current: int) -> None:
-    if expected is not None and expected != current:
-        raise VersionMismatch(expected, current)
 
 
 class ListingService:

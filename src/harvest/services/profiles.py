@@ -13,8 +13,7 @@ from harvest.domain.errors import (
     VersionMismatch,
 )
 from harvest.domain.profile import DEFAULT_SHARE_RADIUS_KM, Profile
-from harvest.services.listings import check_version
-from harvest.services.support import ServiceContext
+from harvest.services.support import ServiceContext, check_version
 from harvest.store.repository import Repository
 
 MAX_SHARE_RADIUS_KM = 50.0

@@ -11,10 +11,10 @@ from harvest.domain.common import Actor, Location, new_id, quantity
 from harvest.domain.crops import CropCatalog
 from harvest.domain.errors import Forbidden, NotFound, ValidationFailed
 from harvest.domain.request import Request, RequestStatus
-from harvest.services.listings import check_version
 from harvest.services.support import (
     OwnedPage,
     ServiceContext,
+    check_version,
     idempotency_token,
     owned_page,
     stamped,

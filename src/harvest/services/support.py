@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from harvest.domain.common import Actor, utc_now
 from harvest.domain.cursor import CursorCodec
-from harvest.domain.errors import RetryableConflict, ServiceUnavailable
+from harvest.domain.errors import RetryableConflict, ServiceUnavailable, VersionMismatch
 from harvest.store.repository import EntityPage, IdempotencyToken
 from harvest.store.table import Key
 
@@ -31,6 +31,12 @@ class ServiceContext:
     cursors: CursorCodec
     clock: Clock = utc_now
     idempotency_ttl: timedelta = timedelta(hours=24)
+
+
+def check_version(expected: int | None, current: int) -> None:
+    """If-Match semantics: a named version must be the current one (None matches any)."""
+    if expected is not None and expected != current:
+        raise VersionMismatch(expected, current)
 
 
 def fingerprint(kind: str, draft: object) -> str:
