@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from functools import cache
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# True inside an AWS Lambda container. Powertools writes the cold-start metric even with
+# metrics disabled, so handlers capture it only there (not in tests or the local runtime).
+IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
 class Settings(BaseSettings):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -25,7 +24,7 @@ from harvest.api.routes import (
     requests,
 )
 from harvest.domain.errors import DomainError
-from harvest.settings import get_settings
+from harvest.settings import IN_LAMBDA, get_settings
 
 logger = Logger(service="harvest-api")
 tracer = Tracer(service="harvest-api")
@@ -81,11 +80,6 @@ def _with_correlation(response: dict[str, Any], cid: str) -> dict[str, Any]:
     if response.get("multiValueHeaders"):
         response["multiValueHeaders"].pop(CORRELATION_HEADER, None)
     return response
-
-
-# Powertools writes the cold-start metric even with metrics disabled; outside Lambda (tests,
-# the local runtime) it would only clutter stdout.
-IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)

@@ -7,7 +7,6 @@ order and reports the first failure to Lambda.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -18,7 +17,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harvest.consumers.batch import BatchResponse, correlation_id_of, process_batch
 from harvest.services.aggregation import AggregationService
-from harvest.settings import get_settings
+from harvest.settings import IN_LAMBDA, get_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.stream import parse_record
@@ -29,7 +28,6 @@ logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
 
-IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 UNKNOWN_CORRELATION = "unknown"
 
 

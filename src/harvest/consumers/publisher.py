@@ -7,7 +7,6 @@ batch runner processes the records in order and reports the first failure to Lam
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
@@ -19,7 +18,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harvest.consumers.batch import BatchResponse, process_batch
 from harvest.services.publishing import EventPublisher
-from harvest.settings import get_settings
+from harvest.settings import IN_LAMBDA, get_settings
 from harvest.store.dynamo import CLIENT_CONFIG
 from harvest.store.stream import events_from_record
 
@@ -27,10 +26,6 @@ SERVICE = "harvest-publisher"
 logger = Logger(service=SERVICE)
 tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
-
-# Powertools writes the cold-start metric even with metrics disabled; outside Lambda (tests,
-# the local runtime) it would only clutter stdout.
-IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
 @cache
