@@ -12,13 +12,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harvest.cli import UsageError
+from harvest.local.offline import RUNTIME_FILE, DataDirError, open_data_dir
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 # (region, endpoint_url) -> client; tests inject one that returns a mocked client.
 type ClientFactory = Callable[[str, str | None], DynamoDBClient]
-RUNTIME_FILE = "runtime.json"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +46,6 @@ def open_target(args: argparse.Namespace, *, write_back: bool = False) -> Iterat
     region: str = args.region or os.environ.get("AWS_REGION") or "us-east-1"
     table: str | None = args.table
     if args.data_dir is not None:
-        from harvest.local.offline import DataDirError, open_data_dir  # noqa: PLC0415
-
         try:
             with open_data_dir(args.data_dir, write_back=write_back) as endpoint:
                 yield Target(

@@ -24,14 +24,13 @@ import boto3
 from harvest.local.adapter import ApiGatewayEmulator, public_routes
 from harvest.local.bus import EventSink, make_bus_server
 from harvest.local.engines import DynamoDbLocalEngine, Engine, ExternalEngine, MotoEngine
+from harvest.local.offline import RUNTIME_FILE, SNAPSHOT_FILE
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table, load_template
 
 log = logging.getLogger("harvest.local")
-RUNTIME_FILE = "runtime.json"
-SNAPSHOT_FILE = "table.jsonl"
 
 
 @dataclass
