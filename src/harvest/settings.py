@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from functools import cache
 
-from pydantic import Field
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 # True inside an AWS Lambda container. Powertools writes the cold-start metric even with
@@ -32,6 +32,20 @@ class Settings(BaseSettings):
     consumer_min_remaining_ms: int = Field(
         default=2000, ge=0, validation_alias="CONSUMER_MIN_REMAINING_MS"
     )
+    # k-anonymity of community signals (DESIGN §5): distinct contributors a crop needs in a
+    # window before any figure of it is published. The API and the insight worker must agree.
+    signal_k: int = Field(default=3, ge=1, validation_alias="SIGNAL_K_ANONYMITY")
+    # The AI worker's Bedrock model; unset (the local default): deterministic fallbacks only.
+    bedrock_model_id: str | None = Field(default=None, validation_alias="BEDROCK_MODEL_ID")
+
+    ai_cache_ttl_hours: int = Field(default=24, ge=1, validation_alias="AI_CACHE_TTL_HOURS")
+    guidance_daily_budget: int = Field(default=5, ge=1, validation_alias="GUIDANCE_DAILY_BUDGET")
+
+    @field_validator("bedrock_model_id")
+    @classmethod
+    def _empty_is_none(cls, value: str | None) -> str | None:
+        # The template passes its parameter through; an empty one means "no model".
+        return value.strip() or None if value is not None else None
 
 
 @cache

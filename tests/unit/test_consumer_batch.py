@@ -9,7 +9,7 @@ from typing import Any
 
 from aws_lambda_powertools import Logger
 
-from harvest.consumers.batch import correlation_id_of, process_batch
+from harvest.consumers.batch import correlation_id_of, process_batch, process_grouped
 
 logger = Logger(service="harvest-test-consumer")
 
@@ -128,3 +128,56 @@ def test_correlation_id_comes_from_the_new_image_else_the_old_one() -> None:
     assert correlation_id_of(stream_record(3)) == "corr-3"
     assert correlation_id_of(removal) == "corr-7"
     assert correlation_id_of(stream_record(4, correlation_id=None)) is None
+
+
+# ---------------------------------------------------------------- coalescing per group
+
+
+def _group_of(record: Mapping[str, Any]) -> str | None:
+    """Records 0-9 by their sequence's parity-like area; None for sequence 99."""
+    sequence = int(record["dynamodb"]["SequenceNumber"][-4:])
+    return None if sequence == 99 else "ab"[sequence % 2]
+
+
+def run_grouped(
+    records: list[dict[str, Any]], context: Context, fail_group: str | None = None
+) -> tuple[Any, list[tuple[str, str]]]:
+    calls: list[tuple[str, str]] = []
+
+    def process(group: str, record: Mapping[str, Any]) -> None:
+        calls.append((group, record["dynamodb"]["SequenceNumber"]))
+        if group == fail_group:
+            raise RuntimeError("boom")
+
+    response = process_grouped(
+        {"Records": records}, context, _group_of, process, logger=logger, min_remaining_ms=2000
+    )
+    return response, calls
+
+
+def test_each_group_is_processed_once_with_its_last_record_in_first_seen_order() -> None:
+    records = [stream_record(n) for n in (1, 2, 3, 99, 5, 4)]
+
+    response, calls = run_grouped(records, Context())
+
+    assert response == {"batchItemFailures": []}
+    # b (odd) was seen first; its last record is 5; a's last record is 4; 99 has no group.
+    assert calls == [("b", "10000005"), ("a", "10000004")]
+
+
+def test_a_failed_group_reports_its_first_record_so_everything_after_comes_again() -> None:
+    records = [stream_record(n) for n in (1, 2, 3, 4)]
+
+    response, calls = run_grouped(records, Context(), fail_group="a")
+
+    assert calls == [("b", "10000003"), ("a", "10000004")]
+    assert response == {"batchItemFailures": [{"itemIdentifier": "10000002"}]}
+
+
+def test_too_little_time_left_hands_back_the_next_group_from_its_first_record() -> None:
+    records = [stream_record(n) for n in (1, 2, 3)]
+
+    response, calls = run_grouped(records, Context(remaining_ms=2500, cost_ms=1000))
+
+    assert calls == [("b", "10000003")]
+    assert response == {"batchItemFailures": [{"itemIdentifier": "10000002"}]}

@@ -40,12 +40,14 @@ class FakeDerived:
         self.rows = rows
         self.calls: list[tuple[str, str, date, date]] = []
 
-    def area_days(self, cell: str, since_day: date, until_day: date) -> list[BucketRow]:
+    def area_days(
+        self, cell: str, since_day: date, until_day: date, *, consistent: bool = False
+    ) -> list[BucketRow]:
         self.calls.append((cell, "all", since_day, until_day))
         return self.rows.get("all", [])
 
     def bucket_rows(
-        self, cell: str, crop: str, since_day: date, until_day: date
+        self, cell: str, crop: str, since_day: date, until_day: date, *, consistent: bool = False
     ) -> list[BucketRow]:
         self.calls.append((cell, crop, since_day, until_day))
         return self.rows.get(crop, [])

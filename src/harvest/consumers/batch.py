@@ -27,6 +27,7 @@ __all__ = [
     "RemainingTime",
     "correlation_id_of",
     "process_batch",
+    "process_grouped",
     "sequence_number_of",
 ]
 
@@ -104,6 +105,60 @@ def process_batch(
                 logger.exception("record failed; reporting it for retry", extra=fields)
                 return _failed_at(sequence)
             logger.info("record processed", extra=fields)
+    finally:
+        logger.set_correlation_id(None)
+    return {"batchItemFailures": []}
+
+
+def process_grouped(
+    event: Mapping[str, Any],
+    context: RemainingTime,
+    group_of: Callable[[Mapping[str, Any]], str | None],
+    process_group: Callable[[str, Mapping[str, Any]], object],
+    *,
+    logger: Logger,
+    min_remaining_ms: int,
+) -> BatchResponse:
+    """Coalescing for consumers that recompute state: one call per group (e.g. an area)
+    however many records of the batch touch it, with the group's last record (its newest
+    correlation id). Groups run in the order of their first record; a failure, or too little
+    time left, reports that first record, so Lambda retries from it: every record after it,
+    of any group, comes again, and the groups done before it are done (recomputing is
+    idempotent, so what comes again twice is harmless). Records of no group are skipped."""
+    records: list[Mapping[str, Any]] = list(event.get("Records") or [])
+    first: dict[str, int] = {}
+    last: dict[str, Mapping[str, Any]] = {}
+    counts: dict[str, int] = {}
+    for index, record in enumerate(records):
+        group = group_of(record)
+        if group is not None:
+            first.setdefault(group, index)
+            last[group] = record
+            counts[group] = counts.get(group, 0) + 1
+    try:
+        for group, index in first.items():
+            record = last[group]
+            sequence = sequence_number_of(records[index])
+            logger.set_correlation_id(correlation_id_of(record))
+            fields = {
+                "group": group,
+                "sequenceNumber": sequence,
+                "records": counts[group],
+                "batchSize": len(records),
+            }
+            remaining = context.get_remaining_time_in_millis()
+            if remaining < min_remaining_ms:
+                logger.warning(
+                    "stopping before group: invocation time is running out",
+                    extra={**fields, "remainingMs": remaining, "minRemainingMs": min_remaining_ms},
+                )
+                return _failed_at(sequence)
+            try:
+                process_group(group, record)
+            except Exception:
+                logger.exception("group failed; reporting its first record for retry", extra=fields)
+                return _failed_at(sequence)
+            logger.info("group processed", extra=fields)
     finally:
         logger.set_correlation_id(None)
     return {"batchItemFailures": []}

@@ -24,10 +24,12 @@ LOOKBACK_DAYS = max(WINDOWS)
 
 
 class BucketReader(Protocol):
-    def area_days(self, cell: str, since_day: date, until_day: date) -> list[BucketRow]: ...
+    def area_days(
+        self, cell: str, since_day: date, until_day: date, *, consistent: bool = False
+    ) -> list[BucketRow]: ...
 
     def bucket_rows(
-        self, cell: str, crop: str, since_day: date, until_day: date
+        self, cell: str, crop: str, since_day: date, until_day: date, *, consistent: bool = False
     ) -> list[BucketRow]: ...
 
 
@@ -39,6 +41,10 @@ class AreaSignalsView:
     signals: AreaSignals
     as_of: str
     data_updated_at: str | None
+    # Sum of the write counters of every bucket read. Each bucket's counter only grows, and
+    # the 30 days read are fixed for one as-of day, so of two computations of one area on
+    # one day the one that saw newer buckets has the larger sum (the insight worker's guard).
+    input_version: int = 0
 
 
 def _empty(totals: DayTotals) -> bool:
@@ -58,15 +64,20 @@ class SignalService:
         self.clock = clock
         self.policy = policy or SignalPolicy()
 
-    def for_area(self, geohash: str) -> AreaSignalsView:
-        """Raises InvalidGeohash unless geohash is a geohash of precision 4-6."""
+    def for_area(self, geohash: str, *, consistent: bool = False) -> AreaSignalsView:
+        """Raises InvalidGeohash unless geohash is a geohash of precision 4-6. `consistent`:
+        strongly consistent reads (the insight worker must see the write that woke it)."""
         cell = validate_geohash(geohash, min_precision=MIN_PRECISION, max_precision=MAX_PRECISION)
         now: datetime = self.clock()
         today = now.date()
         since = today - timedelta(days=LOOKBACK_DAYS - 1)
-        area = self.derived.area_days(cell, since, today)
+        area = self.derived.area_days(cell, since, today, consistent=consistent)
         crops = sorted({slug for row in area for slug in row.crops if slug in self.catalog})
-        rows = [row for crop in crops for row in self.derived.bucket_rows(cell, crop, since, today)]
+        rows = [
+            row
+            for crop in crops
+            for row in self.derived.bucket_rows(cell, crop, since, today, consistent=consistent)
+        ]
         stamps = [row.updated_at for row in (*area, *rows) if row.updated_at]
         signals = compute_signals(
             cell,
@@ -77,5 +88,8 @@ class SignalService:
             catalog=self.catalog,
         )
         return AreaSignalsView(
-            signals=signals, as_of=iso(now), data_updated_at=max(stamps, default=None)
+            signals=signals,
+            as_of=iso(now),
+            data_updated_at=max(stamps, default=None),
+            input_version=sum(row.version for row in (*area, *rows)),
         )

@@ -45,6 +45,7 @@ __all__ = [
     "StaleMarker",
     "bucket_key",
     "marker_key",
+    "refuse_unless_derived",
 ]
 
 MARKER_TYPE: Final = "agg-marker"
@@ -75,6 +76,7 @@ class BucketRow:
     totals: DayTotals
     crops: frozenset[str]
     updated_at: str
+    version: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +97,8 @@ def bucket_key(cell: str, crop: str, day: date) -> Key:
     return {"PK": f"AGG#{cell}#{crop}", "SK": f"DAY#{day.isoformat()}"}
 
 
-def _refuse_unless_derived(key: Key) -> None:
+def refuse_unless_derived(key: Key) -> None:
+    """Raise CoreKeyWriteRefused unless the key's PK is in a derived family."""
     pk = key.get("PK")
     if not isinstance(pk, str) or not keys.is_derived_key(pk):
         raise CoreKeyWriteRefused(pk)
@@ -126,25 +129,31 @@ class DerivedRepository:
             _day_totals(crop, item) for item in self._bucket_items(cell, crop, since_day, until_day)
         ]
 
-    def area_days(self, cell: str, since_day: date, until_day: date) -> list[BucketRow]:
+    def area_days(
+        self, cell: str, since_day: date, until_day: date, *, consistent: bool = False
+    ) -> list[BucketRow]:
         """The all-crops buckets of one area, oldest first, with the crops each day saw."""
-        return self.bucket_rows(cell, ALL_CROPS, since_day, until_day)
+        return self.bucket_rows(cell, ALL_CROPS, since_day, until_day, consistent=consistent)
 
     def bucket_rows(
-        self, cell: str, crop: str, since_day: date, until_day: date
+        self, cell: str, crop: str, since_day: date, until_day: date, *, consistent: bool = False
     ) -> list[BucketRow]:
-        """Like buckets(), with each bucket's updatedAt (and crop set) for freshness."""
+        """Like buckets(), with each bucket's updatedAt, write counter and (all-crops) crops."""
         return [
             BucketRow(
                 totals=_day_totals(crop, item),
                 crops=frozenset(str(slug) for slug in item.get("crops", ())),
                 updated_at=str(item.get("updatedAt", "")),
+                version=int(item.get("version", 0)),
             )
-            for item in self._bucket_items(cell, crop, since_day, until_day)
+            for item in self._bucket_items(cell, crop, since_day, until_day, consistent)
         ]
 
-    def _bucket_items(self, cell: str, crop: str, since_day: date, until_day: date) -> list[Item]:
+    def _bucket_items(
+        self, cell: str, crop: str, since_day: date, until_day: date, consistent: bool = False
+    ) -> list[Item]:
         return self.table.query_all(
+            consistent=consistent,
             max_items=MAX_BUCKET_DAYS,
             index=None,
             key_condition="#pk = :pk AND #sk BETWEEN :since AND :until",
@@ -199,7 +208,7 @@ class DerivedRepository:
         """The only write path: one TransactWriteItems, refused before any call when an
         operation addresses a key outside the derived families."""
         for operation in operations:
-            _refuse_unless_derived(_key_of(operation))
+            refuse_unless_derived(_key_of(operation))
         self.table.transact(operations)
 
     def replace(

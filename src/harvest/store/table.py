@@ -87,6 +87,41 @@ class Table:
             raise_unavailable_if_throttled(error)
             raise
 
+    def put(self, item: Item) -> None:
+        """An unconditional PutItem (callers that own the whole item, e.g. a rebuild)."""
+        try:
+            self.client.put_item(TableName=self.name, Item=serialize(item))
+        except ClientError as error:
+            raise_unavailable_if_throttled(error)
+            raise
+
+    def update_if(
+        self,
+        key: Key,
+        expression: str,
+        condition: str,
+        names: Mapping[str, str],
+        bound: Mapping[str, Any],
+    ) -> bool:
+        """One UpdateItem under a condition; False (nothing written) when it does not hold."""
+        request: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": serialize(key),
+            "UpdateExpression": expression,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": values(**bound),
+        }
+        if names:  # DynamoDB refuses an empty ExpressionAttributeNames
+            request["ExpressionAttributeNames"] = dict(names)
+        try:
+            self.client.update_item(**request)
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise_unavailable_if_throttled(error)
+            raise
+        return True
+
     def _raise_stale(self, item: Mapping[str, Any], expected: int, what: str) -> None:
         current = self.get({"PK": item["PK"], "SK": item["SK"]})
         if current is None:
@@ -153,6 +188,7 @@ class Table:
         start_key: Key | None = None,
         newest_first: bool = True,
         filter_expression: str | None = None,
+        consistent: bool = False,
     ) -> Page:
         request: dict[str, Any] = {
             "TableName": self.name,
@@ -162,6 +198,8 @@ class Table:
             "Limit": limit,
             "ScanIndexForward": not newest_first,
         }
+        if consistent:
+            request["ConsistentRead"] = True
         if index:
             request["IndexName"] = index
         if start_key:

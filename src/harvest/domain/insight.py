@@ -1,0 +1,147 @@
+"""An area's published signals as the insight worker stores them (DESIGN §5 Insight worker).
+
+An insight is the published part of AreaSignals for one area as of one day, plus the
+guard that orders computations: (as-of day, input version). A computation is newer than the
+stored insight when its day is later, or the day is the same and it read newer buckets (a
+larger sum of bucket write counters, see SignalService). Only what may be published is kept:
+hidden crops carry their slug and ``insufficient_data``, never a figure, so the item, the
+`insight.generated` event and any prompt built from it are k-anonymous by construction.
+
+The stored form is a plain dict of str, int, Decimal, list and dict (DynamoDB's types), and
+``windows_from_stored`` rebuilds equal WindowSignals from it, so the AI worker explains
+exactly what was published.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+from harvest.domain.signals import (
+    AllCrops,
+    AreaSignals,
+    Classification,
+    CropSignal,
+    WindowSignals,
+    inputs_digest,
+)
+
+__all__ = [
+    "Insight",
+    "insight_of",
+    "is_newer",
+    "windows_from_stored",
+    "windows_to_stored",
+]
+
+_CROP_FIGURES = ("supply", "demand", "scarcity", "abundance", "confidence")
+_CROP_COUNTS = ("listings", "requests")
+_ALL_COUNTS = ("listings", "requests", "contributors")
+
+
+@dataclass(frozen=True, slots=True)
+class Insight:
+    """What one computation of an area produced; ``digests`` per window (7, 14, 30) are the
+    published figures' hashes: equal digests mean nothing published changed."""
+
+    area: str
+    as_of_day: date
+    input_version: int
+    windows: tuple[WindowSignals, ...]
+
+    @property
+    def digests(self) -> dict[str, str]:
+        return {str(window.days): inputs_digest(window) for window in self.windows}
+
+
+def insight_of(signals: AreaSignals, input_version: int) -> Insight:
+    return Insight(signals.geohash, signals.as_of, input_version, signals.windows)
+
+
+def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bool:
+    """The insight guard: later day, or same day and newer buckets read."""
+    return stored is None or candidate > stored
+
+
+def windows_to_stored(windows: Sequence[WindowSignals]) -> list[dict[str, Any]]:
+    return [
+        {
+            "days": window.days,
+            "summary": window.summary,
+            "crops": [_crop_to_stored(signal) for signal in window.crops],
+            "allCrops": _all_crops_to_stored(window.all_crops),
+        }
+        for window in windows
+    ]
+
+
+def windows_from_stored(stored: Sequence[Mapping[str, Any]]) -> tuple[WindowSignals, ...]:
+    """Raises KeyError/ValueError on a malformed stored insight."""
+    return tuple(
+        WindowSignals(
+            days=int(window["days"]),
+            crops=tuple(_crop_from_stored(entry) for entry in window["crops"]),
+            summary=str(window["summary"]),
+            all_crops=_all_crops_from_stored(window["allCrops"]),
+        )
+        for window in stored
+    )
+
+
+def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
+    entry: dict[str, Any] = {
+        "crop": signal.crop,
+        "unit": signal.unit,
+        "classification": signal.classification.value,
+    }
+    if signal.published:
+        entry |= {name: getattr(signal, name) for name in (*_CROP_FIGURES, *_CROP_COUNTS)}
+    return entry
+
+
+def _crop_from_stored(entry: Mapping[str, Any]) -> CropSignal:
+    classification = Classification(str(entry["classification"]))
+    published = classification is not Classification.INSUFFICIENT_DATA
+
+    def figure(name: str) -> Decimal | None:
+        return Decimal(str(entry[name])) if published else None
+
+    def count(name: str) -> int | None:
+        return int(entry[name]) if published else None
+
+    return CropSignal(
+        crop=str(entry["crop"]),
+        unit=str(entry["unit"]),
+        supply=figure("supply"),
+        demand=figure("demand"),
+        listings=count("listings"),
+        requests=count("requests"),
+        scarcity=figure("scarcity"),
+        abundance=figure("abundance"),
+        classification=classification,
+        confidence=figure("confidence"),
+    )
+
+
+def _all_crops_to_stored(all_crops: AllCrops) -> dict[str, Any]:
+    entry: dict[str, Any] = {"rounded": all_crops.rounded}
+    for name in _ALL_COUNTS:
+        value = getattr(all_crops, name)
+        if value is not None:
+            entry[name] = value
+    return entry
+
+
+def _all_crops_from_stored(entry: Mapping[str, Any]) -> AllCrops:
+    def count(name: str) -> int | None:
+        return int(entry[name]) if name in entry else None
+
+    return AllCrops(
+        listings=count("listings"),
+        requests=count("requests"),
+        contributors=count("contributors"),
+        rounded=bool(entry.get("rounded", False)),
+    )

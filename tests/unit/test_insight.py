@@ -1,0 +1,86 @@
+"""The stored form of an insight and the guard that orders computations."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from harvest.domain.insight import insight_of, is_newer, windows_from_stored, windows_to_stored
+from harvest.domain.signals import DayTotals, compute_signals, inputs_digest
+from harvest.store.insights import bucket_area
+
+TODAY = date(2026, 5, 20)
+
+
+def _day(crop: str, days_ago: int, supply: int, demand: int, owners: str) -> DayTotals:
+    return DayTotals(
+        day=TODAY - timedelta(days=days_ago),
+        crop=crop,
+        supply=Decimal(supply),
+        demand=Decimal(demand),
+        listings=1 if supply else 0,
+        requests=1 if demand else 0,
+        contributors=frozenset(owners.split()),
+    )
+
+
+def test_stored_windows_read_back_equal_with_equal_digests() -> None:
+    signals = compute_signals(
+        "u33dc",
+        TODAY,
+        [
+            _day("tomato", 1, 4, 0, "a"),
+            _day("tomato", 2, 4, 0, "b"),
+            _day("tomato", 9, 0, 3, "c"),
+            _day("kale", 3, 2, 0, "d"),  # one contributor: hidden
+        ],
+    )
+
+    stored = windows_to_stored(signals.windows)
+    restored = windows_from_stored(stored)
+
+    assert restored == signals.windows
+    assert [inputs_digest(w) for w in restored] == [inputs_digest(w) for w in signals.windows]
+    kale = next(c for c in stored[0]["crops"] if c["crop"] == "kale")
+    assert set(kale) == {"crop", "unit", "classification"}
+
+
+def test_an_insight_digest_per_window() -> None:
+    insight = insight_of(compute_signals("u33dc", TODAY, []), input_version=7)
+    assert (insight.area, insight.as_of_day, insight.input_version) == ("u33dc", TODAY, 7)
+    assert set(insight.digests) == {"7", "14", "30"}
+
+
+@pytest.mark.parametrize(
+    ("candidate", "stored", "newer"),
+    [
+        ((TODAY, 5), None, True),
+        ((TODAY, 6), (TODAY, 5), True),
+        ((TODAY, 5), (TODAY, 5), False),
+        ((TODAY, 4), (TODAY, 5), False),
+        ((TODAY + timedelta(days=1), 0), (TODAY, 99), True),
+        ((TODAY - timedelta(days=1), 99), (TODAY, 0), False),
+    ],
+)
+def test_newer_means_a_later_day_or_newer_buckets_the_same_day(
+    candidate: tuple[date, int], stored: tuple[date, int] | None, newer: bool
+) -> None:
+    assert is_newer(candidate, stored) is newer
+
+
+@pytest.mark.parametrize(
+    ("pk", "sk", "area"),
+    [
+        ("AGG#u33d#tomato", "DAY#2026-05-01", "u33d"),
+        ("AGG#u33dc0#all", "DAY#2026-05-01", "u33dc0"),
+        ("AGG#SRC#LISTING#x", "MARKER", None),
+        ("AGG#SRC#x", "DAY#2026-05-01", None),
+        ("AGG#u33d", "DAY#2026-05-01", None),
+        ("LISTING#x", "LISTING", None),
+        (None, "DAY#2026-05-01", None),
+    ],
+)
+def test_the_area_of_a_bucket_key(pk: object, sk: object, area: str | None) -> None:
+    assert bucket_area(pk, sk) == area
