@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -28,9 +28,11 @@ from harvest.domain.events import (
     event_id,
     to_put_events_entry,
 )
+from harvest.domain.insight import windows_to_stored
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
+from harvest.domain.signals import compute_signals, inputs_digest
 from harvest.store import codec, keys
 from harvest.store.event_models import envelope_model
 from harvest.store.stream import decode_image, events_from_record, parse_record
@@ -392,13 +394,50 @@ def test_idempotency_records_and_usage_counters_never_become_events() -> None:
         assert insert({**item, "version": 1}) == [], item["PK"]
 
 
-@pytest.mark.parametrize("pk", ["AGG#u33d#tomato#2026-05-01", "INSIGHT#u33d#7", "AICACHE#abc"])
+@pytest.mark.parametrize(
+    "pk", ["AGG#u33d#tomato#2026-05-01", "INSIGHT#u33d", "AICACHE#abc", "AIUSAGE#2026-05-01"]
+)
 def test_derived_items_never_become_events(pk: str) -> None:
-    # A derived item shaped like a listing still is not core: consumers' writes never publish.
+    # A derived item shaped like a listing still is not core: consumers' writes never publish
+    # (the insight family publishes insight items only, see the next test).
     derived = {**codec.listing_to_item(listing()), "PK": pk, "SK": "BUCKET"}
 
     assert insert(derived) == []
     assert modify(derived, {**derived, "version": 2}) == []
+
+
+def _insight_item(version: int, as_of: str = "2026-05-01") -> Item:
+    signals = compute_signals("u33dc", date.fromisoformat(as_of), [])
+    return {
+        "PK": "INSIGHT#u33dc",
+        "SK": "CURRENT",
+        "type": "insight",
+        "area": "u33dc",
+        "asOfDay": as_of,
+        "inputVersion": 12,
+        "windows": windows_to_stored(signals.windows),
+        "digests": {str(w.days): inputs_digest(w) for w in signals.windows},
+        "version": version,
+        "createdAt": "2026-05-01T08:00:00.000Z",
+        "updatedAt": "2026-05-01T08:00:00.000Z",
+        "correlationId": "corr-insight",
+    }
+
+
+def test_a_new_insight_version_is_insight_generated_and_a_guard_move_is_not() -> None:
+    [event] = insert(_insight_item(1))
+    assert (event.detail_type.value, event.entity_id, event.version) == (
+        "insight.generated",
+        "u33dc",
+        1,
+    )
+    assert event.correlation_id == "corr-insight"
+    assert event.data["area"] == "u33dc"
+    assert "PK" not in event.data
+    [changed] = modify(_insight_item(1), _insight_item(2))
+    assert changed.id != event.id
+    # advance(): the guard moved (asOfDay), the version did not -> nothing to announce
+    assert modify(_insight_item(2), {**_insight_item(2, "2026-05-02")}) == []
 
 
 def test_item_of_unknown_type_under_a_core_prefix_is_no_event() -> None:

@@ -12,6 +12,7 @@ Event types (EventBridge detail-type) per change of one core item (ENTITY_RULES)
     claim     claim.created       claim.X (confirmed|completed|...)      none
     profile   profile.updated     (profiles have no status)              profile.updated
     guidance  guidance.requested  none                                   none
+    insight   insight.generated   (insights have no status)              insight.generated
 
 - PUT /me creates or replaces a profile, so its first write is `profile.updated` too.
 - Claims have no field but `status` that changes after creation, so there is no
@@ -21,6 +22,9 @@ Event types (EventBridge detail-type) per change of one core item (ENTITY_RULES)
   and a TTL deletion (only idempotency records expire) is the service's housekeeping. Should
   the API ever delete a core item (account erasure), a user REMOVE gets its own type then.
 - Any other item `type` (idempotency records, usage counters, derived items) is no event.
+  The one derived item that is an event is the insight (DESIGN §5 lists `insight.generated`):
+  its version moves only when the published signals changed, so each version is news; the
+  bucket, marker, AI cache and usage writes behind it never are.
 
 Envelope: `id` is a uuid5 over (entity type, entity id, version, detail-type), so a replayed
 stream record yields the same id and subscribers can dedupe on it; `occurredAt` is the item's
@@ -82,6 +86,7 @@ class DetailType(StrEnum):
     CLAIM_NO_SHOW = "claim.no_show"
     PROFILE_UPDATED = "profile.updated"
     GUIDANCE_REQUESTED = "guidance.requested"
+    INSIGHT_GENERATED = "insight.generated"
 
     @property
     def entity_type(self) -> str:
@@ -144,6 +149,7 @@ ENTITY_RULES: Mapping[str, EntityRules] = {
         ),
         EntityRules("profile", "userId", _D.PROFILE_UPDATED, _D.PROFILE_UPDATED, {}),
         EntityRules("guidance", "guidanceId", _D.GUIDANCE_REQUESTED, None, {}),
+        EntityRules("insight", "area", _D.INSIGHT_GENERATED, _D.INSIGHT_GENERATED, {}),
     )
 }
 

@@ -130,12 +130,60 @@ class GuidanceData(EventData):
     guidance_id: str = Field(pattern=ID_PATTERN, description="Guidance request id.")
 
 
+class InsightCropData(BaseModel):
+    """One crop of a window; the figures are absent when it is `insufficient_data`."""
+
+    model_config = _CONFIG
+
+    crop: str = Field(min_length=1, description="Crop catalog slug.")
+    unit: str = Field(min_length=1, description="The crop's canonical unit.")
+    classification: Literal["shortage", "surplus", "balanced", "insufficient_data"]
+    supply: float | None = Field(default=None, ge=0, description=f"Supply; {_EXACT}.")
+    demand: float | None = Field(default=None, ge=0, description=f"Demand; {_EXACT}.")
+    listings: int | None = Field(default=None, ge=0)
+    requests: int | None = Field(default=None, ge=0)
+    scarcity: float | None = Field(default=None, ge=0, description="demand / (supply + 1).")
+    abundance: float | None = Field(default=None, ge=0, description="supply / (demand + 1).")
+    confidence: float | None = Field(default=None, ge=0, le=1)
+
+
+class InsightAllCropsData(BaseModel):
+    model_config = _CONFIG
+
+    rounded: bool = Field(description="Counts rounded down to a multiple of k.")
+    listings: int | None = Field(default=None, ge=0)
+    requests: int | None = Field(default=None, ge=0)
+    contributors: int | None = Field(default=None, ge=0)
+
+
+class InsightWindowData(BaseModel):
+    model_config = _CONFIG
+
+    days: Literal[7, 14, 30]
+    summary: str = Field(description="Deterministic summary text.")
+    crops: list[InsightCropData]
+    all_crops: InsightAllCropsData
+
+
+class InsightData(EventData):
+    """An area's published signals changed (k-anonymous: hidden crops carry no figures)."""
+
+    area: str = Field(
+        pattern=r"^[0-9b-hjkmnp-z]{4,6}$", description="Geohash cell (precision 4-6)."
+    )
+    as_of_day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Windows end on this day.")
+    input_version: int = Field(ge=0, description="Sum of the bucket write counters read.")
+    windows: list[InsightWindowData]
+    digests: dict[str, str] = Field(description="sha256 of each window's published figures.")
+
+
 DATA_MODELS: dict[str, type[EventData]] = {
     "listing": ListingData,
     "request": RequestData,
     "claim": ClaimData,
     "profile": ProfileData,
     "guidance": GuidanceData,
+    "insight": InsightData,
 }
 
 DESCRIPTIONS: dict[DetailType, str] = {
@@ -158,6 +206,7 @@ DESCRIPTIONS: dict[DetailType, str] = {
     DetailType.CLAIM_NO_SHOW: "A confirmed claim was not picked up; quantity was released.",
     DetailType.PROFILE_UPDATED: "A user created or changed their profile.",
     DetailType.GUIDANCE_REQUESTED: "A user asked for grower guidance.",
+    DetailType.INSIGHT_GENERATED: "The published supply/demand signals of an area changed.",
 }
 
 

@@ -19,6 +19,9 @@ from harvest.store import keys
 
 # Core, but bookkeeping rather than domain state: never published.
 UNPUBLISHED_CORE_PREFIXES: Final = ("IDEMPOTENCY#", "USAGE#")
+# Derived, and published: an insight version is the subject of `insight.generated`. Only
+# that item type: anything else under the prefix stays a derived write, never an event.
+PUBLISHED_DERIVED_TYPES: Final = {"INSIGHT#": "insight"}
 TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
 
 _deserializer = TypeDeserializer()
@@ -54,8 +57,12 @@ def is_ttl_identity(identity: object) -> bool:
     return bool(kind == "Service" and principal == TTL_PRINCIPAL)
 
 
-def is_publishable_key(pk: str) -> bool:
-    """Core items carry domain state; derived items and core bookkeeping never do."""
+def is_publishable_key(pk: str, item_type: object = None) -> bool:
+    """Core items carry domain state, and so do insights; other derived items (buckets,
+    markers, AI cache and usage) and core bookkeeping never do."""
+    for prefix, published_type in PUBLISHED_DERIVED_TYPES.items():
+        if pk.startswith(prefix):
+            return item_type == published_type
     return keys.is_core_key(pk) and not pk.startswith(UNPUBLISHED_CORE_PREFIXES)
 
 
@@ -65,7 +72,8 @@ def events_from_record(record: Mapping[str, Any]) -> list[DomainEvent]:
     if change.is_ttl_delete:
         return []
     pk = change.keys.get("PK")
-    if not isinstance(pk, str) or not is_publishable_key(pk):
+    item_type = change.new.get("type") if change.new is not None else None
+    if not isinstance(pk, str) or not is_publishable_key(pk, item_type):
         return []
     return events_for_change(change)
 
