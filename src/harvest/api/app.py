@@ -18,6 +18,7 @@ from harvest.api.routes import (
     claims,
     communities,
     feed,
+    guidance,
     health,
     listings,
     profiles,
@@ -31,7 +32,7 @@ tracer = Tracer(service="harvest-api")
 metrics = Metrics(namespace="HarvestExchange", service="harvest-api")
 
 app = APIGatewayRestResolver(enable_validation=True)
-for module in (health, profiles, listings, requests, claims, feed, communities):
+for module in (health, profiles, listings, requests, claims, feed, communities, guidance):
     app.include_router(module.router)
 
 OPENAPI_TITLE = "Harvest Exchange API"

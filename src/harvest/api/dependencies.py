@@ -8,14 +8,17 @@ from functools import cache
 
 from harvest.domain.crops import load_catalog
 from harvest.domain.cursor import CursorCodec
+from harvest.domain.signals import SignalPolicy
 from harvest.services.claims import ClaimService
 from harvest.services.feed import FeedService
+from harvest.services.guidance import GuidanceService
 from harvest.services.listings import ListingService
 from harvest.services.profiles import ProfileService
 from harvest.services.requests import RequestService
 from harvest.services.signals import SignalService
 from harvest.services.support import ServiceContext
 from harvest.settings import Settings, get_settings
+from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.repository import Repository
@@ -30,6 +33,7 @@ class Services:
     claims: ClaimService
     feed: FeedService
     signals: SignalService
+    guidance: GuidanceService
 
 
 def cursor_key(settings: Settings) -> bytes:
@@ -50,13 +54,25 @@ def build_services(settings: Settings) -> Services:
         idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
     )
     catalog = load_catalog()
+    signals = SignalService(
+        DerivedRepository(table), catalog, context.clock, SignalPolicy(k=settings.signal_k)
+    )
     return Services(
         profiles=ProfileService(repository, context),
         listings=ListingService(repository, catalog, context),
         requests=RequestService(repository, catalog, context),
         claims=ClaimService(repository, context),
         feed=FeedService(repository, context),
-        signals=SignalService(DerivedRepository(table), catalog, context.clock),
+        signals=signals,
+        guidance=GuidanceService(
+            repository,
+            AdviceRepository(table),
+            signals,
+            catalog,
+            context,
+            daily_budget=settings.guidance_daily_budget,
+            model_id=settings.bedrock_model_id,
+        ),
     )
 
 

@@ -1,10 +1,12 @@
 """Checks made before routing, in the order API Gateway itself would make them:
-a protected route without a valid identity is 401 before its body is even looked at, and an
-oversized body is 413 before it is parsed."""
+a protected route without a valid identity is 401 before its body is even looked at, an
+oversized body is 413 before it is parsed, and a body that is not UTF-8 text (JSON is UTF-8)
+is 400 rather than a decoding error inside the resolver."""
 
 from __future__ import annotations
 
 import base64
+import binascii
 import json
 from typing import Any
 
@@ -17,11 +19,23 @@ from harvest.domain.errors import Unauthenticated
 PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
 
 
-def _body_size(event: dict[str, Any]) -> int:
+def _body_bytes(event: dict[str, Any]) -> bytes | None:
+    """The body as sent; None when a base64 body does not decode."""
     body = event.get("body") or ""
-    if event.get("isBase64Encoded"):
-        return len(base64.b64decode(body, validate=False))
-    return len(body.encode())
+    if not event.get("isBase64Encoded"):
+        return body.encode(errors="surrogatepass")
+    try:
+        return base64.b64decode(body, validate=False)
+    except binascii.Error:
+        return None
+
+
+def _is_utf8(raw: bytes) -> bool:
+    try:
+        raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _refusal(status: int, slug: str, title: str, detail: str, **headers: str) -> dict[str, Any]:
@@ -46,11 +60,16 @@ def refuse_early(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any] |
                 error.detail,
                 **{"WWW-Authenticate": 'Bearer realm="harvest"'},
             )
-    if _body_size(event) > max_body_bytes:
+    raw = _body_bytes(event)
+    if raw is not None and len(raw) > max_body_bytes:
         return _refusal(
             413,
             "body-too-large",
             "Payload too large",
             f"request bodies are limited to {max_body_bytes} bytes",
+        )
+    if raw is None or not _is_utf8(raw):
+        return _refusal(
+            400, "malformed-request", "Malformed request", "the body is not UTF-8 encoded text"
         )
     return None

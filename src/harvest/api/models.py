@@ -234,3 +234,38 @@ class CommunitySignalsOut(Outbound):
     as_of: str
     data_updated_at: str | None
     windows: list[SignalWindowOut]
+
+
+class GuidanceCreate(Inbound):
+    """Only an area and a crop: no free text, so nothing personal reaches a prompt."""
+
+    guidance_id: Id | None = None
+    area: Annotated[str, StringConstraints(min_length=4, max_length=6)] | None = Field(
+        default=None, description="Geohash precision 4-6; default: the profile's home cell."
+    )
+    crop: Slug | None = None
+
+
+class AdviceOut(Outbound):
+    headline: str
+    reasoning: list[str]
+    actions: list[str]
+    source: Literal["bedrock", "fallback"]
+    model_id: str | None
+
+
+class GuidanceOut(Outbound):
+    guidance_id: str
+    status: Literal["pending", "ready"]
+    area: str
+    crop: str | None
+    created_at: str
+    guidance: AdviceOut | None = Field(description="Present once status is ready.")
+
+
+class ExplanationOut(Outbound):
+    geohash: str
+    days: int
+    as_of: str
+    cached: bool = Field(description="False: computed now as the fallback, not yet answered.")
+    explanation: AdviceOut

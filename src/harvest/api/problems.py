@@ -31,6 +31,7 @@ STATUS_BY_ERROR: list[tuple[type[errors.DomainError], int, str]] = [
     (errors.Conflict, 409, "conflict"),
     (errors.VersionMismatch, 412, "version-mismatch"),
     (errors.PreconditionRequired, 428, "precondition-required"),
+    (errors.DailyBudgetExhausted, 429, "daily-budget-exhausted"),
     (errors.ServiceUnavailable, 503, "service-unavailable"),
 ]
 
@@ -88,7 +89,7 @@ def from_domain_error(error: errors.DomainError) -> Response[str]:
     if isinstance(error, errors.VersionMismatch) and error.current is not None:
         extra["currentVersion"] = error.current
         headers["ETag"] = f'"{error.current}"'
-    if isinstance(error, errors.ServiceUnavailable):
+    if isinstance(error, errors.ServiceUnavailable | errors.DailyBudgetExhausted):
         headers["Retry-After"] = str(error.retry_after_seconds)
     if isinstance(error, errors.Unauthenticated):
         headers["WWW-Authenticate"] = 'Bearer realm="harvest"'

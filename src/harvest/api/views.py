@@ -6,6 +6,7 @@ import math
 
 from harvest.api import models
 from harvest.domain import geo
+from harvest.domain.advice import Advice
 from harvest.domain.claim import Claim
 from harvest.domain.common import PUBLIC_GEOHASH_PRECISION, Location, iso
 from harvest.domain.listing import Listing
@@ -13,6 +14,7 @@ from harvest.domain.profile import Profile
 from harvest.domain.request import Request
 from harvest.domain.signals import CropSignal
 from harvest.services.feed import FeedItem
+from harvest.services.guidance import Explanation, GuidanceStatus
 from harvest.services.signals import AreaSignalsView
 
 
@@ -142,4 +144,36 @@ def signals(view: AreaSignalsView) -> models.CommunitySignalsOut:
             )
             for window in view.signals.windows
         ],
+    )
+
+
+def advice(value: Advice) -> models.AdviceOut:
+    return models.AdviceOut(
+        headline=value.headline,
+        reasoning=list(value.reasoning),
+        actions=list(value.actions),
+        source=value.source,
+        model_id=value.model_id,
+    )
+
+
+def guidance(status: GuidanceStatus) -> models.GuidanceOut:
+    request = status.guidance
+    return models.GuidanceOut(
+        guidance_id=request.guidance_id,
+        status="pending" if status.answer is None else "ready",
+        area=request.area,
+        crop=request.crop,
+        created_at=iso(request.created_at),
+        guidance=advice(status.answer) if status.answer is not None else None,
+    )
+
+
+def explanation(value: Explanation) -> models.ExplanationOut:
+    return models.ExplanationOut(
+        geohash=value.area,
+        days=value.days,
+        as_of=value.as_of,
+        cached=value.cached,
+        explanation=advice(value.advice),
     )

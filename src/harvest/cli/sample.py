@@ -19,6 +19,7 @@ from decimal import Decimal
 from harvest.domain import geo
 from harvest.domain.claim import Claim, ClaimStatus
 from harvest.domain.common import STORED_GEOHASH_PRECISION, Location, iso
+from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
@@ -308,12 +309,42 @@ IDEMPOTENCY_RECORDS: tuple[Item, ...] = (
 )
 
 
+# A pro grower asked for guidance on tomatoes around her home cell; one use of her budget.
+GUIDANCE = Guidance(
+    guidance_id="gd-ada-tomato",
+    owner_id="grower-ana",
+    area="u33dc",
+    crop="tomato",
+    tier="pro",
+    version=1,
+    created_at=at(DAY + 2),
+    updated_at=at(DAY + 2),
+    correlation_id="c-7f3e9a10-guidance",
+)
+USAGE_COUNTERS: tuple[Item, ...] = (
+    {
+        **keys.usage_key(GUIDANCE.owner_id, "guidance", GUIDANCE.created_at.date().isoformat()),
+        "type": "usage",
+        "day": GUIDANCE.created_at.date().isoformat(),
+        "count": 1,
+        "version": 1,
+        "createdAt": iso(GUIDANCE.created_at),
+        "updatedAt": iso(GUIDANCE.created_at),
+        "correlationId": GUIDANCE.correlation_id,
+        "expiresAt": int((GUIDANCE.created_at + timedelta(days=2)).timestamp()),
+    },
+)
+
+
 def sample_items() -> list[Item]:
-    """Every sample item in stored form: profiles, listings, requests, claims, idempotency."""
+    """Every sample item in stored form: profiles, listings, requests, claims, idempotency,
+    a guidance request and its usage counter."""
     return [
         *(codec.profile_to_item(profile) for profile in PROFILES),
         *(codec.listing_to_item(listing) for listing in LISTINGS),
         *(codec.request_to_item(request) for request in REQUESTS),
         *(codec.claim_to_item(claim) for claim in CLAIMS),
         *(dict(record) for record in IDEMPOTENCY_RECORDS),
+        codec.guidance_to_item(GUIDANCE),
+        *(dict(counter) for counter in USAGE_COUNTERS),
     ]

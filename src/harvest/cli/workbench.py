@@ -47,12 +47,18 @@ def _facet(item_type: str, model: type[StoredItem], rows: list[dict[str, Any]]) 
         "KeyAttributeAlias": {
             # The PK template and the constant SK say more in Workbench's grid than "PK"/"SK".
             "PartitionKeyAlias": model.model_fields["pk"].description or "PK",
-            "SortKeyAlias": str(get_args(model.model_fields["sk"].annotation)[0]),
+            "SortKeyAlias": _sort_key_alias(model),
         },
         "TableData": rows,
         "NonKeyAttributes": [n for n in stored_attribute_names(model) if n not in ("PK", "SK")],
         "DataAccess": {"MySql": {}},
     }
+
+
+def _sort_key_alias(model: type[StoredItem]) -> str:
+    field = model.model_fields["sk"]
+    constant = get_args(field.annotation)
+    return str(constant[0]) if constant else field.description or "SK"
 
 
 def workbench_model(items: Sequence[Item]) -> dict[str, Any]:

@@ -162,3 +162,13 @@ class ServiceUnavailable(DomainError):
     def __init__(self, detail: str, retry_after_seconds: int = 1) -> None:
         super().__init__(detail)
         self.retry_after_seconds = retry_after_seconds
+
+
+class DailyBudgetExhausted(DomainError):
+    """A per-user daily budget is used up (HTTP 429 with Retry-After)."""
+
+    title = "Daily budget exhausted"
+
+    def __init__(self, detail: str, retry_after_seconds: int) -> None:
+        super().__init__(detail)
+        self.retry_after_seconds = retry_after_seconds

@@ -275,6 +275,18 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         returns=("claim",),
         encode=codec.claim_to_item,
     ),
+    AccessPattern(
+        name="guidance_by_id",
+        description="One grower-guidance request by id (its answer is a derived item).",
+        operation="GetItem",
+        index=None,
+        key_condition="PK = GUIDANCE#{guidanceId} AND SK = GUIDANCE",
+        filter=None,
+        order=None,
+        params=(_id("guidanceId", "Guidance request id.", "gd-ada-tomato", "guidance_id"),),
+        returns=("guidance",),
+        encode=codec.guidance_to_item,
+    ),
 )
 
 _BY_NAME = {pattern.name: pattern for pattern in ACCESS_PATTERNS}

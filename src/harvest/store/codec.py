@@ -8,6 +8,7 @@ from typing import Any
 
 from harvest.domain.claim import Claim, ClaimStatus
 from harvest.domain.common import Location, iso, parse_iso
+from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
@@ -206,6 +207,37 @@ def item_to_claim(item: Mapping[str, Any]) -> Claim:
         request_id=item.get("requestId"),
         note=item.get("note"),
         status=ClaimStatus(item["status"]),
+        version=int(item["version"]),
+        created_at=parse_iso(item["createdAt"]),
+        updated_at=parse_iso(item["updatedAt"]),
+        correlation_id=item["correlationId"],
+    )
+
+
+def guidance_to_item(guidance: Guidance) -> Item:
+    created = iso(guidance.created_at)
+    item: Item = {
+        **keys.guidance_key(guidance.guidance_id),
+        "GSI1PK": keys.owner_pk(guidance.owner_id),
+        "GSI1SK": keys.owned_sk("guidance", created, guidance.guidance_id),
+        "type": "guidance",
+        "guidanceId": guidance.guidance_id,
+        "ownerId": guidance.owner_id,
+        "area": guidance.area,
+        "tier": guidance.tier,
+        **_audit(guidance.version, created, iso(guidance.updated_at), guidance.correlation_id),
+    }
+    _optional(item, "crop", guidance.crop)
+    return item
+
+
+def item_to_guidance(item: Mapping[str, Any]) -> Guidance:
+    return Guidance(
+        guidance_id=item["guidanceId"],
+        owner_id=item["ownerId"],
+        area=item["area"],
+        crop=item.get("crop"),
+        tier=item["tier"],
         version=int(item["version"]),
         created_at=parse_iso(item["createdAt"]),
         updated_at=parse_iso(item["updatedAt"]),

@@ -268,7 +268,7 @@ class IdempotencyItem(StoredItem):
     request_hash: str = Field(
         min_length=1, description="Hash of the create body; a replay with another body is 409."
     )
-    entity_type: Literal["listing", "request", "claim"] = Field(
+    entity_type: Literal["listing", "request", "claim", "guidance"] = Field(
         description="Type of the entity the create made."
     )
     entity_id: str = Field(pattern=ID_PATTERN, description="Id of the entity the create made.")
@@ -280,6 +280,46 @@ class IdempotencyItem(StoredItem):
     def _keys_match(self) -> Self:
         _expect("PK", self.pk, keys.idempotency_key(self.user_id, self.idempotency_key)["PK"])
         return self
+
+
+class GuidanceItem(StoredItem):
+    """A grower-guidance request (pro); answered by the AI worker in a derived item.
+
+    PK = GUIDANCE#{guidanceId}, SK = GUIDANCE; GSI1 (OwnerIndex) = USER#{ownerId} /
+    GUIDANCE#{createdAt}#{guidanceId}. Never changes after creation.
+    """
+
+    pk: str = Field(alias="PK", pattern=r"^GUIDANCE#.+$", description="GUIDANCE#{guidanceId}")
+    sk: Literal["GUIDANCE"] = Field(alias="SK", description="Always GUIDANCE.")
+    gsi1pk: str = Field(alias="GSI1PK", pattern=r"^USER#.+$", description="USER#{ownerId}")
+    gsi1sk: str = Field(
+        alias="GSI1SK", pattern=r"^GUIDANCE#.+#.+$", description="GUIDANCE#{createdAt}#{id}"
+    )
+    type: Literal["guidance"] = Field(description="Entity discriminator.")
+    guidance_id: str = Field(pattern=ID_PATTERN, description="Guidance request id.")
+    owner_id: str = Field(min_length=1, description="User who asked.")
+    area: str = Field(pattern=r"^[0-9b-hjkmnp-z]{4,6}$", description="Geohash cell asked about.")
+    crop: str | None = Field(default=None, description="Crop slug; absent: any crop.")
+    tier: Literal["free", "supporter", "pro"] = Field(description="Tier when asked (context).")
+
+    @model_validator(mode="after")
+    def _keys_match(self) -> Self:
+        _expect("PK", self.pk, keys.guidance_key(self.guidance_id)["PK"])
+        return self
+
+
+class UsageItem(StoredItem):
+    """A per-user daily counter: PK = USAGE#{userId}, SK = {COUNTER}#{yyyy-mm-dd}. Expires
+    by TTL a day after its day."""
+
+    pk: str = Field(alias="PK", pattern=r"^USAGE#.+$", description="USAGE#{userId}")
+    sk: str = Field(
+        alias="SK", pattern=r"^[A-Z]+#\d{4}-\d{2}-\d{2}$", description="{COUNTER}#{day}"
+    )
+    type: Literal["usage"] = Field(description="Entity discriminator.")
+    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC day counted.")
+    count: int = Field(ge=1, description="Uses on that day (checked against the budget).")
+    expires_at: int = Field(gt=0, description="TTL: epoch seconds.")
 
 
 class StoredItemJsonSchema(GenerateJsonSchema):
@@ -324,6 +364,8 @@ STORED_ITEM_MODELS: dict[str, type[StoredItem]] = {
     "request": RequestItem,
     "claim": ClaimItem,
     "idempotency": IdempotencyItem,
+    "guidance": GuidanceItem,
+    "usage": UsageItem,
 }
 
 

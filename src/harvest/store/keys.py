@@ -42,6 +42,15 @@ def claim_key(claim_id: str) -> dict[str, str]:
     return {"PK": f"CLAIM#{claim_id}", "SK": "CLAIM"}
 
 
+def guidance_key(guidance_id: str) -> dict[str, str]:
+    return {"PK": f"GUIDANCE#{guidance_id}", "SK": "GUIDANCE"}
+
+
+def usage_key(user_id: str, counter: str, day: str) -> dict[str, str]:
+    """A per-user daily counter, e.g. guidance requests asked on one UTC day."""
+    return {"PK": f"USAGE#{user_id}", "SK": f"{counter.upper()}#{day}"}
+
+
 def idempotency_key(user_id: str, key: str) -> dict[str, str]:
     return {"PK": f"IDEMPOTENCY#{user_id}#{key}", "SK": "IDEMPOTENCY"}
 

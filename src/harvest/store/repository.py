@@ -19,10 +19,12 @@ from harvest.domain.errors import (
     InsufficientQuantity,
     RetryableConflict,
 )
+from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request
 from harvest.store import codec, keys
+from harvest.store.dynamo import values
 from harvest.store.table import Item, Key, Page, Table, TransactionCancelled
 
 T = TypeVar("T")
@@ -216,6 +218,44 @@ class Repository:
             ) from error
 
     # ------------------------------------------------------------------ internals
+    # ------------------------------------------------------------------ guidance
+    def guidance_by_id(self, guidance_id: str) -> Guidance | None:
+        item = self.table.get(keys.guidance_key(guidance_id))
+        return codec.item_to_guidance(item) if item else None
+
+    def create_guidance(
+        self, guidance: Guidance, token: IdempotencyToken | None, budget: int, expires_at: int
+    ) -> Created[Guidance]:
+        """The request, its idempotency record and one more use of the owner's daily budget,
+        in one transaction: GuardFailed when the budget is used up (nothing is written)."""
+        day = guidance.created_at.date().isoformat()
+        usage = keys.usage_key(guidance.owner_id, "guidance", day)
+        count = {
+            "Update": {
+                "TableName": self.table.name,
+                "Key": {name: {"S": value} for name, value in usage.items()},
+                "UpdateExpression": "SET #type = :type, #day = :day, updatedAt = :now, "
+                "expiresAt = :expires, createdAt = if_not_exists(createdAt, :now) "
+                "ADD #count :one, #version :one",
+                "ConditionExpression": "attribute_not_exists(#count) OR #count < :budget",
+                "ExpressionAttributeNames": {
+                    "#type": "type", "#day": "day", "#count": "count", "#version": "version",
+                },
+                "ExpressionAttributeValues": values(
+                    type="usage", day=day, now=iso(guidance.created_at), expires=expires_at,
+                    one=1, budget=budget,
+                ),
+            }
+        }  # fmt: skip
+        return self._create(
+            codec.guidance_to_item(guidance),
+            token,
+            "guidance",
+            self.guidance_by_id,
+            guidance,
+            extra=[count],
+        )
+
     def _owned(self, user_id: str, prefix: str, limit: int, start_key: Key | None) -> Page:
         return self.table.query(
             index=keys.OWNER_INDEX,

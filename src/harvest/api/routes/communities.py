@@ -3,7 +3,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Response
-from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, models, views
@@ -25,3 +25,16 @@ def community_signals(geohash: Geohash) -> Response[str]:
     actor = actor_of(router.current_event)
     require(Tier(actor.tier), Entitlement.SIGNALS)
     return http.json_response(views.signals(services().signals.for_area(geohash)))
+
+
+@router.get(
+    "/communities/<geohash>/explanation",
+    summary="AI explanation of an area's signals over one window (supporter and up)",
+    responses=http.documented(200, models.ExplanationOut, "Explanation (model or fallback)"),
+)
+def community_explanation(
+    geohash: Geohash, days: Annotated[int, Query(description="7, 14 or 30")] = 7
+) -> Response[str]:
+    actor = actor_of(router.current_event)
+    require(Tier(actor.tier), Entitlement.AI_EXPLANATIONS)
+    return http.json_response(views.explanation(services().guidance.explain(geohash, days)))

@@ -1,0 +1,151 @@
+"""Guidance and explanation routes on the real table: entitlements, the per-user daily
+budget (429 + Retry-After), idempotent asks, 202 -> 200 once the AI worker answered, and
+explanations served from the worker's cache or as the labelled fallback."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from harvest.api import dependencies
+from harvest.consumers import advisor
+from harvest.settings import get_settings
+from support.apigw import Api
+from support.stored_records import LongContext
+
+PRO = {"user": "pia", "tier": "pro"}
+
+
+@pytest.fixture(autouse=True)
+def small_budget(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    monkeypatch.setenv("GUIDANCE_DAILY_BUDGET", "2")
+    get_settings.cache_clear()
+    dependencies.services.cache_clear()
+    advisor.advisor.cache_clear()
+    yield
+    get_settings.cache_clear()
+    dependencies.services.cache_clear()
+    advisor.advisor.cache_clear()
+
+
+def _guidance_record(dynamodb: Any, table: str, guidance_id: str) -> dict[str, Any]:
+    image = dynamodb.get_item(
+        TableName=table, Key={"PK": {"S": f"GUIDANCE#{guidance_id}"}, "SK": {"S": "GUIDANCE"}}
+    )["Item"]
+    return {
+        "eventID": "g1",
+        "eventName": "INSERT",
+        "eventSource": "aws:dynamodb",
+        "dynamodb": {
+            "Keys": {"PK": image["PK"], "SK": image["SK"]},
+            "NewImage": image,
+            "SequenceNumber": "000000000000000000077",
+            "StreamViewType": "NEW_AND_OLD_IMAGES",
+        },
+    }
+
+
+def test_a_pro_users_guidance_is_pending_then_ready_and_only_theirs(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    asked = api.post("/me/guidance", {"area": "u33dc", "crop": "tomato"}, **PRO)
+    assert asked.status == 202, asked.body
+    guidance_id = asked.body["guidanceId"]
+    assert asked.header("Location") == f"/me/guidance/{guidance_id}"
+    assert asked.body["status"] == "pending"
+
+    pending = api.get(f"/me/guidance/{guidance_id}", **PRO)
+    assert pending.status == 202
+    assert pending.header("Retry-After") == "2"
+    assert api.get(f"/me/guidance/{guidance_id}", user="other", tier="pro").status == 404
+
+    record = _guidance_record(dynamodb, table, guidance_id)
+    assert advisor.handler({"Records": [record]}, LongContext()) == {"batchItemFailures": []}
+    assert advisor.handler({"Records": [record]}, LongContext()) == {"batchItemFailures": []}
+
+    ready = api.get(f"/me/guidance/{guidance_id}", **PRO)
+    assert ready.status == 200, ready.body
+    assert ready.body["status"] == "ready"
+    assert ready.body["guidance"]["source"] == "fallback"
+    assert ready.body["guidance"]["reasoning"]
+    answers = [
+        item
+        for item in dynamodb.scan(TableName=table)["Items"]
+        if item["PK"]["S"] == f"AICACHE#GUIDANCE#{guidance_id}"
+    ]
+    assert len(answers) == 1, "a replayed record must not answer twice"
+    assert answers[0]["correlationId"]["S"] == record["dynamodb"]["NewImage"]["correlationId"]["S"]
+
+
+@pytest.mark.parametrize("tier", ["free", "supporter"])
+def test_guidance_needs_the_pro_tier(api: Api, tier: str) -> None:
+    refused = api.post("/me/guidance", {"area": "u33dc"}, user="sam", tier=tier)
+    assert refused.status == 403
+    assert refused.body["requiredTier"] == "pro"
+
+
+def test_the_daily_budget_ends_in_429_with_retry_after_and_replays_do_not_count(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    key = {"Idempotency-Key": "ask-tomato-0001"}
+    first = api.post("/me/guidance", {"area": "u33dc"}, headers=key, **PRO)
+    replay = api.post("/me/guidance", {"area": "u33dc"}, headers=key, **PRO)
+    assert (first.status, replay.status) == (202, 202)
+    assert replay.body["guidanceId"] == first.body["guidanceId"]
+    assert replay.header("Idempotent-Replayed") == "true"
+    assert api.post("/me/guidance", {"area": "u33dd"}, **PRO).status == 202
+
+    over = api.post("/me/guidance", {"area": "u33de"}, **PRO)
+
+    assert over.status == 429, over.body
+    assert over.body["type"].endswith("daily-budget-exhausted")
+    assert 1 <= int(over.header("Retry-After") or 0) <= 86_400
+    guidance = [
+        i for i in dynamodb.scan(TableName=table)["Items"] if i["PK"]["S"].startswith("GUIDANCE#")
+    ]
+    assert len(guidance) == 2, "a refused ask writes nothing"
+    # Another user's budget is their own.
+    assert api.post("/me/guidance", {"area": "u33dc"}, user="quinn", tier="pro").status == 202
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({}, 422),  # no area and no home location
+        ({"area": "u33"}, 422),
+        ({"area": "u3!dc"}, 400),
+        ({"area": "u33dc", "crop": "dragonfruit-xyz"}, 422),
+        ({"area": "u33dc", "question": "what about my neighbour?"}, 422),
+    ],
+)
+def test_bad_guidance_asks_are_problems_and_write_nothing(
+    api: Api, dynamodb: Any, table: str, body: dict[str, Any], status: int
+) -> None:
+    reply = api.post("/me/guidance", body, **PRO)
+    assert reply.status == status, reply.body
+    assert reply.header("Content-Type") == "application/problem+json"
+    assert not [
+        i
+        for i in dynamodb.scan(TableName=table)["Items"]
+        if i["PK"]["S"].startswith(("GUIDANCE#", "USAGE#"))
+    ]
+
+
+def test_the_home_cell_is_the_default_area(api: Api) -> None:
+    home = {"displayName": "Pia", "homeLocation": {"lat": 52.52, "lon": 13.405}}
+    assert api.put("/me", home, **PRO).status == 200
+    asked = api.post("/me/guidance", {}, **PRO)
+    assert asked.status == 202, asked.body
+    assert asked.body["area"] == "u33dc"
+
+
+def test_explanations_need_supporter_and_fall_back_until_the_worker_answers(api: Api) -> None:
+    assert api.get("/communities/u33d/explanation", user="fred", tier="free").status == 403
+    reply = api.get("/communities/u33d/explanation?days=14", user="sam", tier="supporter")
+    assert reply.status == 200, reply.body
+    assert (reply.body["days"], reply.body["cached"]) == (14, False)
+    assert reply.body["explanation"]["source"] == "fallback"
+    bad = api.get("/communities/u33d/explanation?days=10", user="sam", tier="supporter")
+    assert bad.status == 422
