@@ -10,14 +10,24 @@ from typing import Any
 import pytest
 
 from harvest.cli.main import main
+from harvest.local.runtime import LocalRuntime
 from support import payloads
-from support.runtime import running_runtime, wait_for
+from support.runtime import running_runtime, stored_item, wait_for
 
 AREA = "u33d"  # around payloads.BERLIN
 
 
 def _tomato(window: dict[str, Any]) -> dict[str, Any] | None:
     return next((c for c in window["crops"] if c["crop"] == "tomato"), None)
+
+
+def _insight_with_tomato(runtime: LocalRuntime) -> dict[str, Any] | None:
+    item = stored_item(runtime, f"INSIGHT#{AREA}", "CURRENT")
+    if item is None:
+        return None
+    week = item["windows"][0]
+    ready = any(c["crop"] == "tomato" and c.get("requests") == 1 for c in week["crops"])
+    return item if ready else None
 
 
 def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
@@ -41,6 +51,9 @@ def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
             return body if ready else None
 
         signals = wait_for(published, timeout_s=60)
+        # The insight worker follows the buckets: the area's insight publishes the same week.
+        insight = wait_for(lambda: _insight_with_tomato(runtime), timeout_s=60)
+        assert insight["windows"][0]["crops"][0]["supply"] == 12
 
     assert [w["days"] for w in signals["windows"]] == [7, 14, 30]
     tomato = _tomato(signals["windows"][0])

@@ -12,14 +12,14 @@ from typing import Any
 import pytest
 
 from harvest.cli.main import main
-from harvest.consumers import aggregator
+from harvest.consumers import aggregator, insights
 from harvest.domain.errors import ServiceUnavailable
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import deserialize, make_client
 from harvest.store.table import Item
 from support import payloads
 from support.apigw import Api
-from support.stored_records import LongContext, stored_item_record
+from support.stored_records import LongContext, bucket_records, stored_item_record
 
 ENDPOINT = "http://127.0.0.1:1"  # ignored: the factory returns the fixture's client
 
@@ -27,8 +27,10 @@ ENDPOINT = "http://127.0.0.1:1"  # ignored: the factory returns the fixture's cl
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
     aggregator.aggregation_service.cache_clear()
+    insights.insight_service.cache_clear()
     yield
     aggregator.aggregation_service.cache_clear()
+    insights.insight_service.cache_clear()
 
 
 def _harvest(command: str, table: str, *extra: str) -> int:
@@ -59,6 +61,8 @@ def _seed(api: Api, dynamodb: Any, table: str) -> str:
     assert confirmed.status == 200, confirmed.body
     records.append(stored_item_record(dynamodb, table, pks[1], len(records) + 1))
     assert aggregator.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
+    buckets = {"Records": bucket_records(dynamodb, table)}
+    assert insights.handler(buckets, LongContext()) == {"batchItemFailures": []}
     return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
 
 
@@ -86,7 +90,8 @@ def test_audit_finds_a_tampered_bucket_and_rebuild_repairs_it_idempotently(
     geohash = _seed(api, dynamodb, table)
     assert _harvest("audit", table) == 0, capsys.readouterr()
     clean = capsys.readouterr().out
-    assert "compared 4 markers and" in clean
+    assert "compared 4 markers, " in clean
+    assert " buckets and 5 insights: 0 drifts" in clean
     assert ": 0 drifts" in clean
     before = _derived(dynamodb, table)
 
@@ -154,3 +159,31 @@ def test_rebuild_deletes_stray_items_and_resumes_from_its_state_file(
     assert not state.exists()
     assert _harvest("audit", table) == 0
     assert ("AGG#u33dbf#egg", "DAY#2020-01-01") not in _derived(dynamodb, table)
+
+
+def test_audit_finds_a_stale_insight_and_rebuild_recomputes_it(
+    api: Api, dynamodb: Any, table: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    geohash = _seed(api, dynamodb, table)
+    key = {"PK": {"S": f"INSIGHT#{geohash[:5]}"}, "SK": {"S": "CURRENT"}}
+    before = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    # A stale computation's figures, as if a guard had failed to stop it.
+    dynamodb.update_item(
+        TableName=table,
+        Key=key,
+        UpdateExpression="SET digests.#w = :stale",
+        ExpressionAttributeNames={"#w": "7"},
+        ExpressionAttributeValues={":stale": {"S": "0" * 64}},
+    )
+    capsys.readouterr()
+    assert _harvest("audit", table) == 1
+    out = capsys.readouterr().out
+    assert f"INSIGHT#{geohash[:5]} CURRENT  window 7 as of" in out
+
+    assert _harvest("rebuild", table) == 0
+    assert "insights" in capsys.readouterr().out
+    assert _harvest("audit", table) == 0
+    after = dynamodb.get_item(TableName=table, Key=key)["Item"]
+    assert after["digests"] == before["digests"]
+    assert int(after["version"]["N"]) == int(before["version"]["N"]) + 1
+    assert after["correlationId"]["S"] == "rebuild"

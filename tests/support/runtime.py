@@ -14,10 +14,11 @@ from pathlib import Path
 from typing import Any
 
 from harvest.api import dependencies
-from harvest.consumers import aggregator, publisher
+from harvest.consumers import advisor, aggregator, insights, publisher
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.settings import get_settings
+from harvest.store.dynamo import deserialize, make_client
 
 
 @dataclass
@@ -90,6 +91,17 @@ def _clear_container_caches() -> None:
     dependencies.services.cache_clear()
     publisher.event_publisher.cache_clear()
     aggregator.aggregation_service.cache_clear()
+    insights.insight_service.cache_clear()
+    advisor.advisor.cache_clear()
+
+
+def stored_item(runtime: LocalRuntime, pk: str, sk: str) -> dict[str, Any] | None:
+    """An item as the runtime's engine holds it now (plain values), or None."""
+    client = make_client(runtime.options.region, runtime.engine.endpoint_url)
+    raw = client.get_item(
+        TableName=runtime.options.table_name, Key={"PK": {"S": pk}, "SK": {"S": sk}}
+    ).get("Item")
+    return deserialize(raw) if raw else None
 
 
 def wait_for[T](probe: Callable[[], T | None], timeout_s: float = 30.0) -> T:

@@ -52,8 +52,16 @@ def test_create_table_request_is_derived_from_the_template() -> None:
 
 
 def _statements(function: str) -> list[dict[str, Any]]:
+    """A function's policy statements; a conditional one (Fn::If) counts with its granting
+    branch, so a test sees the most a role can ever hold."""
     policies = _template()["Resources"][function]["Properties"]["Policies"]
-    return [s for policy in policies for s in policy["Statement"]]
+    found = []
+    for policy in policies:
+        if not isinstance(policy, dict):
+            continue
+        for statement in policy.get("Statement", []):
+            found.append(statement["Fn::If"][1] if "Fn::If" in statement else statement)
+    return found
 
 
 def test_api_role_writes_core_key_families_only() -> None:
@@ -140,9 +148,11 @@ def _get_att(value: object) -> tuple[str, str] | None:
     return None
 
 
-def _lambda_record(pk: str, event_name: str = "INSERT", ttl: bool = False) -> dict[str, Any]:
+def _lambda_record(
+    pk: str, event_name: str = "INSERT", ttl: bool = False, sk: str | None = None
+) -> dict[str, Any]:
     """A stream record as Lambda's filtering sees it (the shape it delivers to handlers)."""
-    keys_image = {"PK": {"S": pk}, "SK": {"S": pk.split("#", 1)[0]}}
+    keys_image = {"PK": {"S": pk}, "SK": {"S": sk if sk is not None else pk.split("#", 1)[0]}}
     image = {**keys_image, "type": {"S": "listing"}, "version": {"N": "1"}}
     body: dict[str, Any] = {
         "ApproximateCreationDateTime": 1_777_622_400,
@@ -214,29 +224,80 @@ def test_mapping_sends_failures_to_an_sqs_queue_of_the_template(
     assert _resources()[queue]["Type"] == "AWS::SQS::Queue"
 
 
+# Sort keys each derived family uses (schemas/key-design.md): a filter must miss all of them.
+DERIVED_SORT_KEYS = ("DAY#2026-05-01", "MARKER", "CURRENT", "ENTRY", "ANSWER", "CALL#abc")
+
+
+def _written_families(function: str) -> set[str]:
+    """The key families a function's role may write (LeadingKeys of its write statements)."""
+    families: set[str] = set()
+    for statement in _statements(function):
+        if set(_as_list(statement["Action"])) & DYNAMODB_WRITE_ACTIONS:
+            leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            families |= {pattern.rstrip("*") for pattern in leading}
+    return families
+
+
+def _consumes(patterns: list[Pattern], family: str) -> bool:
+    return any(
+        matches_any(patterns, _lambda_record(f"{family}u33db#tomato", name, sk=sk))
+        for name in ("INSERT", "MODIFY", "REMOVE")
+        for sk in (*DERIVED_SORT_KEYS, family.rstrip("#"))
+    )
+
+
 @pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
-def test_filters_are_json_match_core_inserts_and_exclude_derived_and_bookkeeping_writes(
+def test_filters_are_json_and_miss_own_writes_bookkeeping_and_ttl_deletes(
     function: str, event: str, properties: dict[str, Any]
 ) -> None:
     patterns = _patterns(properties)
-    assert matches_any(patterns, _lambda_record("LISTING#listing-0001"))
-    excluded = [*keys.DERIVED_PREFIXES, "IDEMPOTENCY#"]
-    for prefix in excluded:
-        for event_name in ("INSERT", "MODIFY", "REMOVE"):
-            record = _lambda_record(f"{prefix}u33db#tomato", event_name)
-            assert not matches_any(patterns, record), (prefix, event_name)
-    # Invariant 4: a TTL deletion is never a user deletion.
+    # Invariant 4: no consumer takes its own writes (no feedback loop) ...
+    for family in _written_families(function):
+        assert not _consumes(patterns, family), (function, family)
+    # ... nor bookkeeping, nor the AI worker's cache and usage records (nobody reacts to them).
+    for family in ("IDEMPOTENCY#", "USAGE#", "AICACHE#", "AIUSAGE#"):
+        assert not _consumes(patterns, family), (function, family)
+    # A TTL deletion is never a user deletion.
     assert not matches_any(patterns, _lambda_record("LISTING#x", "REMOVE", ttl=True))
+
+
+def test_consumers_form_a_pipeline_without_cycles() -> None:
+    """Who reads what the others write: a cycle would be a feedback loop across consumers."""
+    consumes: dict[str, set[str]] = {}
+    for function, _, properties in STREAM_EVENTS:
+        patterns = _patterns(properties)
+        families = (*keys.CORE_PREFIXES, *keys.DERIVED_PREFIXES)
+        consumes.setdefault(function, set()).update(f for f in families if _consumes(patterns, f))
+    feeds = {
+        writer: {reader for reader, read in consumes.items() if read & _written_families(writer)}
+        for writer in consumes
+    }
+    visiting: list[str] = []
+
+    def visit(function: str) -> None:
+        assert function not in visiting, f"feedback loop: {[*visiting, function]}"
+        visiting.append(function)
+        for reader in sorted(feeds[function]):
+            visit(reader)
+        visiting.pop()
+
+    for function in sorted(feeds):
+        visit(function)
+    assert feeds["AggregatorFunction"] == {"InsightFunction"}
+    assert feeds["InsightFunction"] >= {"PublisherFunction"}
 
 
 def test_publisher_filter_takes_inserts_and_updates_of_published_families_only() -> None:
     [properties] = [p for f, _, p in STREAM_EVENTS if f == "PublisherFunction"]
     patterns = _patterns(properties)
-    for prefix in ("LISTING#", "REQUEST#", "CLAIM#", "USER#", "GUIDANCE#"):
+    for prefix in ("LISTING#", "REQUEST#", "CLAIM#", "USER#", "GUIDANCE#", "INSIGHT#"):
         assert matches_any(patterns, _lambda_record(f"{prefix}x", "INSERT"))
         assert matches_any(patterns, _lambda_record(f"{prefix}x", "MODIFY"))
         assert not matches_any(patterns, _lambda_record(f"{prefix}x", "REMOVE"))
     assert not matches_any(patterns, _lambda_record("USAGE#ann#2026-05-01", "MODIFY"))
+    # Derived writes other than insights never become events.
+    for prefix in ("AGG#", "AICACHE#", "AIUSAGE#"):
+        assert not _consumes(patterns, prefix), prefix
 
 
 def test_publisher_role_puts_events_on_its_bus_and_cannot_write_the_table() -> None:
@@ -326,16 +387,87 @@ def test_aggregator_role_touches_the_agg_family_only() -> None:
 
 
 @pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
-def test_no_consumer_filter_matches_what_the_aggregator_writes(
+def test_only_the_insight_worker_takes_day_buckets_and_nobody_takes_markers(
     function: str, event: str, properties: dict[str, Any]
 ) -> None:
     patterns = _patterns(properties)
-    written = [
-        marker_key("LISTING#listing-0001")["PK"],
-        marker_key("REQUEST#request-0001")["PK"],
-        bucket_key("u33d", "tomato", date(2026, 5, 1))["PK"],
-        bucket_key("u33db2", "all", date(2026, 5, 1))["PK"],
+    markers = [marker_key("LISTING#listing-0001"), marker_key("REQUEST#request-0001")]
+    buckets = [
+        bucket_key("u33d", "tomato", date(2026, 5, 1)),
+        bucket_key("u33db2", "all", date(2026, 5, 1)),
     ]
-    for pk in written:
-        for event_name in ("INSERT", "MODIFY", "REMOVE"):
-            assert not matches_any(patterns, _lambda_record(pk, event_name)), (pk, event_name)
+    for key in markers:
+        for name in ("INSERT", "MODIFY", "REMOVE"):
+            assert not matches_any(patterns, _lambda_record(key["PK"], name, sk=key["SK"]))
+    for key in buckets:
+        taken = {
+            name: matches_any(patterns, _lambda_record(key["PK"], name, sk=key["SK"]))
+            for name in ("INSERT", "MODIFY", "REMOVE")
+        }
+        wanted = function == "InsightFunction"
+        assert taken == {"INSERT": wanted, "MODIFY": wanted, "REMOVE": False}, (function, key)
+
+
+# ---------------------------------------------------------------- insight worker (DESIGN §5)
+
+
+def test_insight_worker_reads_buckets_and_writes_its_family_only() -> None:
+    function = _resources()["InsightFunction"]["Properties"]
+    assert function["Handler"] == "harvest.consumers.insights.handler"
+    assert _written_families("InsightFunction") == {"INSIGHT#"}
+    statements = [s for p in function["Policies"] for s in p.get("Statement", [])]
+    actions = {a for s in statements for a in _as_list(s["Action"])}
+    assert not actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
+    for statement in statements:
+        leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+        assert not any(p.rstrip("*").startswith(keys.CORE_PREFIXES) for p in leading)
+
+
+# ---------------------------------------------------------------- AI worker (DESIGN §5)
+
+
+def test_ai_worker_writes_cache_and_usage_only_and_invokes_the_configured_model_only() -> None:
+    function = _resources()["AdvisorFunction"]["Properties"]
+    assert function["Handler"] == "harvest.consumers.advisor.handler"
+    assert function["Environment"]["Variables"]["BEDROCK_MODEL_ID"] == {"Ref": "BedrockModelId"}
+    assert _written_families("AdvisorFunction") == {"AICACHE#", "AIUSAGE#"}
+    statements = _statements("AdvisorFunction")
+    bedrock = [
+        s for s in statements if any(a.startswith("bedrock:") for a in _as_list(s["Action"]))
+    ]
+    assert [_as_list(s["Action"]) for s in bedrock] == [["bedrock:InvokeModel"]]
+    resource = bedrock[0]["Resource"]["Fn::Sub"]
+    assert resource.endswith("::foundation-model/${BedrockModelId}")
+    assert "*" not in resource
+    # Without a model id the statement is left out: no Bedrock access at all.
+    [conditional] = [s for p in function["Policies"] for s in p["Statement"] if "Fn::If" in s]
+    assert conditional["Fn::If"][0] == "HasBedrockModel"
+    assert conditional["Fn::If"][2] == {"Ref": "AWS::NoValue"}
+    for statement in statements:
+        if any(a.startswith("dynamodb:") for a in _as_list(statement["Action"])):
+            leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
+            assert not any(p.rstrip("*").startswith(keys.CORE_PREFIXES) for p in leading)
+
+
+def test_only_the_ai_worker_may_call_bedrock() -> None:
+    for logical_id, resource in _resources().items():
+        if resource["Type"] != "AWS::Serverless::Function" or logical_id == "AdvisorFunction":
+            continue
+        actions = {a for s in _statements(logical_id) for a in _as_list(s["Action"])}
+        assert not any(a.startswith("bedrock:") for a in actions), logical_id
+
+
+def test_ai_worker_takes_new_insights_and_new_guidance_requests() -> None:
+    [properties] = [p for f, _, p in STREAM_EVENTS if f == "AdvisorFunction"]
+    patterns = _patterns(properties)
+    assert matches_any(patterns, _lambda_record("INSIGHT#u33d", "INSERT", sk="CURRENT"))
+    assert matches_any(patterns, _lambda_record("INSIGHT#u33d", "MODIFY", sk="CURRENT"))
+    assert matches_any(patterns, _lambda_record("GUIDANCE#g1", "INSERT"))
+    assert not matches_any(patterns, _lambda_record("GUIDANCE#g1", "MODIFY"))
+    assert not matches_any(patterns, _lambda_record("LISTING#x", "INSERT"))
+
+
+def test_k_anonymity_is_one_parameter_for_api_and_workers() -> None:
+    variables = _template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["SIGNAL_K_ANONYMITY"] == {"Ref": "SignalKAnonymity"}
+    assert _template()["Parameters"]["SignalKAnonymity"]["Default"] == 3

@@ -1,4 +1,4 @@
-"""`harvest rebuild`: rewrite every AGG# item from the core items (resumable with --state)."""
+"""`harvest rebuild`: rewrite every AGG# and INSIGHT# item from the core items (resumable)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
 from harvest.cli import CliError, target
-from harvest.cli.audit import add_segments, check_segments, scan_derived, table_errors
+from harvest.cli.audit import (
+    add_segments,
+    check_segments,
+    scan_derived,
+    scan_insights,
+    table_errors,
+)
 from harvest.cli.progress import SegmentProgress
+from harvest.domain.signals import SignalPolicy
+from harvest.services.insight_rebuild import areas_of, rebuild_insight
 from harvest.services.rebuild import ItemKey, expected_derived, is_marker
+from harvest.services.signals import SignalService
+from harvest.settings import get_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import deserialize, serialize
+from harvest.store.insights import InsightRepository, insight_key
 from harvest.store.scan import CORE_SOURCE_PREFIXES, parallel_scan
 from harvest.store.table import Item, Table
 
@@ -98,30 +109,83 @@ def run(args: argparse.Namespace, context: Context) -> int:
     state = State.load(args.state, segments)
     with target.open_target(args, write_back=True) as where, table_errors(where.table_name):
         table = Table(context.client_factory(where.region, where.endpoint_url), where.table_name)
-        progress = SegmentProgress("scanned core", sys.stderr)
-
-        def keep(segment: int, items: list[Item]) -> None:
-            state.core[segment] = items
-            state.save()
-
-        remaining = [s for s in range(segments) if s not in state.core]
-        parallel_scan(
-            table, CORE_SOURCE_PREFIXES, segments=segments, only=remaining,
-            progress=progress, on_segment=keep,
-        )  # fmt: skip
-        progress.done()
-        expected = expected_derived(item for items in state.core.values() for item in items)
-        actual = scan_derived(table, segments)
-        written, deleted = _write(DerivedRepository(table), state, expected, actual)
+        rebuilt = rebuild_table(table, state)
     state.finish()
-    markers = sum(1 for key in expected if is_marker(key))
-    sys.stdout.write(
-        f"rebuilt {where.table_name}: {sum(len(i) for i in state.core.values())} core items -> "
-        f"{markers} markers and {len(expected) - markers} buckets; "
-        f"wrote {written}, deleted {deleted} (skipped {len(state.written) - written} "
-        "written before)\n"
-    )
+    sys.stdout.write(rebuilt.line() + "\n")
     return 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rebuilt:
+    """What one rebuild did (the counts of its summary line)."""
+
+    table_name: str
+    core: int
+    markers: int
+    buckets: int
+    written: int
+    deleted: int
+    skipped: int
+    insights: int = 0
+
+    def line(self) -> str:
+        return (
+            f"rebuilt {self.table_name}: {self.core} core items -> {self.markers} markers, "
+            f"{self.buckets} buckets and {self.insights} insights; wrote {self.written}, "
+            f"deleted {self.deleted} (skipped {self.skipped} written before)"
+        )
+
+
+def rebuild_table(table: Table, state: State) -> Rebuilt:
+    """Scans the core items (the segments `state` does not hold yet), then Puts every expected
+    AGG# item and deletes the stray ones; also used by `harvest redrive` as its fallback."""
+    progress = SegmentProgress("scanned core", sys.stderr)
+
+    def keep(segment: int, items: list[Item]) -> None:
+        state.core[segment] = items
+        state.save()
+
+    remaining = [s for s in range(state.segments) if s not in state.core]
+    parallel_scan(
+        table, CORE_SOURCE_PREFIXES, segments=state.segments, only=remaining,
+        progress=progress, on_segment=keep,
+    )  # fmt: skip
+    progress.done()
+    expected = expected_derived(item for items in state.core.values() for item in items)
+    actual = scan_derived(table, state.segments)
+    written, deleted = _write(DerivedRepository(table), state, expected, actual)
+    areas = areas_of(expected) | {s.insight.area for s in scan_insights(table, state.segments)}
+    written += _write_insights(table, state, sorted(areas))
+    markers = sum(1 for key in expected if is_marker(key))
+    return Rebuilt(
+        table.name,
+        sum(len(items) for items in state.core.values()),
+        markers,
+        len(expected) - markers,
+        written,
+        deleted,
+        len(state.written) - written,
+        len(areas),
+    )
+
+
+def _write_insights(table: Table, state: State, areas: list[str]) -> int:
+    """After the buckets: each area's insight as of now (see services.insight_rebuild)."""
+    signals = SignalService(
+        DerivedRepository(table), policy=SignalPolicy(k=get_settings().signal_k)
+    )
+    insights = InsightRepository(table)
+    written = 0
+    for done, area in enumerate(areas, start=1):
+        name = insight_key(area)["PK"]
+        if name in state.written:
+            continue
+        written += rebuild_insight(area, signals, insights, CORRELATION_ID)
+        state.written.add(name)
+        state.save()
+        if done % BATCH == 0 or done == len(areas):
+            sys.stderr.write(f"recomputed {done}/{len(areas)} insights\n")
+    return written
 
 
 def _write(

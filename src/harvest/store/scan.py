@@ -14,11 +14,18 @@ from typing import Any, Final
 from harvest.store.dynamo import deserialize, values
 from harvest.store.table import Item, Table
 
-__all__ = ["CORE_SOURCE_PREFIXES", "DEFAULT_SEGMENTS", "DERIVED_AGG_PREFIXES", "ScanProgress"]
+__all__ = [
+    "CORE_SOURCE_PREFIXES",
+    "DEFAULT_SEGMENTS",
+    "DERIVED_AGG_PREFIXES",
+    "DERIVED_INSIGHT_PREFIXES",
+    "ScanProgress",
+]
 
 DEFAULT_SEGMENTS: Final = 4
 CORE_SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
 DERIVED_AGG_PREFIXES: Final = ("AGG#",)
+DERIVED_INSIGHT_PREFIXES: Final = ("INSIGHT#",)
 
 # (segment, items kept so far in that segment) after each page.
 type ScanProgress = Callable[[int, int], None]

@@ -1,0 +1,117 @@
+"""Audit and rebuild of the insight worker's INSIGHT# items from the day buckets.
+
+An insight claims to be the published signals of its area as of its `asOfDay`. The audit
+recomputes exactly that from the buckets a rebuild from core would hold (services.rebuild)
+and compares the published figures (the per-window digests); the guard attributes
+(`inputVersion`) are bookkeeping of the incremental pipeline and are not compared. An area
+with buckets and no insight is drift too: every bucket write wakes the insight worker.
+
+The rebuild recomputes every area as of today from the buckets as they are now (run it after
+the AGG# rebuild) and Puts the insight unconditionally, which also resets the guard to the
+rebuilt buckets' counters; like the AGG# rebuild it must not run while the workers do.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import date
+from decimal import Decimal
+from typing import Any, Protocol
+
+from harvest.domain.contribution import ALL_CROPS
+from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.insight import Insight, insight_of
+from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
+from harvest.services.insights import AreaReader
+from harvest.services.rebuild import Drift, ItemKey, is_marker
+from harvest.store.derived import OWNER_PREFIX
+from harvest.store.insights import StoredInsight, insight_key
+
+__all__ = ["areas_of", "insight_drift", "rebuild_insight"]
+
+
+def areas_of(buckets: Iterable[ItemKey]) -> set[str]:
+    """The cells that have day buckets (markers are skipped)."""
+    return {key[0].split("#")[1] for key in buckets if not is_marker(key)}
+
+
+def _totals(items: Iterable[Mapping[str, Any]]) -> list[DayTotals]:
+    return [
+        DayTotals(
+            day=date.fromisoformat(str(item["day"])),
+            crop=str(item["crop"]),
+            supply=Decimal(str(item.get("supply", 0))),
+            demand=Decimal(str(item.get("demand", 0))),
+            listings=int(item.get("listings", 0)),
+            requests=int(item.get("requests", 0)),
+            contributors=frozenset(
+                name.removeprefix(OWNER_PREFIX)
+                for name, value in item.items()
+                if name.startswith(OWNER_PREFIX) and Decimal(str(value)) > 0
+            ),
+        )
+        for item in items
+        if str(item["crop"]) != ALL_CROPS
+    ]
+
+
+def insight_drift(
+    expected_buckets: Mapping[ItemKey, Mapping[str, Any]],
+    stored: Iterable[StoredInsight],
+    policy: SignalPolicy | None = None,
+    catalog: CropCatalog | None = None,
+) -> list[Drift]:
+    crops = catalog if catalog is not None else load_catalog()
+    by_area: dict[str, list[Mapping[str, Any]]] = {}
+    for key, item in expected_buckets.items():
+        if not is_marker(key):
+            by_area.setdefault(str(item["cell"]), []).append(item)
+    found: list[Drift] = []
+    held = {insight.insight.area: insight for insight in stored}
+    for area in sorted(by_area.keys() - held.keys()):
+        missing = insight_key(area)
+        found.append(Drift(missing["PK"], missing["SK"], "item", "present", None))
+    for area, insight in sorted(held.items()):
+        day = insight.insight.as_of_day
+        want = compute_signals(area, day, _totals(by_area.get(area, [])), policy, catalog=crops)
+        expected = insight_of(want, 0).digests
+        item = insight_key(area)
+        for window in sorted(expected.keys() | insight.digests.keys(), key=int):
+            if expected.get(window) != insight.digests.get(window):
+                found.append(
+                    Drift(
+                        item["PK"],
+                        item["SK"],
+                        f"window {window} as of {day.isoformat()}",
+                        _summary(want.windows, window),
+                        _summary(insight.insight.windows, window),
+                    )
+                )
+    return found
+
+
+def _summary(windows: Iterable[Any], days: str) -> str | None:
+    return next((str(w.summary) for w in windows if str(w.days) == days), None)
+
+
+class InsightWriter(Protocol):
+    def current(self, area: str) -> StoredInsight | None: ...
+
+    def replace(self, insight: Insight, version: int, correlation_id: str) -> None: ...
+
+
+def rebuild_insight(
+    area: str, signals: AreaReader, store: InsightWriter, correlation_id: str
+) -> bool:
+    """Recompute one area as of now and Put it when anything differs; True when written.
+    The version moves on only when the published figures changed (one more event)."""
+    view = signals.for_area(area, consistent=True)
+    insight = insight_of(view.signals, view.input_version)
+    current = store.current(area)
+    if current is not None and current.digests == insight.digests:
+        if current.guard == (insight.as_of_day, insight.input_version):
+            return False
+        store.replace(insight, current.version, correlation_id)
+        return True
+    store.replace(insight, current.version + 1 if current else 1, correlation_id)
+    return True
