@@ -19,6 +19,7 @@ from harvest.cli import (
     export,
     query,
     rebuild,
+    redrive,
     schemas,
     seed,
     serve,
@@ -42,7 +43,7 @@ class Command(Protocol):
 
 
 COMMANDS: tuple[Command, ...] = (
-    serve, token, events, seed, query, schemas, export, audit, rebuild,
+    serve, token, events, seed, query, schemas, export, audit, rebuild, redrive,
 )  # fmt: skip
 
 

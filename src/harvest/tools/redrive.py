@@ -1,0 +1,153 @@
+"""Where `harvest redrive` finds its entries: Lambda's failure records for a DynamoDB stream,
+in the local runtime's DLQ files (DIR/dlq/<Function>.jsonl, harvest.local.deadletter) or in an
+SQS on-failure destination. An entry is removed from its source only once it was handled.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final, Protocol
+
+__all__ = ["BatchInfo", "DeadLetter", "DeadLetterSource", "DlqDirectory", "SqsQueue"]
+
+SQS_VISIBILITY_S: Final = 900  # received messages stay hidden while the redrive runs
+
+
+@dataclass(frozen=True, slots=True)
+class BatchInfo:
+    """The DDBStreamBatchInfo of a failure record (and the function it names)."""
+
+    stream_arn: str
+    shard_id: str
+    start: str
+    end: str
+    size: int
+    function_arn: str
+
+    @classmethod
+    def of(cls, failure: object) -> BatchInfo | None:
+        if not isinstance(failure, Mapping):
+            return None
+        info: Any = failure.get("DDBStreamBatchInfo")
+        context: Any = failure.get("requestContext") or {}
+        try:
+            return cls(
+                str(info["streamArn"]),
+                str(info["shardId"]),
+                str(int(info["startSequenceNumber"])),
+                str(int(info["endSequenceNumber"])),
+                int(info.get("batchSize", 0)),
+                str(context.get("functionArn", "")),
+            )
+        except (KeyError, TypeError, ValueError, AttributeError):
+            return None
+
+    def span(self) -> str:
+        records = "record" if self.size == 1 else "records"
+        return f"shard {self.shard_id} {self.start}..{self.end} ({self.size} {records})"
+
+
+@dataclass(frozen=True, slots=True)
+class DeadLetter:
+    """One DLQ entry as stored: `raw` is the file line or the message body."""
+
+    label: str
+    raw: str
+    hint: str | None = None  # the consumer's logical id when the source tells it
+    receipt: str = ""
+
+    @property
+    def info(self) -> BatchInfo | None:
+        try:
+            return BatchInfo.of(json.loads(self.raw))
+        except ValueError:
+            return None
+
+
+class DeadLetterSource(Protocol):
+    def read(self) -> list[DeadLetter]: ...
+    def remove(self, letter: DeadLetter) -> None: ...
+    def release(self, letters: Sequence[DeadLetter]) -> None: ...
+
+
+@dataclass
+class DlqDirectory:
+    """The local runtime's DLQs: DIR/<Function>.jsonl, one failure record a line."""
+
+    directory: Path
+    function: str | None = None
+
+    def read(self) -> list[DeadLetter]:
+        pattern = f"{self.function}.jsonl" if self.function else "*.jsonl"
+        letters: list[DeadLetter] = []
+        for path in sorted(self.directory.glob(pattern)):
+            lines = path.read_text(encoding="utf-8").splitlines()
+            letters += [
+                DeadLetter(f"{path}:{number}", line.strip(), hint=path.stem)
+                for number, line in enumerate(lines, start=1)
+                if line.strip()
+            ]
+        return letters
+
+    def remove(self, letter: DeadLetter) -> None:
+        """Rewrites the file without the entry (write, then rename). Re-read first, so lines
+        the runtime appended since are kept; one appended during the rename itself is not."""
+        path = Path(letter.label.rsplit(":", 1)[0])
+        lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+        for index, line in enumerate(lines):
+            if line.strip() == letter.raw:
+                del lines[index]
+                break
+        partial = path.with_suffix(path.suffix + ".partial")
+        partial.write_text("".join(lines), encoding="utf-8")
+        partial.replace(path)
+
+    def release(self, letters: Sequence[DeadLetter]) -> None:
+        """Nothing to do: a file entry stays where it is until removed."""
+
+
+@dataclass
+class SqsQueue:
+    """An SQS on-failure destination: every message is received (and hidden) first; a message
+    is deleted once handled, the others are made visible again at the end."""
+
+    client: Any
+    queue_url: str
+    hint: str | None = None
+
+    def read(self) -> list[DeadLetter]:
+        found: dict[str, DeadLetter] = {}
+        while True:
+            messages = self.client.receive_message(
+                QueueUrl=self.queue_url,
+                MaxNumberOfMessages=10,
+                WaitTimeSeconds=1,
+                VisibilityTimeout=SQS_VISIBILITY_S,
+            ).get("Messages", [])
+            fresh = [m for m in messages if m["MessageId"] not in found]
+            if not fresh:
+                break
+            for message in fresh:
+                label = f"message {message['MessageId']}"
+                found[message["MessageId"]] = DeadLetter(
+                    label, str(message["Body"]).strip(), self.hint, message["ReceiptHandle"]
+                )
+        # A standard queue has no order: take the ranges in stream order.
+        return sorted(found.values(), key=_stream_order)
+
+    def remove(self, letter: DeadLetter) -> None:
+        self.client.delete_message(QueueUrl=self.queue_url, ReceiptHandle=letter.receipt)
+
+    def release(self, letters: Sequence[DeadLetter]) -> None:
+        for letter in letters:
+            self.client.change_message_visibility(
+                QueueUrl=self.queue_url, ReceiptHandle=letter.receipt, VisibilityTimeout=0
+            )
+
+
+def _stream_order(letter: DeadLetter) -> tuple[str, str, int]:
+    info = letter.info
+    return ("", "", 0) if info is None else (info.stream_arn, info.shard_id, int(info.start))
