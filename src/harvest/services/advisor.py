@@ -172,7 +172,11 @@ class AdvisorService:
         try:
             reply = self.model.complete(prompt)
         except ModelUnavailable as error:
-            logger.warning(
+            # No model configured is the local default, not a fault worth a warning.
+            log = (
+                logger.info if error.attempts == 0 and error.code == "Disabled" else logger.warning
+            )
+            log(
                 "model unavailable, using the fallback",
                 extra={
                     "digest": digest,

@@ -1,0 +1,188 @@
+"""API latency and throughput on the local runtime: create, read and feed under a bounded,
+closed-loop load generator on loopback (each worker sends its next request when the last one
+answered, so the load can never run away from the server).
+
+    .venv/bin/python bench/api_load.py [--engine moto|dynamodb-local] [--workers 4]
+                                       [--requests 200] [--json PATH]
+
+The runtime runs in this process (API handler, engine and the four stream consumers), as
+`make serve` does; the figures therefore include the consumers competing for the same cores.
+Prints figures; never asserts. Run on an idle machine for stable numbers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.tokens import TokenIssuer, signing_key
+from harvest.tools.template import load_template
+
+CENTRE = (52.52, 13.405)
+
+
+@dataclass
+class Sample:
+    latencies_ms: list[float] = field(default_factory=list)
+    errors: int = 0
+    wall_s: float = 0.0
+
+    def summary(self) -> dict[str, float]:
+        ordered = sorted(self.latencies_ms)
+        if not ordered:
+            return {"requests": 0, "errors": self.errors}
+        return {
+            "requests": len(ordered),
+            "errors": self.errors,
+            "p50_ms": round(statistics.median(ordered), 1),
+            "p99_ms": round(ordered[max(0, int(len(ordered) * 0.99) - 1)], 1),
+            "max_ms": round(ordered[-1], 1),
+            "throughput_rps": round(len(ordered) / self.wall_s, 1) if self.wall_s else 0.0,
+        }
+
+
+def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
+
+
+def listing_body(n: int) -> dict[str, Any]:
+    now = time.time()
+    return {
+        "crop": ("tomato", "kale", "apple", "zucchini")[n % 4],
+        "quantity": 1 + n % 9,
+        "unit": "kg",
+        "availableFrom": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 3600)),
+        "availableUntil": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 7 * 86400)),
+        # spread over ~4 km so the feed has a realistic neighbourhood to page through
+        "location": {"lat": CENTRE[0] + (n % 37) * 0.001, "lon": CENTRE[1] + (n % 41) * 0.001},
+    }
+
+
+def run_phase(
+    workers: int, requests: int, action: Callable[[int], tuple[int, Any]], ok: set[int]
+) -> Sample:
+    sample = Sample()
+    lock = threading.Lock()
+    counter = iter(range(requests))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                n = next(counter, None)
+            if n is None:
+                return
+            started = time.perf_counter()
+            status, _ = action(n)
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                if status in ok:
+                    sample.latencies_ms.append(elapsed)
+                else:
+                    sample.errors += 1
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    sample.wall_s = time.perf_counter() - started
+    return sample
+
+
+def quiet() -> dict[str, Any]:
+    """template.yaml with the functions' log level at WARNING: figures, not log lines."""
+    document = copy.deepcopy(load_template())
+    document["Parameters"]["LogLevel"]["Default"] = "WARNING"
+    return document
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    # DynamoDB Local by default: moto's server shares this process's GIL with the API and the
+    # consumers, so under concurrent load it measures moto more than the API.
+    parser.add_argument("--engine", default="dynamodb-local", choices=["moto", "dynamodb-local"])
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--requests", type=int, default=200, help="per phase")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    results: dict[str, Any] = {
+        "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
+        "engine": args.engine,
+        "workers": args.workers,
+    }
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
+        runtime = LocalRuntime(
+            RuntimeOptions(
+                port=0, data_dir=Path(scratch) / "data", engine=args.engine, template=quiet()
+            )
+        )
+        runtime.start()
+        try:
+            base = runtime.api_url
+            issuer = TokenIssuer(signing_key())
+            tokens = [issuer.issue(f"load-{w}", "free") for w in range(args.workers)]
+            created: list[str] = []
+
+            def create(n: int) -> tuple[int, Any]:
+                status, body = call(base, tokens[n % len(tokens)], "POST", "/listings",
+                                    listing_body(n))  # fmt: skip
+                if status == 201:
+                    created.append(str(body["listingId"]))
+                return status, body
+
+            def read(n: int) -> tuple[int, Any]:
+                listing_id = created[n % len(created)]
+                return call(base, tokens[(n + 1) % len(tokens)], "GET", f"/listings/{listing_id}")
+
+            def feed(n: int) -> tuple[int, Any]:
+                query = f"/feed?lat={CENTRE[0]}&lon={CENTRE[1]}&radiusKm={(2, 5, 10)[n % 3]}"
+                return call(base, tokens[n % len(tokens)], "GET", query)
+
+            sys.stderr.write(f"create: {args.requests} requests, {args.workers} workers\n")
+            results["create"] = run_phase(args.workers, args.requests, create, {201}).summary()
+            sys.stderr.write("read\n")
+            results["read"] = run_phase(args.workers, args.requests, read, {200}).summary()
+            sys.stderr.write("feed\n")
+            results["feed"] = run_phase(args.workers, args.requests, feed, {200}).summary()
+        finally:
+            runtime.stop()
+    print(f"machine: {results['machine']}   engine: {args.engine}   workers: {args.workers}")
+    print(f"{'operation':<10}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'max ms':>9}{'req/s':>8}")  # fmt: skip
+    for name in ("create", "read", "feed"):
+        row = results[name]
+        print(
+            f"{name:<10}{row['requests']:>9}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
+            f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row.get('throughput_rps', 0):>8}"
+        )
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
