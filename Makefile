@@ -5,12 +5,13 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas
+.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas bench
 
 help:
 	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
 	@echo "make serve   - set up and start the local runtime (API + stream pollers) on 127.0.0.1:3000"
 	@echo "make schemas - regenerate schemas/ from the models"
+	@echo "make bench   - run every benchmark (~15 min) and write the figures to docs/performance.md"
 
 setup:
 	@scripts/bootstrap.sh >/dev/null
@@ -25,8 +26,17 @@ typecheck: setup
 cfn: setup
 	@echo "== cfn-lint"; $(VENV)/cfn-lint template.yaml
 
+# pip-audit checks exactly what uv.lock pins (every group, hashes required) against PyPI's
+# vulnerability data (PIP_AUDIT_VULNERABILITY_SERVICE=osv for OSV). A known vulnerability
+# fails the build; a package the service could not be asked about is reported as NOT
+# AUDITED, never as clean, and fails too with HARVEST_REQUIRE_AUDIT=1 (scripts/dependency_audit.py).
 security: setup
 	@echo "== bandit"; $(VENV)/bandit -q -c pyproject.toml -r src
+	@echo "== pip-audit (uv.lock)"; set -euo pipefail; \
+		requirements="$$(mktemp)"; trap 'rm -f "$$requirements"' EXIT; \
+		"$$(scripts/bootstrap.sh)" export --frozen --all-groups --no-emit-project --quiet \
+			-o "$$requirements"; \
+		$(VENV)/python scripts/dependency_audit.py "$$requirements"
 
 unit: setup
 	@echo "== pytest"
@@ -49,14 +59,24 @@ schemas: setup
 serve: setup
 	$(VENV)/harvest serve
 
+# Figures, not pass/fail: run on an otherwise idle machine (see docs/performance.md).
+bench: setup
+	$(VENV)/python bench/run_all.py
+
 # `sam build` calls build-<LogicalId> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
 # Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda.
 # Every function ships the same package; the targets share one recipe.
-.PHONY: build-ApiFunction build-PublisherFunction build-AggregatorFunction
-build-ApiFunction build-PublisherFunction build-AggregatorFunction:
+FUNCTIONS := ApiFunction PublisherFunction AggregatorFunction InsightFunction AdvisorFunction
+.PHONY: $(addprefix build-,$(FUNCTIONS))
+$(addprefix build-,$(FUNCTIONS)):
 	$(eval UV := $(shell scripts/bootstrap.sh))
 	$(UV) export --frozen --no-dev --no-hashes --no-emit-project -o "$(ARTIFACTS_DIR)/requirements.txt"
 	$(UV) pip install --quiet --target "$(ARTIFACTS_DIR)" --python-platform aarch64-manylinux2014 \
-		--python-version 3.13 --only-binary :all: -r "$(ARTIFACTS_DIR)/requirements.txt"
+		--python-version 3.13 --only-binary :all: --compile-bytecode \
+		-r "$(ARTIFACTS_DIR)/requirements.txt"
 	cp -r src/harvest "$(ARTIFACTS_DIR)/harvest"
+	# Bytecode in the package: without it every cold start compiles from source (bench/cold_start.py).
+	$(UV) run --frozen python -m compileall -q "$(ARTIFACTS_DIR)/harvest"
+	# Bytecode in the package: without it every cold start compiles from source (bench/cold_start.py).
+	$(UV) run --frozen python -m compileall -q "$(ARTIFACTS_DIR)/harvest"
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt"

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -471,3 +473,14 @@ def test_k_anonymity_is_one_parameter_for_api_and_workers() -> None:
     variables = _template()["Globals"]["Function"]["Environment"]["Variables"]
     assert variables["SIGNAL_K_ANONYMITY"] == {"Ref": "SignalKAnonymity"}
     assert _template()["Parameters"]["SignalKAnonymity"]["Default"] == 3
+
+
+def test_every_function_built_with_the_makefile_has_its_build_target() -> None:
+    """`sam build` calls make build-<LogicalId>; a function without one fails to build."""
+    makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text(encoding="utf-8")
+    [functions] = re.findall(r"^FUNCTIONS := (.+)$", makefile, flags=re.MULTILINE)
+    for logical_id, resource in _resources().items():
+        if resource["Type"] != "AWS::Serverless::Function":
+            continue
+        assert resource["Metadata"]["BuildMethod"] == "makefile", logical_id
+        assert logical_id in functions.split(), logical_id

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -109,12 +110,23 @@ class ApiGatewayEmulator:
         self.handler = handler
         self.issuer = issuer
         self.public = public
+        # Lambda runs one invocation at a time per execution environment, and the handler
+        # relies on it: Powertools' resolver keeps the current event in a class attribute
+        # (BaseRouter.current_event), so two requests handled at once in this process would
+        # read each other's body and claims. Requests still arrive concurrently; their
+        # invocations take turns, as in one warm container.
+        self.invocation_lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        with self.invocation_lock:
+            return self.handler(event, LocalContext())
 
     def authorize(self, path: str, authorization: str | None) -> dict[str, Any] | None:
-        """Claims for a valid token; None on a public path; InvalidToken otherwise."""
-        token = bearer(authorization)
-        if path in self.public and token is None:
+        """Claims for a valid token; None on a public path (API Gateway runs no authorizer
+        there, so any Authorization header is ignored); InvalidToken otherwise."""
+        if path in self.public:
             return None
+        token = bearer(authorization)
         if token is None:
             raise InvalidToken("no token")
         return self.issuer.verify(token)
@@ -158,7 +170,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self.client_address[0],
         )
         try:
-            result = self.gateway.handler(event, LocalContext())
+            result = self.gateway.invoke(event)
         except Exception:  # the function crashed: API Gateway answers 502
             log.exception("handler crashed on %s %s", self.command, self.path)
             self._send(

@@ -8,6 +8,7 @@ missed at a cell edge, and nothing outside it is returned.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -124,6 +125,9 @@ class FeedService:
 
 
 def _order(item: FeedItem) -> tuple[float, str, str]:
+    """Nearest first by the distance a stranger is shown (rounded up to 0.5 km), then kind
+    and id. The cursor carries this key, so it must say no more than the page does: with
+    the exact distance in it, three `limit=1` queries would trilaterate the point."""
     entity = item.entity
     entity_id = entity.listing_id if isinstance(entity, Listing) else entity.request_id
-    return (item.distance_km, item.kind, entity_id)
+    return (math.ceil(item.distance_km * 2) / 2, item.kind, entity_id)

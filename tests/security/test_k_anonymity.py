@@ -1,0 +1,151 @@
+"""No signal is published below the k-anonymity threshold.
+
+One area, three crops: tomato with 3 contributors (published: the control that figures do
+show when there are enough), zucchini with 2 and apple with 1 (both under k = 3). The real
+aggregator and insight worker run in-process on the records the stream would deliver; then
+neither GET /communities/{geohash}/signals, nor the INSIGHT# items, nor the insight.generated
+events, nor the explanation (served text and the prompt a model would get), nor a guidance
+prompt carries a figure of a hidden crop, and none of their texts carries its quantities.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+import pytest
+
+from harvest.api import dependencies
+from harvest.consumers import aggregator, insights
+from harvest.domain.advice import explanation_prompt, guidance_prompt
+from harvest.domain.entitlements import Tier
+from harvest.settings import get_settings
+from harvest.store.dynamo import deserialize
+from harvest.store.stream import events_from_record
+from security.helpers import stream_record
+from support import payloads
+from support.apigw import Api
+from support.stored_records import LongContext, bucket_records
+
+AREA = "u33d"  # payloads.BERLIN is u33dc...; the insight worker keeps cells of 4, 5 and 6
+HIDDEN = {"zucchini", "apple"}
+# Quantities (and sums) only the hidden crops have: none may appear in any published text.
+HIDDEN_QUANTITIES = ("123.456", "7.891", "131.347", "45.678")
+FIGURES = ("supply", "demand", "listings", "requests", "scarcity", "abundance", "confidence")
+
+
+@pytest.fixture(scope="module")
+def community(module_api: Api, module_dynamodb: Any, module_table: str) -> Iterator[str]:
+    """The community, stored and aggregated once for the module (the pipeline is the costly
+    part); yields the stored geohash of the listings."""
+    aggregator.aggregation_service.cache_clear()
+    insights.insight_service.cache_clear()
+    yield _pipeline(module_api, module_dynamodb, module_table)
+    aggregator.aggregation_service.cache_clear()
+    insights.insight_service.cache_clear()
+
+
+def _pipeline(api: Api, dynamodb: Any, table: str) -> str:
+    """Stores the community through the API, runs the aggregator and the insight worker."""
+    made = [
+        *(api.post("/listings", payloads.listing(quantity=10), user=u) for u in ("a", "b", "c")),
+        api.post("/listings", payloads.listing(crop="zucchini", quantity=123.456), user="dan"),
+        api.post("/requests", payloads.request(crop="zucchini", quantity=7.891), user="eve"),
+        api.post("/listings", payloads.listing(crop="apple", quantity=45.678), user="fay"),
+    ]
+    records = []
+    for n, response in enumerate(made):
+        assert response.status == 201, response.body
+        kind = "LISTING" if "listingId" in response.body else "REQUEST"
+        entity_id = response.body[f"{kind.lower()}Id"]
+        key = {"PK": f"{kind}#{entity_id}", "SK": kind}
+        records.append(stream_record(dynamodb, table, key, n))
+    assert aggregator.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
+    delivered = insights.handler({"Records": bucket_records(dynamodb, table)}, LongContext())
+    assert delivered == {"batchItemFailures": []}
+    return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
+
+
+def _text(document: Any) -> str:
+    return json.dumps(document, default=str)
+
+
+def _crop_entries(document: Any) -> list[Mapping[str, Any]]:
+    """Every mapping that describes one crop (has `crop` and `classification`), any depth."""
+    found: list[Mapping[str, Any]] = []
+    if isinstance(document, Mapping):
+        if "crop" in document and "classification" in document:
+            found.append(document)
+        for value in document.values():
+            found += _crop_entries(value)
+    elif isinstance(document, list):
+        for value in document:
+            found += _crop_entries(value)
+    return found
+
+
+def _assert_hidden_and_control(document: Any, *, null_figures: bool) -> None:
+    """Hidden crops: insufficient_data, no figure (absent or null); tomato: figures shown."""
+    entries = _crop_entries(document)
+    hidden = [entry for entry in entries if entry["crop"] in HIDDEN]
+    shown = [entry for entry in entries if entry["crop"] == "tomato"]
+    assert hidden, "the hidden crops must still be listed"
+    assert shown, "the control crop must be there"
+    for entry in hidden:
+        assert entry["classification"] == "insufficient_data", entry
+        if null_figures:
+            assert all(entry[name] is None for name in FIGURES), entry
+        else:
+            assert not set(entry) & set(FIGURES), entry
+    assert all(entry["supply"] == 30 for entry in shown), shown
+    text = _text(document)
+    assert not [q for q in HIDDEN_QUANTITIES if q in text], text
+
+
+def test_the_k_threshold_is_above_the_hidden_crops_contributors() -> None:
+    assert get_settings().signal_k >= 3
+
+
+def test_the_signals_route_reports_no_figure_under_k(community: str, module_api: Api) -> None:
+    response = module_api.get(f"/communities/{AREA}/signals", user="reader", tier="free")
+
+    assert response.status == 200, response.body
+    _assert_hidden_and_control(response.body["windows"], null_figures=True)
+    for window in response.body["windows"]:
+        assert "2 crops have too few contributors to report." in window["summary"], window
+
+
+def test_insight_items_and_their_events_hold_no_figure_under_k(
+    community: str, module_dynamodb: Any, module_table: str
+) -> None:
+    cells = (community[:4], community[:5], community[:6])
+    keys = [{"PK": f"INSIGHT#{cell}", "SK": "CURRENT"} for cell in cells]
+
+    records = [stream_record(module_dynamodb, module_table, key, n) for n, key in enumerate(keys)]
+    events = [event.envelope() for record in records for event in events_from_record(record)]
+
+    for record in records:
+        _assert_hidden_and_control(deserialize(record["dynamodb"]["NewImage"]), null_figures=False)
+    assert [event["detailType"] for event in events] == ["insight.generated"] * 3
+    for event in events:
+        _assert_hidden_and_control(event["data"], null_figures=False)
+
+
+def test_explanations_and_prompts_reveal_no_hidden_quantity(
+    community: str, module_api: Api
+) -> None:
+    signals = dependencies.services().signals.for_area(AREA).signals
+
+    for days in (7, 14, 30):
+        served = module_api.get(f"/communities/{AREA}/explanation?days={days}", tier="supporter")
+        assert served.status == 200, served.body
+        assert not [q for q in HIDDEN_QUANTITIES if q in _text(served.body)], served.body
+        window = next(w for w in signals.windows if w.days == days)
+        prompt = explanation_prompt(AREA, window)
+        assert "30" in prompt.user, "the control figure reaches the prompt"
+        assert not [q for q in HIDDEN_QUANTITIES if q in prompt.user], prompt.user
+    for crop in ("zucchini", "apple", None):
+        for tier in Tier:
+            prompt = guidance_prompt(AREA, signals, crop, tier)
+            assert not [q for q in HIDDEN_QUANTITIES if q in prompt.user], prompt.user
