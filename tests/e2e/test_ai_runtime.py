@@ -14,7 +14,7 @@ from harvest.cli.main import main
 from harvest.local.runtime import LocalRuntime
 from harvest.store.dynamo import make_client
 from support import payloads
-from support.runtime import HttpClient, running_runtime, stored_item, wait_for
+from support.runtime import HttpClient, audit_clean, running_runtime, stored_item, wait_for
 
 AREA = "u33d"  # around payloads.BERLIN
 
@@ -100,6 +100,7 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
         assert guidance["status"] == "ready"
         assert guidance["guidance"]["source"] == "fallback"
         assert guidance["guidance"]["actions"]
+        wait_for(lambda: audit_clean(runtime), timeout_s=60)
 
     # After the runtime stops, the incremental derived state equals a rebuild from core
     capsys.readouterr()

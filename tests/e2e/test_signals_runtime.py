@@ -12,7 +12,7 @@ import pytest
 from harvest.cli.main import main
 from harvest.local.runtime import LocalRuntime
 from support import payloads
-from support.runtime import running_runtime, stored_item, wait_for
+from support.runtime import audit_clean, running_runtime, stored_item, wait_for
 
 AREA = "u33d"  # around payloads.BERLIN
 
@@ -54,6 +54,7 @@ def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
         # The insight worker follows the buckets: the area's insight publishes the same week.
         insight = wait_for(lambda: _insight_with_tomato(runtime), timeout_s=60)
         assert insight["windows"][0]["crops"][0]["supply"] == 12
+        wait_for(lambda: audit_clean(runtime), timeout_s=60)
 
     assert [w["days"] for w in signals["windows"]] == [7, 14, 30]
     tomato = _tomato(signals["windows"][0])

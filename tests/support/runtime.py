@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from harvest.api import dependencies
+from harvest.cli.main import main
 from harvest.consumers import advisor, aggregator, insights, publisher
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
 from harvest.local.tokens import TokenIssuer, signing_key
@@ -102,6 +103,14 @@ def stored_item(runtime: LocalRuntime, pk: str, sk: str) -> dict[str, Any] | Non
         TableName=runtime.options.table_name, Key={"PK": {"S": pk}, "SK": {"S": sk}}
     ).get("Item")
     return deserialize(raw) if raw else None
+
+
+def audit_clean(runtime: LocalRuntime) -> bool:
+    """`harvest audit` against the running engine: True once the consumers have caught up
+    (every derived item equals a rebuild from core). Stopping before that would leave the
+    records still in the stream unprocessed, and an audit after the stop would see them."""
+    argv = ["audit", "--endpoint-url", str(runtime.engine.endpoint_url)]
+    return main([*argv, "--table", runtime.options.table_name, "--segments", "2"]) == 0
 
 
 def wait_for[T](probe: Callable[[], T | None], timeout_s: float = 30.0) -> T:
