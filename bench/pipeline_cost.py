@@ -1,0 +1,950 @@
+"""What one core write costs downstream: write/read units, item sizes, hot keys, handler CPU.
+
+    .venv/bin/python bench/pipeline_cost.py [--sizes 1000 10000] [--json PATH] [--scan]
+    .venv/bin/python bench/pipeline_cost.py --sizes 100000 --writes-alone 20  # the city
+
+A figure printer, not a test (DESIGN §10): tables on stdout, progress on stderr. For a
+synthetic area with N live listings (one geohash-4 cell, spread over its 1,024 precision-6
+cells, 10 crops and the last 30 days; 4 listings per owner; a quarter as many open requests)
+it prints per stage (the API's core write, aggregator, insight worker, AI worker, publisher):
+write and read units per core write, records and handler CPU per record, the hottest derived
+partition keys, and the sizes of the derived items. `--sizes 1000 10000 100000` is the
+synthetic city (its seed alone takes ~15 minutes on 2 cores).
+
+Warm state. Driving the pipeline over N seed writes would take hours on DynamoDB Local, so
+the core items are built as the API stores them (harvest.store.codec), the derived items
+computed from them by the rebuild's own functions (services.rebuild.expected_derived, the
+attributes DerivedRepository.replace adds, then services.insight_rebuild.rebuild_insight per
+area, on an in-memory table), and everything is bulk-loaded with BatchWriteItem into a table
+created from template.yaml (its stream enabled after the load): the state `harvest rebuild`
+leaves, bucket write counters at 1. The AI cache is then warmed by the AI worker's own
+service for the areas the measured writes touch.
+
+Measured writes go through the real services (MIX below); DynamoDB Local's table stream is
+read and each consumer gets the records its template FilterCriteria match, in stream order:
+  alone    every record in its own invocation (batch size 1: a quiet stream, or records
+           spread over many shards; the worst case);
+  batched  core writes 100 at a time, then the template's BatchSize per consumer (a busy
+           shard: the insight worker coalesces the records of an area).
+The publisher's PutEvents is answered in-process (no bus; it never touches the table).
+
+Figures.
+  WCU local   ConsumedCapacity as DynamoDB Local reports it: a botocore hook adds
+              ReturnConsumedCapacity=TOTAL to every call of the stage's client. Local bills
+              a transaction as 2 x 2 x its largest item rather than per item, and counts
+              index writes (the API's items have two GSIs), hence also:
+  WCU billed  as DynamoDB bills a derived write, from the stream: per record ceil(max(old,
+              new item size) / 1 KB), twice for an item written by TransactWriteItems.
+              Conditional writes that failed (no record) are counted, not billed.
+  RCU         as reported (Local computes reads like the service: 4 KB units, half for an
+              eventually consistent read).
+  CPU         time.process_time() around the handler call, per record delivered: Python CPU
+              including botocore and Powertools logging/metrics at INFO (output discarded),
+              excluding DynamoDB Local (another process). Wall time is mostly DynamoDB
+              Local's on this machine, not an AWS latency.
+  Item sizes  of every derived item at the end: the seed's items as loaded, updated from
+              the stream's new images (`--scan` reads them back from the table instead).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import copy
+import io
+import itertools
+import json
+import logging
+import math
+import os
+import platform
+import random
+import signal
+import statistics
+import sys
+import time
+import uuid
+import warnings
+from collections import Counter, defaultdict, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Final, cast
+
+import boto3
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from botocore.config import Config
+
+from harvest.consumers import advisor, aggregator, insights, publisher
+from harvest.domain import geo
+from harvest.domain.common import Actor, Location, iso
+from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.cursor import CursorCodec
+from harvest.domain.listing import Listing, ListingStatus
+from harvest.domain.request import Request, RequestStatus
+from harvest.domain.signals import SignalPolicy
+from harvest.local.engines import DynamoDbLocalEngine
+from harvest.local.filters import matches_any
+from harvest.local.mappings import mappings_from_template
+from harvest.local.records import ShardReader, make_streams_client
+from harvest.services.insight_rebuild import areas_of, rebuild_insight
+from harvest.services.listings import ListingChanges, ListingDraft, ListingService
+from harvest.services.rebuild import expected_derived, is_marker
+from harvest.services.requests import RequestDraft, RequestService
+from harvest.services.signals import SignalService
+from harvest.services.support import ServiceContext
+from harvest.settings import get_settings
+from harvest.store import codec
+from harvest.store.derived import DerivedRepository
+from harvest.store.dynamo import CLIENT_CONFIG, make_client
+from harvest.store.insights import InsightRepository, insight_key, stored_insight
+from harvest.store.repository import Repository
+from harvest.store.table import Item, Key, Table
+from harvest.tools.template import TABLE_LOGICAL_ID, create_table, load_template
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+REGION: Final = "us-east-1"
+CROPS: Final = ("tomato", "apple", "zucchini", "lettuce", "potato", "carrot", "basil", "egg",
+                "cucumber", "strawberry")  # fmt: skip
+MIX: Final = (("create listing", 40), ("change quantity", 25), ("cancel listing", 15),
+              ("create request", 20))  # fmt: skip
+CONSUMERS: Final = {
+    "aggregator": ("AggregatorFunction", aggregator.handler),
+    "insights": ("InsightFunction", insights.handler),
+    "advisor": ("AdvisorFunction", advisor.handler),
+    "publisher": ("PublisherFunction", publisher.handler),
+}
+STAGES: Final = ("api", *CONSUMERS)
+DERIVED: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#")
+WRITES: Final = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+METERED: Final = (*WRITES, "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems")
+PARTITION_WCU_PER_S: Final = 1000  # DynamoDB's write limit per partition (so per item too)
+
+type ItemKey = tuple[str, str]
+type Wire = dict[str, Any]  # an item in DynamoDB JSON: {"PK": {"S": "..."}, ...}
+
+
+def log(message: str) -> None:
+    sys.stderr.write(f"[{time.strftime('%H:%M:%S')}] {message}\n")
+    sys.stderr.flush()
+
+
+# ------------------------------------------------------------------ item size and wire form
+def number_size(text: str) -> int:
+    """1 byte per two significant digits (leading/trailing zeros trimmed), plus 1 byte."""
+    digits = "".join(map(str, Decimal(text).as_tuple().digits)).strip("0")
+    return (max(len(digits), 1) + 1) // 2 + 1
+
+
+def value_size(value: Mapping[str, Any]) -> int:
+    """Bytes of one AttributeValue in wire form, as DynamoDB counts them for capacity and the
+    400 KB limit (developer guide, "DynamoDB item sizes and formats")."""
+    [(kind, inner)] = value.items()
+    if kind == "S":
+        return len(str(inner).encode())
+    if kind == "N":
+        return number_size(str(inner))
+    if kind == "B":  # the raw bytes count, not their base64 text
+        return len(inner) if isinstance(inner, bytes) else len(str(inner)) * 3 // 4
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind in ("SS", "NS", "BS"):
+        return sum(value_size({kind[0]: element}) for element in inner)
+    # A list or map: 3 bytes, plus per element 1 byte and its size (and a map key's bytes).
+    if kind == "L":
+        return 3 + sum(1 + value_size(element) for element in inner)
+    if kind == "M":
+        return 3 + sum(1 + len(name.encode()) + value_size(v) for name, v in inner.items())
+    raise ValueError(f"unknown attribute type {kind!r}")
+
+
+def item_size(item: Mapping[str, Any]) -> int:
+    """An item's size: the bytes of each attribute name plus the size of its value."""
+    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
+
+
+def to_wire(value: object) -> dict[str, Any]:
+    """boto3's TypeSerializer for the types these items hold, at a fraction of its cost (the
+    seed serializes ~400k items at 100k listings); same output, sets sorted."""
+    if isinstance(value, str):
+        return {"S": value}
+    if isinstance(value, bool):
+        return {"BOOL": value}
+    if isinstance(value, int | Decimal):
+        return {"N": str(value)}
+    if isinstance(value, set | frozenset):
+        return {"SS": sorted(value)}
+    if isinstance(value, Mapping):
+        return {"M": {name: to_wire(inner) for name, inner in value.items()}}
+    if isinstance(value, list | tuple):
+        return {"L": [to_wire(inner) for inner in value]}
+    raise TypeError(f"no wire form for {type(value).__name__}")
+
+
+def wire_item(item: Mapping[str, Any]) -> Wire:
+    return {name: to_wire(value) for name, value in item.items()}
+
+
+def wired(items: Iterable[Item], sizes: dict[ItemKey, tuple[str, int]]) -> Iterator[Wire]:
+    """The items in wire form; notes each one's type and size on the way."""
+    for item in items:
+        wire = wire_item(item)
+        sizes[(str(item["PK"]), str(item["SK"]))] = (str(item["type"]), item_size(wire))
+        yield wire
+
+
+# ------------------------------------------------------------------ metering
+@dataclass
+class Meter:
+    """What one stage did during one measured round."""
+
+    invocations: int = 0
+    records: int = 0
+    calls: int = 0
+    failed_writes: int = 0
+    local_wcu: float = 0.0
+    local_rcu: float = 0.0
+    billed_wcu: float = 0.0
+    item_writes: int = 0
+    cpu_s: float = 0.0
+    wall_s: float = 0.0
+
+
+def stage_of(pk: str) -> str:
+    """Who writes a key: each derived family has exactly one writer (DESIGN §3)."""
+    if pk.startswith("AGG#"):
+        return "aggregator"
+    if pk.startswith("INSIGHT#"):
+        return "insights"
+    return "advisor" if pk.startswith(("AICACHE#", "AIUSAGE#")) else "api"
+
+
+@dataclass
+class Metering:
+    meters: dict[str, Meter] = field(default_factory=dict)
+    transactional: Counter[ItemKey] = field(default_factory=Counter)
+    writes: Counter[ItemKey] = field(default_factory=Counter)
+    wcu: defaultdict[ItemKey, float] = field(default_factory=lambda: defaultdict(float))
+    largest: defaultdict[ItemKey, int] = field(default_factory=lambda: defaultdict(int))
+    # Every derived item now in the table: (type, size). Kept across rounds.
+    inventory: dict[ItemKey, tuple[str, int]] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.reset()
+
+    def reset(self) -> None:
+        self.meters = {stage: Meter() for stage in STAGES}
+        for counts in (self.writes, self.wcu, self.largest):
+            counts.clear()
+
+    def instrument(self, client: DynamoDBClient, stage: str) -> None:
+        """Every call of `client` asks for ConsumedCapacity and adds it to `stage`'s meter;
+        the items a transaction writes are noted, to bill their stream records twice."""
+
+        def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
+            params["ReturnConsumedCapacity"] = "TOTAL"
+            if model.name == "TransactWriteItems":
+                context["bench_keys"] = [
+                    (image["PK"]["S"], image["SK"]["S"])
+                    for operation in params["TransactItems"]
+                    for kind, body in operation.items()
+                    if kind != "ConditionCheck"
+                    for image in [body.get("Key") or body["Item"]]
+                ]
+                self.transactional.update(context["bench_keys"])
+
+        def after(http_response: Any, parsed: Mapping[str, Any], model: Any, **kw: Any) -> None:
+            meter = self.meters[stage]
+            meter.calls += 1
+            consumed = parsed.get("ConsumedCapacity") or []
+            entries = consumed if isinstance(consumed, list) else [consumed]
+            units = sum(float(entry.get("CapacityUnits", 0)) for entry in entries)
+            if model.name not in WRITES:
+                meter.local_rcu += units
+                return
+            meter.local_wcu += units
+            if http_response.status_code >= 300:  # a failed condition: no stream record
+                meter.failed_writes += 1
+                self.transactional.subtract(kw["context"].get("bench_keys", []))
+
+        for operation in METERED:
+            client.meta.events.register(f"provide-client-params.dynamodb.{operation}", before)
+            client.meta.events.register(f"after-call.dynamodb.{operation}", after)
+
+    def bill(self, records: Iterable[Mapping[str, Any]]) -> None:
+        """Write units as DynamoDB bills them, from the stream records of the writes."""
+        for record in records:
+            body = record["dynamodb"]
+            key = (body["Keys"]["PK"]["S"], body["Keys"]["SK"]["S"])
+            new = body.get("NewImage")
+            if key[0].startswith(DERIVED):
+                if new:
+                    self.inventory[key] = (str(new["type"]["S"]), item_size(new))
+                else:
+                    self.inventory.pop(key, None)
+            if record.get("userIdentity"):  # a TTL deletion by the service: free
+                continue
+            size = max(item_size(body.get("OldImage", {})), item_size(new or {}))
+            units = max(1, math.ceil(size / 1024))
+            if self.transactional[key] > 0:
+                self.transactional[key] -= 1
+                units *= 2
+            meter = self.meters[stage_of(key[0])]
+            meter.billed_wcu += units
+            meter.item_writes += 1
+            self.writes[key] += 1
+            self.wcu[key] += units
+            self.largest[key] = max(size, self.largest[key])
+
+
+# ------------------------------------------------------------------ the synthetic area
+@dataclass(frozen=True)
+class Population:
+    listings: list[Listing]
+    requests: list[Request]
+    growers: list[str]
+    searchers: list[str]
+
+    def core_items(self) -> Iterator[Item]:
+        yield from map(codec.listing_to_item, self.listings)
+        yield from map(codec.request_to_item, self.requests)
+
+
+def synthesize(count: int, args: argparse.Namespace, catalog: CropCatalog) -> Population:
+    rng = random.Random(args.seed * 1_000_003 + count)  # noqa: S311 - synthetic data
+    box, now = geo.bounds(args.area), datetime.now(UTC)
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    until = now + timedelta(days=14)
+
+    def uuid4() -> uuid.UUID:
+        return uuid.UUID(int=rng.getrandbits(128), version=4)
+
+    def created() -> datetime:  # a moment of one of the last 30 days, never in the future
+        ago = rng.randrange(30)
+        day = midnight - timedelta(days=ago)
+        return day + timedelta(
+            seconds=rng.uniform(0, (now - day).total_seconds() - 1 if ago == 0 else 86_400)
+        )
+
+    def place() -> Location:
+        lat = round(rng.uniform(box.lat_min, box.lat_max), 6)
+        lon = round(rng.uniform(box.lon_min, box.lon_max), 6)
+        return Location(lat, lon, geo.encode(lat, lon, 7))
+
+    wanted = round(count * args.requests)
+    growers = [str(uuid4()) for _ in range(max(1, count // args.per_owner))]  # Cognito subs
+    searchers = [str(uuid4()) for _ in range(max(1, wanted // args.per_owner))]
+    listings, requests = [], []
+    for index in range(count):
+        crop, moment, amount = rng.choice(CROPS[: args.crops]), created(), rng.randint(1, 20)
+        unit = catalog.get(crop).canonical_unit
+        listings.append(Listing(
+            uuid4().hex, rng.choice(growers), crop, unit, Decimal(amount), Decimal(amount),
+            moment, until, place(), None, ListingStatus.ACTIVE, 1, moment, moment, f"seed-{index}",
+        ))  # fmt: skip
+    for index in range(wanted):
+        crop, moment = rng.choice(CROPS[: args.crops]), created()
+        requests.append(Request(
+            uuid4().hex, rng.choice(searchers), crop, catalog.get(crop).canonical_unit,
+            Decimal(rng.randint(1, 10)), until, place(), None, RequestStatus.OPEN, 1, moment,
+            moment, f"seed-r{index}",
+        ))  # fmt: skip
+    return Population(listings, requests, growers, searchers)
+
+
+class MemoryTable(Table):
+    """Just enough of Table, in memory, for the rebuild's functions to compute the warm state:
+    get, put and the day-bucket Query (PK = :pk AND SK BETWEEN :since AND :until)."""
+
+    def __init__(self) -> None:
+        super().__init__(cast("DynamoDBClient", None), "memory")
+        self.partitions: dict[str, dict[str, Item]] = {}
+
+    def put(self, item: Item) -> None:
+        self.partitions.setdefault(str(item["PK"]), {})[str(item["SK"])] = item
+
+    def get(self, key: Key, *, consistent: bool = True) -> Item | None:
+        item = self.partitions.get(key["PK"], {}).get(key["SK"])
+        return None if item is None else dict(item)
+
+    def query_all(self, *, max_items: int, **query: Any) -> list[Item]:
+        if query.get("index") or "BETWEEN" not in query["key_condition"]:
+            raise NotImplementedError(query["key_condition"])
+        bound, rows = query["bound"], self.partitions.get(query["bound"]["pk"], {})
+        days = [sk for sk in sorted(rows) if bound["since"] <= sk <= bound["until"]]
+        return [dict(rows[sk]) for sk in days[:max_items]]
+
+    def items(self) -> Iterator[Item]:
+        for rows in self.partitions.values():
+            yield from rows.values()
+
+
+def derive(population: Population, catalog: CropCatalog, k: int) -> MemoryTable:
+    """The markers, buckets and insights a rebuild writes for these core items."""
+    memory, moment = MemoryTable(), iso(datetime.now(UTC))
+    expected = expected_derived(population.core_items(), catalog)
+    for key, item in expected.items():
+        fresh = item if is_marker(key) else {**item, "version": 1}  # as rebuild's _fresh
+        # ... and as DerivedRepository.replace Puts it:
+        memory.put({"createdAt": moment, **fresh, "updatedAt": moment, "correlationId": "seed"})
+    signals = SignalService(DerivedRepository(memory), catalog, policy=SignalPolicy(k=k))
+    for area in sorted(areas_of(expected)):
+        rebuild_insight(area, signals, InsightRepository(memory), "seed")
+    return memory
+
+
+def bulk_load(client: DynamoDBClient, table: str, items: Iterable[Wire], total: int) -> None:
+    def send(chunk: list[Wire]) -> int:
+        pending: Any = {table: [{"PutRequest": {"Item": item}} for item in chunk]}
+        while pending:
+            pending = client.batch_write_item(RequestItems=pending).get("UnprocessedItems")
+        return len(chunk)
+
+    done, started, shown = 0, time.perf_counter(), time.perf_counter()
+    in_flight: deque[Future[int]] = deque()
+
+    def settle_one() -> None:
+        nonlocal done, shown
+        done += in_flight.popleft().result()
+        if time.perf_counter() - shown > 15 or done == total:
+            shown = time.perf_counter()
+            log(f"  loaded {done:,}/{total:,} items ({done / (shown - started):,.0f}/s)")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:  # DynamoDB Local gains nothing from more
+        for chunk in itertools.batched(items, 25, strict=False):
+            in_flight.append(pool.submit(send, list(chunk)))
+            if len(in_flight) > 8:
+                settle_one()
+        while in_flight:
+            settle_one()
+
+
+def seed_template() -> dict[str, Any]:
+    """template.yaml with the table's stream off: DynamoDB Local loads several times faster
+    without it (and slows down as its stream fills); it is enabled once the seed is in."""
+    document = copy.deepcopy(load_template())
+    document["Resources"][TABLE_LOGICAL_ID]["Properties"].pop("StreamSpecification")
+    return document
+
+
+# ------------------------------------------------------------------ measured core writes
+@dataclass(frozen=True)
+class Op:
+    kind: str
+    owner: str
+    crop: str
+    quantity: Decimal
+    location: Location
+    listing_id: str = ""
+
+    @property
+    def areas(self) -> set[str]:
+        return {self.location.geohash[:precision] for precision in (4, 5, 6)}
+
+
+def plan(population: Population, rounds: Sequence[int], args: argparse.Namespace) -> list[Op]:
+    """The core writes of each round in MIX's proportions, one round after the other;
+    listings changed or cancelled are distinct seeded listings."""
+    rng = random.Random(args.seed)  # noqa: S311 - synthetic data
+    box = geo.bounds(args.area)
+    targets = iter(rng.sample(population.listings, min(sum(rounds), len(population.listings))))
+    ops: list[Op] = []
+    for writes in rounds:
+        kinds = [kind for kind, share in MIX for _ in range(round(writes * share / 100))]
+        kinds += ["create listing"] * (writes - len(kinds))
+        rng.shuffle(kinds)
+        for kind in kinds[:writes]:
+            lat = round(rng.uniform(box.lat_min, box.lat_max), 6)
+            lon = round(rng.uniform(box.lon_min, box.lon_max), 6)
+            where = Location(lat, lon, geo.encode(lat, lon, 7))
+            crop = rng.choice(CROPS[: args.crops])
+            if kind == "create listing":
+                ops.append(Op(kind, rng.choice(population.growers), crop, Decimal(5), where))
+            elif kind == "create request":
+                ops.append(Op(kind, rng.choice(population.searchers), crop, Decimal(3), where))
+            else:
+                old = next(targets)
+                more = old.quantity_total + rng.randint(1, 5)
+                ops.append(Op(kind, old.owner_id, old.crop, more, old.location, old.listing_id))
+    return ops
+
+
+class CoreWriter:
+    """The API's services (what the REST handlers call), on a metered client of their own."""
+
+    def __init__(self, client: DynamoDBClient, table: str, catalog: CropCatalog) -> None:
+        repository = Repository(Table(client, table))
+        context = ServiceContext(CursorCodec(b"pipeline-cost-bench-cursor-key"))
+        self.catalog = catalog
+        self.listings = ListingService(repository, catalog, context)
+        self.requests = RequestService(repository, catalog, context)
+
+    def write(self, op: Op, name: str) -> None:
+        actor = Actor(op.owner, "free", f"bench-{name}")
+        unit, now = self.catalog.get(op.crop).canonical_unit, datetime.now(UTC)
+        where = (op.location.lat, op.location.lon)
+        if op.kind == "create listing":
+            draft = ListingDraft(op.crop, op.quantity, unit, now, now + timedelta(days=7), *where)
+            self.listings.create(actor, draft, idempotency_key=name)
+        elif op.kind == "create request":
+            need = RequestDraft(op.crop, op.quantity, unit, now + timedelta(days=7), *where)
+            self.requests.create(actor, need, idempotency_key=name)
+        elif op.kind == "change quantity":
+            self.listings.update(actor, op.listing_id, ListingChanges(quantity=op.quantity), None)
+        else:
+            self.listings.cancel(actor, op.listing_id, None)
+
+
+# ------------------------------------------------------------------ the stream and consumers
+class BenchContext(LambdaContext):
+    @staticmethod
+    def get_remaining_time_in_millis() -> int:
+        return 900_000
+
+
+class Accepted:
+    status_code = 200
+
+
+def accept_put_events(params: Mapping[str, Any], **_: Any) -> tuple[Accepted, dict[str, Any]]:
+    """PutEvents answered in-process, every entry accepted (a botocore before-call hook)."""
+    entries = json.loads(params["body"])["Entries"]
+    return Accepted(), {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in entries]}
+
+
+def _client_of(owner: object) -> DynamoDBClient:
+    table = getattr(owner, "table", None)
+    if not isinstance(table, Table):
+        raise TypeError(f"{type(owner).__name__} holds no Table: the consumer wiring changed")
+    return table.client
+
+
+def connect_consumers(metering: Metering, table: str) -> None:
+    """Fresh cached services on `table`, each client metered under its consumer's name."""
+    os.environ["TABLE_NAME"] = table
+    for factory in (get_settings, aggregator.aggregation_service, insights.insight_service,
+                    advisor.advisor, publisher.event_publisher):  # fmt: skip
+        factory.cache_clear()
+    insight, advice = insights.insight_service(), advisor.advisor()[0]
+    owners: dict[str, list[object]] = {
+        "aggregator": [aggregator.aggregation_service().repository],
+        "insights": [insight.store, getattr(insight.signals, "derived", None)],
+        "advisor": [advice.repository],
+    }
+    for stage, found in owners.items():
+        for client in {id(c): c for c in map(_client_of, found)}.values():
+            metering.instrument(client, stage)
+    answer = cast("Callable[..., None]", accept_put_events)  # a before-call hook may answer
+    publisher.event_publisher().client.meta.events.register(
+        "before-call.eventbridge.PutEvents", answer
+    )
+
+
+class Discard(io.StringIO):
+    """A text stream that keeps nothing."""
+
+    def write(self, s: str, /) -> int:
+        return len(s)
+
+
+DISCARD: Final = Discard()
+
+
+class Pipeline:
+    """Reads the table stream (every record: the billing tap) and hands each consumer the
+    records its FilterCriteria match, in stream order, in batches of up to its batch size,
+    synchronously, until nothing new arrives."""
+
+    def __init__(self, client: DynamoDBClient, table: str, metering: Metering) -> None:
+        arn = client.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        mappings = {
+            m.function_logical_id: m for m in mappings_from_template(load_template(), table)
+        }
+        self.metering = metering
+        self.patterns = {
+            name: mappings[logical].patterns for name, (logical, _) in CONSUMERS.items()
+        }
+        self.sizes = {
+            name: mappings[logical].batch_size for name, (logical, _) in CONSUMERS.items()
+        }
+        self.tap = ShardReader(
+            make_streams_client(REGION), arn, REGION, (), batch_size=10_000, window_s=0,
+            starting_position="LATEST", clock=time.monotonic, checkpoints={},
+        )  # fmt: skip
+        for shard in self.tap.ready_shards():  # pin LATEST before any measured write
+            self.tap.read(shard)
+            shard.buffer.clear()
+
+    def drain(self, batched: bool) -> None:
+        while records := self._read():
+            self.metering.bill(records)
+            for name, (_, handler) in CONSUMERS.items():
+                matched = [record for record in records if matches_any(self.patterns[name], record)]
+                size = self.sizes[name] if batched else 1
+                for first in range(0, len(matched), size):
+                    self._invoke(name, handler, matched[first : first + size])
+
+    def _read(self) -> list[dict[str, Any]]:
+        records: list[dict[str, Any]] = []
+        for shard in self.tap.ready_shards():
+            while True:
+                self.tap.read(shard)  # one GetRecords
+                batch = self.tap.take_batch(shard)
+                if batch is None:
+                    break
+                records += batch.records
+                self.tap.settle(shard)
+        return records
+
+    def _invoke(
+        self, name: str, handler: Callable[..., Any], records: list[dict[str, Any]]
+    ) -> None:
+        meter = self.metering.meters[name]
+        with contextlib.redirect_stdout(DISCARD):  # Powertools prints its metrics
+            cpu, wall = time.process_time(), time.perf_counter()
+            response = handler({"Records": records}, BenchContext())
+            meter.cpu_s += time.process_time() - cpu
+            meter.wall_s += time.perf_counter() - wall
+        meter.invocations += 1
+        meter.records += len(records)
+        if response["batchItemFailures"]:
+            raise RuntimeError(f"{name} reported a failed record; rerun with --logs to see why")
+
+
+def quiet_consumer_logs(to_stderr: bool) -> None:
+    """The consumers keep logging at INFO as deployed (that CPU is real), but not on stdout."""
+    for module in (aggregator, insights, advisor, publisher):
+        handler = module.logger.registered_handler
+        if isinstance(handler, logging.StreamHandler):
+            handler.setStream(sys.stderr if to_stderr else DISCARD)
+    warnings.filterwarnings("ignore", message="No application metrics to publish")
+
+
+# ------------------------------------------------------------------ one size
+def warm_ai(memory: MemoryTable, areas: set[str]) -> int:
+    """The AI worker's cache as it stands once the seeded insights were explained."""
+    service, explained = advisor.advisor()[0], 0
+    for area in sorted(areas):
+        item = memory.get(insight_key(area))
+        for window in stored_insight(item).insight.windows if item else ():
+            service.explain(area, window, "seed")
+            explained += 1
+    return explained
+
+
+def measure(mode: str, ops: Sequence[Op], writer: CoreWriter, pipeline: Pipeline,
+            metering: Metering, chunk: int) -> dict[str, Any]:  # fmt: skip
+    metering.reset()
+    started, api = time.perf_counter(), metering.meters["api"]
+    for first in range(0, len(ops), chunk):
+        for sequence, op in enumerate(ops[first : first + chunk], start=first):
+            cpu, wall = time.process_time(), time.perf_counter()
+            writer.write(op, f"bench-{mode}-{sequence}")
+            api.cpu_s += time.process_time() - cpu
+            api.wall_s += time.perf_counter() - wall
+            api.invocations, api.records = api.invocations + 1, api.records + 1
+        pipeline.drain(batched=chunk > 1)
+    return figures(metering, len(ops), time.perf_counter() - started)
+
+
+def figures(metering: Metering, writes: int, seconds: float) -> dict[str, Any]:
+    stages: dict[str, dict[str, float]] = {}
+    for stage, m in metering.meters.items():
+        per_record = 1000 / m.records if m.records else 0.0
+        stages[stage] = {
+            "invocations": m.invocations, "records": m.records, "calls": m.calls,
+            "failed_conditional_writes": m.failed_writes, "records_per_write": m.records / writes,
+            "item_writes_per_write": m.item_writes / writes,
+            "wcu_billed_per_write": m.billed_wcu / writes,
+            "wcu_local_per_write": m.local_wcu / writes, "rcu_per_write": m.local_rcu / writes,
+            "cpu_ms_per_record": m.cpu_s * per_record, "cpu_ms_per_write": 1000 * m.cpu_s / writes,
+            "wall_ms_per_record": m.wall_s * per_record,
+        }  # fmt: skip
+    averages = {"cpu_ms_per_record", "wall_ms_per_record"}
+    stages["derived total"] = {
+        name: sum(stages[stage][name] for stage in CONSUMERS)
+        for name in stages["api"] if name not in averages
+    }  # fmt: skip
+    return {
+        "writes": writes,
+        "seconds": seconds,
+        "stages": stages,
+        "hot": hottest(metering, writes),
+    }
+
+
+def hottest(metering: Metering, writes: int, top: int = 3) -> list[dict[str, Any]]:
+    """The derived partition keys written most often (and the costliest), per core write."""
+    count: Counter[str] = Counter()
+    units: defaultdict[str, float] = defaultdict(float)
+    largest: defaultdict[str, int] = defaultdict(int)
+    for (pk, sk), written in metering.writes.items():
+        if pk.startswith(DERIVED):
+            count[pk] += written
+            units[pk] += metering.wcu[(pk, sk)]
+            largest[pk] = max(largest[pk], metering.largest[(pk, sk)])
+    picked = [pk for pk, _ in count.most_common(top)]
+    costliest = max(units, key=units.__getitem__, default=None)
+    picked += [costliest] if costliest is not None and costliest not in picked else []
+    return [
+        {
+            "pk": pk,
+            "writes_per_write": count[pk] / writes,
+            "wcu_billed_per_write": units[pk] / writes,
+            "largest_item_bytes": largest[pk],
+            "core_writes_per_s_at_partition_limit": PARTITION_WCU_PER_S * writes / units[pk],
+        }
+        for pk in picked
+    ]
+
+
+def item_sizes(found: Iterable[tuple[ItemKey, str, int]]) -> dict[str, dict[str, Any]]:
+    """Per item type: count, median and largest size (and the largest item's key)."""
+    by_type: defaultdict[str, list[tuple[int, ItemKey]]] = defaultdict(list)
+    for key, kind, size in found:
+        by_type[kind].append((size, key))
+    return {
+        kind: {
+            "items": len(sized),
+            "median_bytes": round(statistics.median(size for size, _ in sized)),
+            "max_bytes": max(sized)[0],
+            "max_key": " ".join(max(sized)[1]),
+        }
+        for kind, sized in sorted(by_type.items())
+    }
+
+
+def scanned(client: DynamoDBClient, table: str) -> Iterator[tuple[ItemKey, str, int]]:
+    condition = " OR ".join(f"begins_with(PK, :p{i})" for i in range(len(DERIVED)))
+    prefixes: Any = {f":p{i}": {"S": prefix} for i, prefix in enumerate(DERIVED)}
+    pages = client.get_paginator("scan").paginate(
+        TableName=table, FilterExpression=condition, ExpressionAttributeValues=prefixes
+    )
+    for item in itertools.chain.from_iterable(page.get("Items", []) for page in pages):
+        key = (str(item["PK"].get("S")), str(item["SK"].get("S")))
+        yield key, str(item.get("type", {}).get("S")), item_size(item)
+
+
+def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient, DynamoDBClient],
+             catalog: CropCatalog, metering: Metering) -> dict[str, Any]:  # fmt: skip
+    plumbing, api = clients
+    started, table = time.perf_counter(), f"bench-pipeline-{count}"
+    log(f"{count:,} listings: synthesizing the area, deriving its AGG# and INSIGHT# items")
+    population = synthesize(count, args, catalog)
+    memory = derive(population, catalog, get_settings().signal_k)
+    derived = sum(len(rows) for rows in memory.partitions.values())
+    core = count + len(population.requests)
+    metering.inventory.clear()
+    log(f"  loading {core:,} core and {derived:,} derived items")
+    create_table(plumbing, table, seed_template())
+    derived_items = wired(memory.items(), metering.inventory)
+    items = itertools.chain(map(wire_item, population.core_items()), derived_items)
+    bulk_load(plumbing, table, items, core + derived)
+    seed_types = Counter(kind for kind, _ in metering.inventory.values())
+    connect_consumers(metering, table)
+    ops = plan(population, (args.writes_alone, args.writes_batched), args)
+    view = load_template()["Resources"][TABLE_LOGICAL_ID]["Properties"]["StreamSpecification"]
+    plumbing.update_table(TableName=table, StreamSpecification={
+        "StreamEnabled": True, "StreamViewType": view["StreamViewType"]})  # fmt: skip
+    pipeline, writer = Pipeline(plumbing, table, metering), CoreWriter(api, table, catalog)
+    explained = warm_ai(memory, set().union(*(op.areas for op in ops)))
+    del memory
+    pipeline.drain(batched=True)  # AI cache writes: no consumer takes them; sizes noted
+    seeded = time.perf_counter() - started
+    log(f"  seeded in {seeded:.0f} s (AI cache warmed with {explained:,} explanations)")
+    rounds = {}
+    for mode, chunk, part in (("alone", 1, ops[: args.writes_alone]),
+                              ("batched", args.batch, ops[args.writes_alone :])):  # fmt: skip
+        log(f"  measuring {len(part)} core writes, records delivered {mode}")
+        rounds[mode] = measure(mode, part, writer, pipeline, metering, chunk)
+        log(f"  ... {rounds[mode]['seconds']:.0f} s")
+    final: Iterable[tuple[ItemKey, str, int]] = (
+        (key, kind, size) for key, (kind, size) in metering.inventory.items()
+    )
+    if args.scan:
+        log("  scanning the derived items")
+        final = scanned(plumbing, table)
+    sizes = item_sizes(final)
+    plumbing.delete_table(TableName=table)
+    return {
+        "listings": count, "requests": len(population.requests),
+        "growers": len(population.growers), "searchers": len(population.searchers),
+        "seed_items": {"core": core, **seed_types}, "seed_seconds": seeded,
+        "ai_explanations_warmed": explained,
+        "batch_sizes": {"core writes per stream read": args.batch, **pipeline.sizes},
+        "rounds": rounds, "derived_items": sizes, "sizes_from": "scan" if args.scan else "stream",
+        "seconds": time.perf_counter() - started,
+    }  # fmt: skip
+
+
+# ------------------------------------------------------------------ report
+def cell(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:,.2f}"
+    return f"{value:,}" if isinstance(value, int) else str(value)
+
+
+def render(headers: Sequence[str], rows: Iterable[Sequence[object]]) -> str:
+    """Aligned columns: the first to the left, the figures to the right."""
+    table = [list(headers), *([cell(v) for v in row] for row in rows)]
+    widths = [max(len(line[i]) for line in table) for i in range(len(headers))]
+    return "\n".join(
+        "  ".join(
+            [
+                line[0].ljust(widths[0]),
+                *(v.rjust(w) for v, w in zip(line[1:], widths[1:], strict=True)),
+            ]
+        )
+        for line in table
+    )
+
+
+STAGE_COLUMNS: Final = (
+    ("invocations", "invocations"), ("records", "records"), ("rec/write", "records_per_write"),
+    ("items/write", "item_writes_per_write"), ("WCU billed/write", "wcu_billed_per_write"),
+    ("WCU local/write", "wcu_local_per_write"), ("RCU/write", "rcu_per_write"),
+    ("CPU ms/rec", "cpu_ms_per_record"), ("CPU ms/write", "cpu_ms_per_write"),
+    ("wall ms/rec", "wall_ms_per_record"),
+)  # fmt: skip
+HOT_COLUMNS: Final = (
+    ("writes/write", "writes_per_write"), ("WCU billed/write", "wcu_billed_per_write"),
+    ("largest item B", "largest_item_bytes"),
+    ("core writes/s at 1,000 WCU/s", "core_writes_per_s_at_partition_limit"),
+)  # fmt: skip
+
+
+def print_size(result: dict[str, Any]) -> None:
+    seed = ", ".join(f"{n:,} {kind}" for kind, n in result["seed_items"].items())
+    print(f"\n== {result['listings']:,} live listings + {result['requests']:,} open requests "
+          f"({result['growers']:,} growers, {result['searchers']:,} searchers)\n"
+          f"seed: {seed} in {result['seed_seconds']:.0f} s")  # fmt: skip
+    sizes = iter(result["batch_sizes"].items())
+    per_read = next(sizes)[1]
+    print(f"batched: {per_read} core writes per stream read, then BatchSize "
+          + ", ".join(f"{name} {size}" for name, size in sizes))  # fmt: skip
+    for mode, measured in result["rounds"].items():
+        print(f"\n-- {measured['writes']} core writes, records delivered {mode} "
+              f"({measured['seconds']:.0f} s)")  # fmt: skip
+        rows = ([stage, *(f.get(key, "") for _, key in STAGE_COLUMNS)]
+                for stage, f in measured["stages"].items())  # fmt: skip
+        print(render(["stage", *(title for title, _ in STAGE_COLUMNS)], rows))
+        print("hottest derived partition keys:")
+        rows = ([hot["pk"], *(hot[key] for _, key in HOT_COLUMNS)] for hot in measured["hot"])
+        print(render(["PK", *(title for title, _ in HOT_COLUMNS)], rows))
+    print(f"\nderived items at the end (sizes from the {result['sizes_from']}):")
+    rows = ([kind, f["items"], f["median_bytes"], f["max_bytes"], f["max_key"]]
+            for kind, f in result["derived_items"].items())  # fmt: skip
+    print(render(["type", "items", "median B", "largest B", "largest item"], rows))
+
+
+def print_summary(results: Sequence[dict[str, Any]]) -> None:
+    rows = []
+    for result in results:
+        row: list[object] = [result["listings"]]
+        for mode in ("alone", "batched"):
+            total = result["rounds"][mode]["stages"]["derived total"]
+            row += [
+                total["wcu_billed_per_write"],
+                total["rcu_per_write"],
+                total["cpu_ms_per_write"],
+            ]
+        costliest = max(result["rounds"]["alone"]["hot"], key=lambda h: h["wcu_billed_per_write"])
+        row += [
+            max(f["max_bytes"] for f in result["derived_items"].values()),
+            costliest["pk"],
+            costliest["wcu_billed_per_write"],
+            costliest["core_writes_per_s_at_partition_limit"],
+        ]
+        rows.append(row)
+    print("\n== per core write, consumers only (WCU as billed; hottest key: records alone)")
+    print(render(["listings", "alone WCU", "alone RCU", "alone CPU ms", "batched WCU",
+                  "batched RCU", "batched CPU ms", "largest item B", "costliest PK",
+                  "its WCU/write", "core writes/s at limit"], rows))  # fmt: skip
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="What one core write costs downstream.")
+    add = parser.add_argument
+    add("--sizes", type=int, nargs="+", default=[1000, 10000], help="live listings (1000 10000)")
+    add("--writes-alone", type=int, default=50, help="core writes measured, records alone (50)")
+    add("--writes-batched", type=int, default=100, help="core writes measured, batched (100)")
+    add("--batch", type=int, default=100, help="core writes per stream read when batched (100)")
+    add("--per-owner", type=int, default=4, help="listings (and requests) per owner (4)")
+    add("--requests", type=float, default=0.25, help="open requests per live listing (0.25)")
+    add("--crops", type=int, default=len(CROPS), choices=range(1, len(CROPS) + 1))
+    add("--area", default="u33d", help="the geohash-4 cell (u33d: Berlin)")
+    add("--seed", type=int, default=7, help="random seed (7)")
+    add("--scan", action="store_true", help="read the final item sizes back with a Scan")
+    add("--json", type=Path, help="also write the figures to this file")
+    add("--logs", action="store_true", help="consumer logs to stderr (default: discarded)")
+    args = parser.parse_args()
+    geo.validate_geohash(args.area, min_precision=4, max_precision=4)
+    return args
+
+
+def main() -> None:
+    args = parse_args()
+    started = time.perf_counter()
+    # Local engines accept any credentials: never send real ones. No model: fallbacks.
+    for name in ("AWS_SESSION_TOKEN", "AWS_PROFILE", "BEDROCK_MODEL_ID",
+                 "POWERTOOLS_METRICS_DISABLED", "AWS_ENDPOINT_URL_DYNAMODB"):  # fmt: skip
+        os.environ.pop(name, None)
+    os.environ.update(
+        AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",  # noqa: S106  # nosec B106
+        AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, POWERTOOLS_TRACE_DISABLED="1",
+    )  # fmt: skip
+    quiet_consumer_logs(args.logs)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stops DynamoDB Local
+    catalog = load_catalog()
+    for crop in CROPS:
+        catalog.get(crop)
+    machine: dict[str, Any] = {
+        "cores": os.cpu_count(), "python": platform.python_version(),
+        "platform": f"{platform.system()} {platform.machine()}",
+        "engine": "DynamoDB Local (in-memory)", "load_average_at_start": os.getloadavg()[0],
+    }  # fmt: skip
+    print(f"pipeline cost on {machine['engine']}: {machine['cores']} cores, Python "
+          f"{machine['python']}, {machine['platform']}, load average "
+          f"{machine['load_average_at_start']:.1f} at start\n"
+          f"area {args.area} (geohash-4, 1,024 precision-6 cells), {args.crops} crops, 30 days, "
+          f"{args.per_owner} listings per owner, {args.requests:.0%} as many open requests, "
+          f"k={get_settings().signal_k}\nmeasured core writes: "
+          + ", ".join(f"{kind} {share} %" for kind, share in MIX), flush=True)  # fmt: skip
+    log("starting DynamoDB Local")
+    engine = DynamoDbLocalEngine()
+    engine.start()
+    results = []
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = engine.endpoint_url
+        metering = Metering()
+        # The plumbing client (seed, stream setup, scan) is patient and not metered.
+        patient = CLIENT_CONFIG.merge(Config(read_timeout=300))
+        plumbing = boto3.client("dynamodb", region_name=REGION, config=patient)
+        api = make_client(REGION)
+        metering.instrument(api, "api")
+        for count in args.sizes:
+            results.append(run_size(count, args, (plumbing, api), catalog, metering))
+            print_size(results[-1])
+            sys.stdout.flush()
+    finally:
+        engine.stop()
+    seconds = time.perf_counter() - started
+    machine["load_average_at_end"] = os.getloadavg()[0]
+    print_summary(results)
+    each = ", ".join(f"{r['listings']:,}: {r['seconds']:.0f} s" for r in results)
+    print(f"\nran in {seconds:.0f} s ({each}); load average "
+          f"{machine['load_average_at_end']:.1f} at the end")  # fmt: skip
+    if args.json:
+        settings = {name: str(v) if isinstance(v, Path) else v for name, v in vars(args).items()}
+        document = {"machine": machine, "settings": settings, "mix": dict(MIX),
+                    "sizes": results, "seconds": seconds}  # fmt: skip
+        args.json.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
