@@ -342,22 +342,29 @@ class StreamPoller:
 
     def _invoke_batch(self, records: list[dict[str, Any]], stats: PollStats) -> _Outcome:
         request_id = str(uuid.uuid4())
-        context = LocalLambdaContext(
-            function_name=self.config.function_name,
-            aws_request_id=request_id,
-            invoked_function_arn=self.function_arn,
-            memory_limit_in_mb=self.config.memory_mb,
-            deadline=self._clock() + self.config.timeout_s,
-            clock=self._clock,
-        )
         stats.invoked_batches += 1
-        error: Exception | None = None
+        error: BaseException | None = None
         response: object = None
         with _environment(self.config.environment):
+            # The function's time starts once it runs, not while this poller waited for
+            # another function's invocation to give the process environment back.
+            context = LocalLambdaContext(
+                function_name=self.config.function_name,
+                aws_request_id=request_id,
+                invoked_function_arn=self.function_arn,
+                memory_limit_in_mb=self.config.memory_mb,
+                deadline=self._clock() + self.config.timeout_s,
+                clock=self._clock,
+            )
             started = time.perf_counter()
             try:
                 response = self._invoke({"Records": records}, context)
-            except Exception as raised:
+            except KeyboardInterrupt:
+                raise
+            except BaseException as raised:
+                # Not only Exception: a function whose process dies (SystemExit, a crash
+                # raised as a BaseException) is a function error to Lambda, which retries the
+                # batch; it must not end this poller's thread and stall the mapping.
                 error = raised
             elapsed = time.perf_counter() - started
         outcome = self._judge(request_id, records, response, error, elapsed)
@@ -378,7 +385,7 @@ class StreamPoller:
         request_id: str,
         records: list[dict[str, Any]],
         response: object,
-        error: Exception | None,
+        error: BaseException | None,
         elapsed: float,
     ) -> _Outcome:
         if error is not None:
