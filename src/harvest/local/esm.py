@@ -346,25 +346,19 @@ class StreamPoller:
         error: BaseException | None = None
         response: object = None
         with _environment(self.config.environment):
-            # The function's time starts once it runs, not while this poller waited for
-            # another function's invocation to give the process environment back.
+            # Its time starts once it runs, not while it waited for the process environment.
             context = LocalLambdaContext(
-                function_name=self.config.function_name,
-                aws_request_id=request_id,
-                invoked_function_arn=self.function_arn,
-                memory_limit_in_mb=self.config.memory_mb,
-                deadline=self._clock() + self.config.timeout_s,
-                clock=self._clock,
-            )
+                self.config.function_name, request_id, self.function_arn, self.config.memory_mb,
+                deadline=self._clock() + self.config.timeout_s, clock=self._clock,
+            )  # fmt: skip
             started = time.perf_counter()
             try:
                 response = self._invoke({"Records": records}, context)
             except KeyboardInterrupt:
                 raise
             except BaseException as raised:
-                # Not only Exception: a function whose process dies (SystemExit, a crash
-                # raised as a BaseException) is a function error to Lambda, which retries the
-                # batch; it must not end this poller's thread and stall the mapping.
+                # A dying function (SystemExit, any BaseException) is a function error to
+                # Lambda, which retries the batch; it must not end this poller's thread.
                 error = raised
             elapsed = time.perf_counter() - started
         outcome = self._judge(request_id, records, response, error, elapsed)
