@@ -16,7 +16,9 @@ produced it (DESIGN §3 invariant 3).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from functools import partial
 from typing import Any, Protocol, TypedDict
 
 from aws_lambda_powertools import Logger
@@ -81,33 +83,21 @@ def process_batch(
 ) -> BatchResponse:
     """Runs process_record over event["Records"] in order; see the module doc."""
     records: list[Mapping[str, Any]] = list(event.get("Records") or [])
-    try:
-        for index, record in enumerate(records):
-            sequence = sequence_number_of(record)
-            logger.set_correlation_id(correlation_id_of(record))
-            fields = {
-                "sequenceNumber": sequence,
+    steps = (
+        _Step(
+            sequence=sequence_number_of(record),
+            record=record,
+            fields={
                 "eventName": record.get("eventName"),
                 "pk": _pk_of(record),
                 "position": index,
                 "batchSize": len(records),
-            }
-            remaining = context.get_remaining_time_in_millis()
-            if remaining < min_remaining_ms:
-                logger.warning(
-                    "stopping before record: invocation time is running out",
-                    extra={**fields, "remainingMs": remaining, "minRemainingMs": min_remaining_ms},
-                )
-                return _failed_at(sequence)
-            try:
-                process_record(record)
-            except Exception:
-                logger.exception("record failed; reporting it for retry", extra=fields)
-                return _failed_at(sequence)
-            logger.info("record processed", extra=fields)
-    finally:
-        logger.set_correlation_id(None)
-    return {"batchItemFailures": []}
+            },
+            run=partial(process_record, record),
+        )
+        for index, record in enumerate(records)
+    )
+    return _run(steps, context, logger, min_remaining_ms, _RECORD)
 
 
 def process_grouped(
@@ -135,30 +125,65 @@ def process_grouped(
             first.setdefault(group, index)
             last[group] = record
             counts[group] = counts.get(group, 0) + 1
+    steps = (
+        _Step(
+            sequence=sequence_number_of(records[index]),
+            record=last[group],
+            fields={"group": group, "records": counts[group], "batchSize": len(records)},
+            run=partial(process_group, group, last[group]),
+        )
+        for group, index in first.items()
+    )
+    return _run(steps, context, logger, min_remaining_ms, _GROUP)
+
+
+@dataclass(frozen=True, slots=True)
+class _Step:
+    """One unit of work: the sequence number to report if it cannot be done, the record whose
+    correlation id its log lines carry, their extra fields, and the work itself."""
+
+    sequence: str
+    record: Mapping[str, Any]
+    fields: dict[str, Any]
+    run: Callable[[], object]
+
+
+@dataclass(frozen=True, slots=True)
+class _Wording:
+    unit: str
+    failed: str
+
+
+_RECORD = _Wording("record", "record failed; reporting it for retry")
+_GROUP = _Wording("group", "group failed; reporting its first record for retry")
+
+
+def _run(
+    steps: Iterable[_Step],
+    context: RemainingTime,
+    logger: Logger,
+    min_remaining_ms: int,
+    wording: _Wording,
+) -> BatchResponse:
+    """In order; stop at the first failure, or before a step when time runs short, and
+    report that step's sequence number (the module doc)."""
     try:
-        for group, index in first.items():
-            record = last[group]
-            sequence = sequence_number_of(records[index])
-            logger.set_correlation_id(correlation_id_of(record))
-            fields = {
-                "group": group,
-                "sequenceNumber": sequence,
-                "records": counts[group],
-                "batchSize": len(records),
-            }
+        for step in steps:
+            logger.set_correlation_id(correlation_id_of(step.record))
+            fields = {"sequenceNumber": step.sequence, **step.fields}
             remaining = context.get_remaining_time_in_millis()
             if remaining < min_remaining_ms:
                 logger.warning(
-                    "stopping before group: invocation time is running out",
+                    f"stopping before {wording.unit}: invocation time is running out",
                     extra={**fields, "remainingMs": remaining, "minRemainingMs": min_remaining_ms},
                 )
-                return _failed_at(sequence)
+                return _failed_at(step.sequence)
             try:
-                process_group(group, record)
+                step.run()
             except Exception:
-                logger.exception("group failed; reporting its first record for retry", extra=fields)
-                return _failed_at(sequence)
-            logger.info("group processed", extra=fields)
+                logger.exception(wording.failed, extra=fields)
+                return _failed_at(step.sequence)
+            logger.info(f"{wording.unit} processed", extra=fields)
     finally:
         logger.set_correlation_id(None)
     return {"batchItemFailures": []}
