@@ -13,25 +13,21 @@ Prints figures; never asserts. Run on an idle machine for stable numbers.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from local_api import call, running
+
 from harvest.local.tokens import TokenIssuer, signing_key
-from harvest.tools.template import load_template
 
 CENTRE = (52.52, 13.405)
 
@@ -54,18 +50,6 @@ class Sample:
             "max_ms": round(ordered[-1], 1),
             "throughput_rps": round(len(ordered) / self.wall_s, 1) if self.wall_s else 0.0,
         }
-
-
-def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
-    request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Content-Type", "application/json")
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, None
 
 
 def listing_body(n: int) -> dict[str, Any]:
@@ -113,13 +97,6 @@ def run_phase(
     return sample
 
 
-def quiet() -> dict[str, Any]:
-    """template.yaml with the functions' log level at WARNING: figures, not log lines."""
-    document = copy.deepcopy(load_template())
-    document["Parameters"]["LogLevel"]["Default"] = "WARNING"
-    return document
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     # DynamoDB Local by default: moto's server shares this process's GIL with the API and the
@@ -134,43 +111,33 @@ def main() -> None:
         "engine": args.engine,
         "workers": args.workers,
     }
-    with tempfile.TemporaryDirectory() as scratch:
-        os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
-        runtime = LocalRuntime(
-            RuntimeOptions(
-                port=0, data_dir=Path(scratch) / "data", engine=args.engine, template=quiet()
-            )
-        )
-        runtime.start()
-        try:
-            base = runtime.api_url
-            issuer = TokenIssuer(signing_key())
-            tokens = [issuer.issue(f"load-{w}", "free") for w in range(args.workers)]
-            created: list[str] = []
+    with running(args.engine) as runtime:
+        base = runtime.api_url
+        issuer = TokenIssuer(signing_key())
+        tokens = [issuer.issue(f"load-{w}", "free") for w in range(args.workers)]
+        created: list[str] = []
 
-            def create(n: int) -> tuple[int, Any]:
-                status, body = call(base, tokens[n % len(tokens)], "POST", "/listings",
-                                    listing_body(n))  # fmt: skip
-                if status == 201:
-                    created.append(str(body["listingId"]))
-                return status, body
+        def create(n: int) -> tuple[int, Any]:
+            status, body = call(base, tokens[n % len(tokens)], "POST", "/listings",
+                                listing_body(n))  # fmt: skip
+            if status == 201:
+                created.append(str(body["listingId"]))
+            return status, body
 
-            def read(n: int) -> tuple[int, Any]:
-                listing_id = created[n % len(created)]
-                return call(base, tokens[(n + 1) % len(tokens)], "GET", f"/listings/{listing_id}")
+        def read(n: int) -> tuple[int, Any]:
+            listing_id = created[n % len(created)]
+            return call(base, tokens[(n + 1) % len(tokens)], "GET", f"/listings/{listing_id}")
 
-            def feed(n: int) -> tuple[int, Any]:
-                query = f"/feed?lat={CENTRE[0]}&lon={CENTRE[1]}&radiusKm={(2, 5, 10)[n % 3]}"
-                return call(base, tokens[n % len(tokens)], "GET", query)
+        def feed(n: int) -> tuple[int, Any]:
+            query = f"/feed?lat={CENTRE[0]}&lon={CENTRE[1]}&radiusKm={(2, 5, 10)[n % 3]}"
+            return call(base, tokens[n % len(tokens)], "GET", query)
 
-            sys.stderr.write(f"create: {args.requests} requests, {args.workers} workers\n")
-            results["create"] = run_phase(args.workers, args.requests, create, {201}).summary()
-            sys.stderr.write("read\n")
-            results["read"] = run_phase(args.workers, args.requests, read, {200}).summary()
-            sys.stderr.write("feed\n")
-            results["feed"] = run_phase(args.workers, args.requests, feed, {200}).summary()
-        finally:
-            runtime.stop()
+        sys.stderr.write(f"create: {args.requests} requests, {args.workers} workers\n")
+        results["create"] = run_phase(args.workers, args.requests, create, {201}).summary()
+        sys.stderr.write("read\n")
+        results["read"] = run_phase(args.workers, args.requests, read, {200}).summary()
+        sys.stderr.write("feed\n")
+        results["feed"] = run_phase(args.workers, args.requests, feed, {200}).summary()
     print(f"machine: {results['machine']}   engine: {args.engine}   workers: {args.workers}")
     print(f"{'operation':<10}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'req/s':>8}")  # fmt: skip

@@ -16,37 +16,32 @@ Prints figures; never asserts.
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import os
 import platform
 import statistics
 import sys
-import tempfile
 import threading
 import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
+from local_api import call, running
+
 from harvest.domain import geo
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.store.dynamo import deserialize, make_client
-from harvest.tools.template import load_template
 
 POLL_S = 0.02
 K = 3  # SIGNAL_K_ANONYMITY's default
 TIMEOUT_S = 60.0
 
 
-def call(base: str, token: str, method: str, path: str, body: Any = None) -> Any:
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
-    request.add_header("Authorization", f"Bearer {token}")
-    request.add_header("Content-Type", "application/json")
-    with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
-        return json.loads(response.read())
+def post_listing(runtime: LocalRuntime, token: str, lat: float, lon: float) -> None:
+    status, body = call(runtime.api_url, token, "POST", "/listings", listing(lat, lon))
+    if status != 201:
+        raise RuntimeError(f"POST /listings answered {status}: {body}")
 
 
 def listing(lat: float, lon: float) -> dict[str, Any]:
@@ -77,7 +72,9 @@ class Probe:
         self.table = runtime.options.table_name
 
     def signal_listings(self) -> int:
-        body = call(self.base, self.token, "GET", f"/communities/{self.cell}/signals")
+        status, body = call(self.base, self.token, "GET", f"/communities/{self.cell}/signals")
+        if status != 200:
+            raise RuntimeError(f"GET signals answered {status}")
         # The 30-day all-crops count is exact whenever no crop is hidden; the benchmark's
         # owners are many, so k never hides tomatoes here.
         tomato = [c for c in body["windows"][0]["crops"] if c["crop"] == "tomato"]
@@ -106,7 +103,7 @@ def wait_until(probe: Any, at_least: int, since: float) -> float:
 def warm(runtime: LocalRuntime, tokens: list[str], probe: Probe, lat: float, lon: float) -> int:
     """k distinct growers first: under k contributors a crop shows no figures at all."""
     for token in tokens[:K]:
-        call(runtime.api_url, token, "POST", "/listings", listing(lat, lon))
+        post_listing(runtime, token, lat, lon)
     wait_until(probe.insight_listings, K, time.perf_counter())
     return K
 
@@ -118,7 +115,7 @@ def freshness(runtime: LocalRuntime, tokens: list[str], writes: int) -> dict[str
     to_signal: list[float] = []
     to_insight: list[float] = []
     for n in range(writes):
-        call(runtime.api_url, tokens[n % len(tokens)], "POST", "/listings", listing(lat, lon))
+        post_listing(runtime, tokens[n % len(tokens)], lat, lon)
         acked = time.perf_counter()
         to_signal.append(wait_until(probe.signal_listings, base + n + 1, acked))
         to_insight.append(wait_until(probe.insight_listings, base + n + 1, acked))
@@ -149,7 +146,7 @@ def throughput(
             delay = started + n / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
-            call(runtime.api_url, tokens[n % len(tokens)], "POST", "/listings", listing(lat, lon))
+            post_listing(runtime, tokens[n % len(tokens)], lat, lon)
             sent_at.append(time.perf_counter())
             acked = n + 1
         done.set()
@@ -180,13 +177,6 @@ def throughput(
     }
 
 
-def quiet() -> dict[str, Any]:
-    """template.yaml with the functions' log level at WARNING: figures, not log lines."""
-    document = copy.deepcopy(load_template())
-    document["Parameters"]["LogLevel"]["Default"] = "WARNING"
-    return document
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--engine", default="moto", choices=["moto", "dynamodb-local"])
@@ -198,25 +188,15 @@ def main() -> None:
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "engine": args.engine,
     }
-    with tempfile.TemporaryDirectory() as scratch:
-        os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
-        runtime = LocalRuntime(
-            RuntimeOptions(
-                port=0, data_dir=Path(scratch) / "data", engine=args.engine, template=quiet()
-            )
-        )
-        runtime.start()
-        try:
-            issuer = TokenIssuer(signing_key())
-            tokens = [issuer.issue(f"grower-{n}", "free") for n in range(5)]
-            sys.stderr.write(f"freshness: {args.writes} writes, one at a time\n")
-            results["freshness"] = freshness(runtime, tokens, args.writes)
-            results["throughput"] = []
-            for rate in args.rates:
-                sys.stderr.write(f"throughput: {args.writes} writes at {rate}/s\n")
-                results["throughput"].append(throughput(runtime, tokens, args.writes, rate))
-        finally:
-            runtime.stop()
+    with running(args.engine) as runtime:
+        issuer = TokenIssuer(signing_key())
+        tokens = [issuer.issue(f"grower-{n}", "free") for n in range(5)]
+        sys.stderr.write(f"freshness: {args.writes} writes, one at a time\n")
+        results["freshness"] = freshness(runtime, tokens, args.writes)
+        results["throughput"] = []
+        for rate in args.rates:
+            sys.stderr.write(f"throughput: {args.writes} writes at {rate}/s\n")
+            results["throughput"].append(throughput(runtime, tokens, args.writes, rate))
     fresh = results["freshness"]
     print(f"machine: {results['machine']}   engine: {args.engine}")
     print(

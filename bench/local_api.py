@@ -1,0 +1,57 @@
+"""What the benchmarks that drive the local runtime over HTTP share: a quiet runtime in a
+scratch directory, and one JSON call on loopback."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import tempfile
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.tools.template import load_template
+
+
+def quiet_template() -> dict[str, Any]:
+    """template.yaml with the functions' log level at WARNING: figures, not log lines."""
+    document = copy.deepcopy(load_template())
+    document["Parameters"]["LogLevel"]["Default"] = "WARNING"
+    return document
+
+
+@contextmanager
+def running(engine: str) -> Iterator[LocalRuntime]:
+    """The local runtime (API, engine, the stream consumers) on a free port, in a scratch
+    directory that is removed afterwards."""
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
+        runtime = LocalRuntime(
+            RuntimeOptions(
+                port=0, data_dir=Path(scratch) / "data", engine=engine, template=quiet_template()
+            )
+        )
+        runtime.start()
+        try:
+            yield runtime
+        finally:
+            runtime.stop()
+
+
+def call(base: str, token: str, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+    """(status, JSON body or None) of one request; an HTTP error is a status, not a raise."""
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method)  # noqa: S310
+    request.add_header("Authorization", f"Bearer {token}")
+    request.add_header("Content-Type", "application/json")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+            status: int = response.status
+            return status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, None
