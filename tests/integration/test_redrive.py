@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import copy
 import json
-import sys
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -19,14 +18,13 @@ import pytest
 from harvest.cli.main import main
 from harvest.consumers import aggregator
 from harvest.local.records import make_streams_client
-from harvest.settings import get_settings
 from harvest.store.derived import marker_key
 from harvest.store.dynamo import make_client
 from harvest.tools.template import load_template
 from support import payloads
 from support.apigw import Api
 from support.engine import ENGINE
-from support.runtime import running_runtime, wait_for
+from support.runtime import clear_container_caches, running_runtime, wait_for
 
 TABLE = "harvest-local"  # the runtime's default table
 
@@ -41,19 +39,9 @@ class Poison:
 @pytest.fixture(autouse=True)
 def fresh_containers() -> Iterator[None]:
     """Each redrive imports and calls the handlers in this process, like a new container."""
-
-    def clear() -> None:
-        get_settings.cache_clear()
-        # Every consumer's cached service (clients bound to an endpoint that may be gone).
-        for name, module in list(sys.modules.items()):
-            if name.startswith("harvest.consumers.") and module is not None:
-                for value in list(vars(module).values()):
-                    if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
-                        value.cache_clear()
-
-    clear()
+    clear_container_caches()
     yield
-    clear()
+    clear_container_caches()
 
 
 @pytest.fixture

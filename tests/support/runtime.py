@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -15,7 +16,6 @@ from typing import Any
 
 from harvest.api import dependencies
 from harvest.cli.main import main
-from harvest.consumers import advisor, aggregator, insights, publisher
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.settings import get_settings
@@ -74,7 +74,7 @@ def running_runtime(
     runtime = LocalRuntime(
         RuntimeOptions(port=0, data_dir=data_dir, template=template, engine=engine)
     )
-    _clear_container_caches()
+    clear_container_caches()
     try:
         runtime.start()
         yield runtime, HttpClient(runtime.api_url, TokenIssuer(signing_key()))
@@ -82,18 +82,20 @@ def running_runtime(
         runtime.stop()
         os.environ.clear()
         os.environ.update(saved)
-        _clear_container_caches()
+        clear_container_caches()
 
 
-def _clear_container_caches() -> None:
+def clear_container_caches() -> None:
     """What a Lambda container keeps between invocations (settings, clients) belongs to one
-    runtime: each runtime has its own endpoints."""
+    runtime: each runtime has its own endpoints. Every consumer module's cached service is
+    found by looking, so a new consumer needs no line here."""
     get_settings.cache_clear()
     dependencies.services.cache_clear()
-    publisher.event_publisher.cache_clear()
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
-    advisor.advisor.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("harvest.consumers.") and module is not None:
+            for value in list(vars(module).values()):
+                if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
+                    value.cache_clear()
 
 
 def stored_item(runtime: LocalRuntime, pk: str, sk: str) -> dict[str, Any] | None:
