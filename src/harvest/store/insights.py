@@ -54,15 +54,33 @@ class InsightRepository:
 
     def save(self, insight: Insight, correlation_id: str, *, now: datetime | None = None) -> bool:
         """Write a changed insight (version + 1); False when a newer one is already stored."""
+        return self._write(insight, correlation_id, now, " ADD #version :one", _NEWER, one=1)
+
+    def replace(
+        self, insight: Insight, version: int, correlation_id: str, *, now: datetime | None = None
+    ) -> None:
+        """Write the insight as given, whatever is stored (the rebuild; workers paused)."""
+        self._write(insight, correlation_id, now, ", #version = :version", None, version=version)
+
+    def _write(
+        self,
+        insight: Insight,
+        correlation_id: str,
+        now: datetime | None,
+        version_clause: str,
+        condition: str | None,
+        **version_values: int,
+    ) -> bool:
+        """One UpdateItem of the whole insight, its version set by `version_clause` (appended
+        to the SET list: `, #version = ...` or ` ADD #version ...`); createdAt is kept."""
         key = insight_key(insight.area)
         refuse_unless_derived(key)
-        moment = iso(now or datetime.now(UTC))
         return self.table.update_if(
             key,
             "SET #type = :type, area = :area, asOfDay = :day, inputVersion = :input, "
             "windows = :windows, digests = :digests, updatedAt = :now, correlationId = :cid, "
-            "createdAt = if_not_exists(createdAt, :now) ADD #version :one",
-            _NEWER,
+            "createdAt = if_not_exists(createdAt, :now)" + version_clause,
+            condition,
             {"#type": "type", "#version": "version"},
             {
                 "type": INSIGHT_TYPE,
@@ -71,34 +89,10 @@ class InsightRepository:
                 "input": insight.input_version,
                 "windows": windows_to_stored(insight.windows),
                 "digests": insight.digests,
-                "now": moment,
+                "now": iso(now or datetime.now(UTC)),
                 "cid": correlation_id,
-                "one": 1,
+                **version_values,
             },
-        )
-
-    def replace(
-        self, insight: Insight, version: int, correlation_id: str, *, now: datetime | None = None
-    ) -> None:
-        """Put the insight as given, whatever is stored (the rebuild; workers paused)."""
-        key = insight_key(insight.area)
-        refuse_unless_derived(key)
-        moment = iso(now or datetime.now(UTC))
-        current = self.table.get(key)
-        self.table.put(
-            {
-                **key,
-                "type": INSIGHT_TYPE,
-                "area": insight.area,
-                "asOfDay": insight.as_of_day.isoformat(),
-                "inputVersion": insight.input_version,
-                "windows": windows_to_stored(insight.windows),
-                "digests": insight.digests,
-                "version": version,
-                "createdAt": current.get("createdAt", moment) if current else moment,
-                "updatedAt": moment,
-                "correlationId": correlation_id,
-            }
         )
 
     def advance(self, area: str, as_of_day: date, input_version: int) -> bool:

@@ -87,30 +87,24 @@ class Table:
             raise_unavailable_if_throttled(error)
             raise
 
-    def put(self, item: Item) -> None:
-        """An unconditional PutItem (callers that own the whole item, e.g. a rebuild)."""
-        try:
-            self.client.put_item(TableName=self.name, Item=serialize(item))
-        except ClientError as error:
-            raise_unavailable_if_throttled(error)
-            raise
-
     def update_if(
         self,
         key: Key,
         expression: str,
-        condition: str,
+        condition: str | None,
         names: Mapping[str, str],
         bound: Mapping[str, Any],
     ) -> bool:
-        """One UpdateItem under a condition; False (nothing written) when it does not hold."""
+        """One UpdateItem, under `condition` when one is given; False (nothing written) when
+        it does not hold."""
         request: dict[str, Any] = {
             "TableName": self.name,
             "Key": serialize(key),
             "UpdateExpression": expression,
-            "ConditionExpression": condition,
             "ExpressionAttributeValues": values(**bound),
         }
+        if condition is not None:
+            request["ConditionExpression"] = condition
         if names:  # DynamoDB refuses an empty ExpressionAttributeNames
             request["ExpressionAttributeNames"] = dict(names)
         try:
