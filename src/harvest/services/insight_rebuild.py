@@ -14,8 +14,6 @@ rebuilt buckets' counters; like the AGG# rebuild it must not run while the worke
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from datetime import date
-from decimal import Decimal
 from typing import Any, Protocol
 
 from harvest.domain.contribution import ALL_CROPS
@@ -24,7 +22,7 @@ from harvest.domain.insight import Insight, insight_of
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.insights import AreaReader
 from harvest.services.rebuild import Drift, ItemKey, is_marker
-from harvest.store.derived import OWNER_PREFIX
+from harvest.store.derived import day_totals
 from harvest.store.insights import StoredInsight, insight_key
 
 __all__ = ["areas_of", "insight_drift", "rebuild_insight"]
@@ -36,23 +34,7 @@ def areas_of(buckets: Iterable[ItemKey]) -> set[str]:
 
 
 def _totals(items: Iterable[Mapping[str, Any]]) -> list[DayTotals]:
-    return [
-        DayTotals(
-            day=date.fromisoformat(str(item["day"])),
-            crop=str(item["crop"]),
-            supply=Decimal(str(item.get("supply", 0))),
-            demand=Decimal(str(item.get("demand", 0))),
-            listings=int(item.get("listings", 0)),
-            requests=int(item.get("requests", 0)),
-            contributors=frozenset(
-                name.removeprefix(OWNER_PREFIX)
-                for name, value in item.items()
-                if name.startswith(OWNER_PREFIX) and Decimal(str(value)) > 0
-            ),
-        )
-        for item in items
-        if str(item["crop"]) != ALL_CROPS
-    ]
+    return [day_totals(str(item["crop"]), item) for item in items if item["crop"] != ALL_CROPS]
 
 
 def insight_drift(

@@ -21,7 +21,7 @@ Every write is refused before any call unless its PK has a derived prefix (invar
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -44,6 +44,7 @@ __all__ = [
     "Marker",
     "StaleMarker",
     "bucket_key",
+    "day_totals",
     "marker_key",
     "refuse_unless_derived",
 ]
@@ -126,7 +127,7 @@ class DerivedRepository:
     def buckets(self, cell: str, crop: str, since_day: date, until_day: date) -> list[DayTotals]:
         """Day buckets of one area and crop (or "all") from since_day to until_day, oldest first."""
         return [
-            _day_totals(crop, item) for item in self._bucket_items(cell, crop, since_day, until_day)
+            day_totals(crop, item) for item in self._bucket_items(cell, crop, since_day, until_day)
         ]
 
     def area_days(
@@ -141,7 +142,7 @@ class DerivedRepository:
         """Like buckets(), with each bucket's updatedAt, write counter and (all-crops) crops."""
         return [
             BucketRow(
-                totals=_day_totals(crop, item),
+                totals=day_totals(crop, item),
                 crops=frozenset(str(slug) for slug in item.get("crops", ())),
                 updated_at=str(item.get("updatedAt", "")),
                 version=int(item.get("version", 0)),
@@ -344,7 +345,7 @@ def _key_of(operation: dict[str, Any]) -> Key:
     return {"PK": str(pk.get("S")) if isinstance(pk, dict) else ""}
 
 
-def contributors_of(item: Item) -> frozenset[str]:
+def contributors_of(item: Mapping[str, Any]) -> frozenset[str]:
     return frozenset(
         name.removeprefix(OWNER_PREFIX)
         for name, value in item.items()
@@ -352,7 +353,8 @@ def contributors_of(item: Item) -> frozenset[str]:
     )
 
 
-def _day_totals(crop: str, item: Item) -> DayTotals:
+def day_totals(crop: str, item: Mapping[str, Any]) -> DayTotals:
+    """A bucket item (as stored, or as a rebuild computes it) as the signals' DayTotals."""
     return DayTotals(
         day=date.fromisoformat(str(item["SK"]).removeprefix("DAY#")),
         crop=crop,
