@@ -13,7 +13,7 @@ from harvest.api import dependencies
 from harvest.consumers import advisor
 from harvest.settings import get_settings
 from support.apigw import Api
-from support.stored_records import LongContext
+from support.stored_records import LongContext, stored_item_record
 
 PRO = {"user": "pia", "tier": "pro"}
 
@@ -30,23 +30,6 @@ def small_budget(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     advisor.advisor.cache_clear()
 
 
-def _guidance_record(dynamodb: Any, table: str, guidance_id: str) -> dict[str, Any]:
-    image = dynamodb.get_item(
-        TableName=table, Key={"PK": {"S": f"GUIDANCE#{guidance_id}"}, "SK": {"S": "GUIDANCE"}}
-    )["Item"]
-    return {
-        "eventID": "g1",
-        "eventName": "INSERT",
-        "eventSource": "aws:dynamodb",
-        "dynamodb": {
-            "Keys": {"PK": image["PK"], "SK": image["SK"]},
-            "NewImage": image,
-            "SequenceNumber": "000000000000000000077",
-            "StreamViewType": "NEW_AND_OLD_IMAGES",
-        },
-    }
-
-
 def test_a_pro_users_guidance_is_pending_then_ready_and_only_theirs(
     api: Api, dynamodb: Any, table: str
 ) -> None:
@@ -61,7 +44,7 @@ def test_a_pro_users_guidance_is_pending_then_ready_and_only_theirs(
     assert pending.header("Retry-After") == "2"
     assert api.get(f"/me/guidance/{guidance_id}", user="other", tier="pro").status == 404
 
-    record = _guidance_record(dynamodb, table, guidance_id)
+    record = stored_item_record(dynamodb, table, f"GUIDANCE#{guidance_id}", 77)
     assert advisor.handler({"Records": [record]}, LongContext()) == {"batchItemFailures": []}
     assert advisor.handler({"Records": [record]}, LongContext()) == {"batchItemFailures": []}
 
