@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harvest.cli import CliError
+from harvest.cli.target import find_runtime_dir
 
 if TYPE_CHECKING:
     from harvest.cli.main import Context, Subparsers
@@ -17,7 +18,11 @@ def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "events", help="print (or --follow) the local event bus (JSON lines)"
     )
-    parser.add_argument("--data-dir", type=Path, default=Path(".harvest"))
+    parser.add_argument(
+        "--data-dir",
+        type=Path,
+        help="the local runtime's data directory (default: the nearest .harvest/ upwards)",
+    )
     parser.add_argument("--follow", "-f", action="store_true", help="keep printing new events")
     parser.set_defaults(handler=run)
 
@@ -25,7 +30,8 @@ def register(subparsers: Subparsers) -> None:
 def run(args: argparse.Namespace, context: Context) -> int:
     from harvest.local.bus import follow  # noqa: PLC0415
 
-    path = args.data_dir / "events.jsonl"
+    data_dir: Path = args.data_dir if args.data_dir is not None else find_runtime_dir()
+    path = data_dir / "events.jsonl"
     if not args.follow:
         if not path.exists():
             raise CliError(f"no events yet ({path} does not exist)")

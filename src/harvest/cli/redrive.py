@@ -88,7 +88,7 @@ def _say(line: str) -> None:
 def run(args: argparse.Namespace, context: Context) -> int:
     segments = check_segments(args)
     if args.queue_url is None and args.data_dir is None:
-        raise UsageError("give --data-dir (reads DIR/dlq/*.jsonl) or --queue-url")
+        args.data_dir = target.find_runtime_dir()  # the checkout's runtime: its dlq/*.jsonl
     template = load_template()
     with target.open_target(args, write_back=not args.dry_run) as where, _errors():
         consumers = Consumers.from_template(template, where.table_name)
