@@ -1,5 +1,5 @@
-"""`harvest serve` as a real process: Ctrl-C (SIGINT) loses no acknowledged write and leaves
-no process behind."""
+"""`harvest serve` as a real process: Ctrl-C (SIGINT), SIGTERM and a closed terminal (SIGHUP)
+lose no acknowledged write and leave no process behind."""
 
 from __future__ import annotations
 
@@ -38,9 +38,18 @@ def _alive(pid: int) -> bool:
     return True
 
 
-@pytest.mark.parametrize("engine", ["moto", "dynamodb-local"])
-def test_sigint_keeps_every_acknowledged_write_and_leaves_no_orphans(
-    tmp_path: Path, engine: str, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("engine", "stop_signal"),
+    [
+        ("moto", signal.SIGINT),
+        ("moto", signal.SIGHUP),
+        ("dynamodb-local", signal.SIGINT),
+        ("dynamodb-local", signal.SIGHUP),
+    ],
+    ids=["moto-sigint", "moto-sighup", "dynamodb-local-sigint", "dynamodb-local-sighup"],
+)
+def test_a_stop_signal_keeps_every_acknowledged_write_and_leaves_no_orphans(
+    tmp_path: Path, engine: str, stop_signal: signal.Signals, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data, port = tmp_path / "data", free_port()
     env = {**os.environ, "HARVEST_CONFIG_DIR": str(tmp_path / "config")}
@@ -85,8 +94,12 @@ def test_sigint_keeps_every_acknowledged_write_and_leaves_no_orphans(
 
         writer = threading.Thread(target=write_until_refused)
         writer.start()
-        time.sleep(1.5)  # writes in flight when the signal arrives
-        process.send_signal(signal.SIGINT)
+        # Signal once writes are flowing, so some are in flight when it arrives.
+        deadline = time.monotonic() + 120
+        while len(acknowledged) < 3 and writer.is_alive() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(acknowledged) >= 3, "the runtime acknowledged no writes"
+        process.send_signal(stop_signal)
         assert process.wait(timeout=60) == 0
         stop.set()
         writer.join(timeout=30)

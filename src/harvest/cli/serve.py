@@ -77,8 +77,9 @@ def run(args: argparse.Namespace, context: Context) -> int:
     def request_stop(signum: int, _frame: object) -> None:
         stop.set()
 
-    signal.signal(signal.SIGINT, request_stop)
-    signal.signal(signal.SIGTERM, request_stop)
+    # SIGHUP is what a closed terminal sends: stop as cleanly as on Ctrl-C, not die mid-write.
+    for stop_signal in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(stop_signal, request_stop)
     try:
         runtime.start()
     except Exception as error:
