@@ -16,8 +16,9 @@ def register(subparsers: Subparsers) -> None:
     parser = subparsers.add_parser(
         "seed",
         help="write a realistic demo community (growers, listings, requests, claims)",
-        description="Writes through the real services, spread over the last 30 days. "
-        "Re-running with the same --seed is idempotent (same ids).",
+        description="Writes through the real services, spread over the last 30 days, with "
+        "surpluses in most areas and shortages in two. Re-running with the same --seed is "
+        "safe, also after a run that failed half-way: what exists is kept, the rest is written.",
     )
     parser.add_argument("--demo", action="store_true", required=True, help="the demo data set")
     parser.add_argument("--seed", type=int, default=7, help="random seed (default 7)")
@@ -48,6 +49,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
         f"{report.listings} listings, {report.requests} requests, {report.claims} claims "
         f"into {where.table_name}"
     )
+    if report.kept:
+        print(f"({report.kept} items were already there from an earlier run and were kept)")
     if report.refused:
         print(f"({len(report.refused)} claims were refused as a real community would see)")
     return 0
