@@ -4,6 +4,7 @@ surpluses (the signals have something worth acting on)."""
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,14 +12,19 @@ from typing import Any
 import pytest
 
 from harvest.domain.geo import encode
-from harvest.local.demo import AREAS, SHORTAGES, seed_demo
+from harvest.local.demo import AREAS, SHORTAGES, SeedReport, seed_demo
 from harvest.store.repository import Repository
 from harvest.store.table import Table
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
+
+
 # A smaller city than the default, kept quick: 3 searchers in each area (the least that lets
 # a shortage crop reach k = 3 distinct askers), 8 days so each crop gets all three.
-SMALL: dict[str, int] = {"days": 8, "growers": 12, "searchers": 18}
+def seed(
+    repository: Repository, now: datetime = NOW, progress: Callable[[str], None] | None = None
+) -> SeedReport:
+    return seed_demo(repository, days=8, growers=12, searchers=18, now=now, progress=progress)
 
 
 class Interrupted(Exception):
@@ -56,12 +62,12 @@ def test_a_rerun_after_a_failure_half_way_completes_without_duplicates(
             raise Interrupted(line)
 
     with pytest.raises(Interrupted):
-        seed_demo(repository, **SMALL, now=NOW, progress=stop_after_day_four)
+        seed(repository, progress=stop_after_day_four)
     partial = len(_items(dynamodb, table))
 
-    finished = seed_demo(repository, **SMALL, now=NOW)
+    finished = seed(repository)
     after_rerun = _core_fingerprint(dynamodb, table)
-    again = seed_demo(repository, **SMALL, now=NOW)
+    again = seed(repository)
 
     assert 0 < partial < sum(after_rerun.values())
     assert finished.listings == again.listings > 0
@@ -72,10 +78,10 @@ def test_a_rerun_after_a_failure_half_way_completes_without_duplicates(
 def test_a_rerun_on_another_day_keeps_what_is_there(
     repository: Repository, dynamodb: Any, table: str
 ) -> None:
-    first = seed_demo(repository, **SMALL, now=NOW)
+    first = seed(repository)
     before = _core_fingerprint(dynamodb, table)
 
-    later = seed_demo(repository, **SMALL, now=NOW + timedelta(days=3))
+    later = seed(repository, now=NOW + timedelta(days=3))
 
     assert _core_fingerprint(dynamodb, table) == before
     assert later.kept >= first.listings + first.requests
@@ -85,7 +91,7 @@ def test_a_rerun_on_another_day_keeps_what_is_there(
 def test_shortage_areas_ask_for_crops_nobody_there_lists(
     repository: Repository, dynamodb: Any, table: str
 ) -> None:
-    seed_demo(repository, **SMALL, now=NOW)
+    seed(repository)
     plain = [
         {k: next(iter(v.values())) for k, v in item.items()} for item in _items(dynamodb, table)
     ]
