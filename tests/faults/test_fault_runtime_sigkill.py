@@ -238,7 +238,7 @@ def test_sigkill_under_load_then_restart_keeps_acknowledged_writes_and_counts_ea
     shard, last_write = _sequence_of_insert(data, kept[-1].key["PK"])
     assert int(saved_at_crash.get(shard, -1)) < last_write
     # ... the consumers catch up from their checkpoints and nothing is counted twice
-    wait_until_drained(data, timeout_s=180)
+    wait_until_drained(data, stall_s=180)
     code, report = audit(data)
     assert code == 0, report
     assert dlq_entries(data) == {}
