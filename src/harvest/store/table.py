@@ -33,6 +33,7 @@ class Page:
 
     items: list[Item]
     next_key: Key | None
+    scanned: int = 0  # items the query read (and paid for), before any filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -209,6 +210,7 @@ class Table:
         return Page(
             items=[deserialize(raw) for raw in response.get("Items", [])],
             next_key={k: str(v) for k, v in deserialize(last).items()} if last else None,
+            scanned=int(response.get("ScannedCount", 0)),
         )
 
     def query_all(self, *, max_items: int, **query: Any) -> list[Item]:
