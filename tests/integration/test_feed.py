@@ -197,3 +197,14 @@ def test_a_rare_crop_in_a_dense_area_comes_in_short_pages_that_lose_nothing(
     assert ids == expected
     assert any(len(page.items) < 20 and page.next_cursor for page in pages)  # budget hit
     assert max(page.rows_read for page in pages) <= 60 + 2 * feed_module.PROBE_ROWS
+
+
+def test_the_openapi_documents_the_radius_floor_steps_and_the_kind_aliases(api: Api) -> None:
+    spec = api.get("/openapi.json", user=None).body
+    parameters = {p["name"]: p for p in spec["paths"]["/feed"]["get"]["parameters"]}
+
+    radius = parameters["radiusKm"]["description"]
+    assert f"at least {feed_module.RADIUS_FLOOR_KM:g} km" in radius
+    assert f"next {feed_module.RADIUS_STEP_KM:g} km" in radius
+    assert "published" in radius
+    assert "`listings` and `requests` are deprecated" in parameters["kind"]["description"]
