@@ -165,6 +165,7 @@ class FakeRepository(Repository):
         kind: str | None = None,
         crop: str | None = None,
         after: str | None = None,
+        until: str | None = None,
         limit: int,
     ) -> FeedRows:
         """The FeedIndex as DynamoDB reads it: sort-key order, `limit` rows, then filters."""
@@ -184,6 +185,7 @@ class FakeRepository(Repository):
             key=lambda row: row[0],
         )
         rows = [r for r in rows if r[0].startswith(prefix) and (after is None or r[0] > after)]
+        rows = [r for r in rows if until is None or r[0] <= until]
         read = rows[:limit]
         kept = [
             (sk, e)

@@ -9,9 +9,11 @@ the feed's order among items at the same distance, so the read can stop early:
 - a best-first search over a heap of partitions (bound: their nearest published cell in
   range), published cells (bound: their centre's distance) and rows already read (key:
   distance, kind, id). Items leave the heap in exactly the feed's order.
-- a partition is first *probed* (a handful of rows from its start): a sparse partition is
-  then read whole, in one request; a dense one continues cell by cell, nearest first, each
-  read only as far as the page needs. That is how the starting precision (geohash-4 or -5)
+- a partition starts as one *span* of cells, read in key order from its nearest cell on:
+  in a dense area that first read is the nearest cell's first rows and fills the page; in a
+  sparse one it runs through many cells in one request. A read that stops early turns the
+  rest into single cells (read nearest first, each only as far as the page needs); the cells
+  before the nearest one stay a span. That is how the starting precision (geohash-4 or -5)
   is chosen in sparse and dense areas alike, without a counter to maintain.
 - every request reads at most MAX_ROWS_PER_PAGE rows in MAX_QUERIES_PER_PAGE queries. A page
   that hits the bound (a rare crop in a dense area) comes back short, with a cursor that
@@ -143,7 +145,9 @@ class _Entry:
     rank: int  # 0: an item, 1: something still to read (items first at an equal key)
     seq: int
     partition: str = field(compare=False)
-    cell: str | None = field(compare=False, default=None)  # None: the whole partition
+    cell: str | None = field(compare=False, default=None)  # one cell, read from `key` on
+    span: tuple[str, ...] = field(compare=False, default=())  # cells still unread, key order
+    whole: bool = field(compare=False, default=False)  # read the span from its start
     item: FeedItem | None = field(compare=False, default=None)
 
 
@@ -166,16 +170,19 @@ class _Search:
         self.in_range = cells_in_range(query.lat, query.lon, radius_km)
         floor = after[0] if after else -1.0
         for partition, cells in self.in_range.items():
-            remaining = [d for d in cells.values() if d >= floor]
-            if remaining:
-                self._push((min(remaining), "", ""), 1, partition)
+            span = tuple(sorted(cell for cell, d in cells.items() if d >= floor))
+            if span:
+                self._push((min(cells[c] for c in span), "", ""), 1, partition, span=span)
 
     def _push(
         self,
         key: SortKey,
         rank: int,
         partition: str,
+        *,
         cell: str | None = None,
+        span: tuple[str, ...] = (),
+        whole: bool = False,
         item: FeedItem | None = None,
     ) -> None:
         if self.after is not None and key <= self.after:
@@ -183,7 +190,8 @@ class _Search:
                 return  # served on an earlier page
             key = self.after  # still to read, but only past the cursor
         self.seq += 1
-        heapq.heappush(self.heap, _Entry(key, rank, self.seq, partition, cell, item))
+        entry = _Entry(key, rank, self.seq, partition, cell, span, whole, item)
+        heapq.heappush(self.heap, entry)
 
     def _spent(self) -> bool:
         return self.rows >= MAX_ROWS_PER_PAGE or self.queries >= MAX_QUERIES_PER_PAGE
@@ -211,42 +219,64 @@ class _Search:
 
     def _read(self, entry: _Entry, need: int) -> None:
         cells = self.in_range[entry.partition]
-        floor = self.after[0] if self.after else -1.0
-        if entry.cell is None:
-            # Cells before the first one still ahead (in key order) were all served.
-            start = min((c for c, d in cells.items() if d >= floor), default=None)
-            page = self._query(entry.partition, None, start if self.after else None, PROBE_ROWS)
-        else:
-            _, kind, entity_id = entry.key
-            after = f"{entry.cell}#{kind}#{entity_id}" if kind else None
-            wanted = need if self.query.crop is None else 4 * need + 16
+        wanted = need if self.query.crop is None else 4 * need + 16
+        distance, kind, entity_id = entry.key
+        if entry.cell is not None:  # one cell, from where an earlier read stopped
             limit = max(1, min(wanted, MAX_ROWS_PER_PAGE - self.rows))
-            page = self._query(entry.partition, entry.cell, after, limit)
-        for sort_key, entity in page.rows:
-            cell, kind, entity_id = sort_key.split("#", 2)
-            if cell in cells:
-                item = FeedItem(kind, cells[cell], entity)
-                self._push((cells[cell], kind, entity_id), 0, entry.partition, item=item)
+            resume = kind and cells[entry.cell] == distance  # a key inside this cell
+            after = f"{entry.cell}#{kind}#{entity_id}" if resume else None
+            page = self._query(entry.partition, entry.cell, after, None, limit)
+            self._take(page, entry.partition, {entry.cell})
+            if page.last_key is not None:
+                last_cell, last_kind, last_id = page.last_key.split("#", 2)
+                key = (cells[last_cell], last_kind, last_id)
+                self._push(key, 1, entry.partition, cell=last_cell)
+            return
+        # A span of cells: read in key order from its nearest cell on (in a dense area, that
+        # cell alone fills the page; in a sparse one, one read covers many cells). The cells
+        # before the nearest one stay a span, read later from its start (the area proved
+        # sparse, or it would not be reached soon); after a read that stopped early (dense),
+        # the cells after it are read one by one, nearest first.
+        span = entry.span
+        first = span[0] if entry.whole else min(span, key=lambda cell: (cells[cell], cell))
+        # Past the cursor inside `first` only when the cursor is at `first`'s distance.
+        start = f"{first}#{kind}#{entity_id}" if kind and cells[first] == distance else first
+        limit = max(1, min(max(wanted, PROBE_ROWS), MAX_ROWS_PER_PAGE - self.rows))
+        page = self._query(entry.partition, None, start, f"{span[-1]}#\uffff", limit)
+        self._take(page, entry.partition, set(span))
+        before = tuple(cell for cell in span if cell < first)
+        if before:
+            bound = (min(cells[c] for c in before), "", "")
+            self._push(bound, 1, entry.partition, span=before, whole=True)
         if page.last_key is None:
             return
         last_cell, last_kind, last_id = page.last_key.split("#", 2)
-        if entry.cell is not None:  # the rest of this cell, from where the read stopped
-            self._push((cells[last_cell], last_kind, last_id), 1, entry.partition, last_cell)
-            return
-        # A dense partition: the probe covered every cell before `last_cell` (key order);
-        # the others are read one by one, nearest first, when the heap reaches them.
-        for cell, distance in cells.items():
-            if distance < floor:
-                continue
+        for cell in span:
             if cell == last_cell:
-                self._push((distance, last_kind, last_id), 1, entry.partition, cell)
+                self._push((cells[cell], last_kind, last_id), 1, entry.partition, cell=cell)
             elif cell > last_cell:
-                self._push((distance, "", ""), 1, entry.partition, cell)
+                self._push((cells[cell], "", ""), 1, entry.partition, cell=cell)
 
-    def _query(self, partition: str, cell: str | None, after: str | None, limit: int) -> FeedRows:
+    def _take(self, page: FeedRows, partition: str, members: set[str]) -> None:
+        cells = self.in_range[partition]
+        for sort_key, entity in page.rows:
+            cell, kind, entity_id = sort_key.split("#", 2)
+            if cell in members:
+                item = FeedItem(kind, cells[cell], entity)
+                self._push((cells[cell], kind, entity_id), 0, partition, item=item)
+
+    def _query(
+        self, partition: str, cell: str | None, after: str | None, until: str | None, limit: int
+    ) -> FeedRows:
         kind = self.query.kind.value if self.query.kind else None
         page = self.repository.feed_rows(
-            partition, cell=cell, kind=kind, crop=self.query.crop, after=after, limit=limit
+            partition,
+            cell=cell,
+            kind=kind,
+            crop=self.query.crop,
+            after=after,
+            until=until,
+            limit=limit,
         )
         self.queries += 1
         self.rows += page.scanned

@@ -249,7 +249,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         operation="Query",
         index=keys.FEED_INDEX,
         key_condition="GSI3PK = FEED#{partition} [AND begins_with(GSI3SK, {cell}#[{kind}#]) "
-        "| AND GSI3SK BETWEEN {after} AND {cell}#[{kind}#]\\uffff]",
+        "| AND GSI3SK BETWEEN {after} AND {until or {cell}#[{kind}#]\\uffff}]",
         filter="type = {kind} (whole partition only), crop = {crop} (when given)",
         order="by published geohash-5 cell, kind, id (ascending); `limit` rows read before "
         "the filter; the row equal to `after` is dropped",
@@ -259,6 +259,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
             Param("kind", "string", "listing or request.", "listing", required=False),
             Param("crop", "string", "Crop slug.", "tomato", required=False),
             Param("after", "string", "GSI3SK to continue after.", "u33dc#listing#a", False),
+            Param("until", "string", "Last GSI3SK to read (with after).", "u33dz#~", False),
             Param("limit", "integer", "Rows to read.", "20"),
         ),
         returns=("listing", "request"),

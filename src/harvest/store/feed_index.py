@@ -29,11 +29,13 @@ def feed_rows(
     kind: str | None = None,
     crop: str | None = None,
     after: str | None = None,
+    until: str | None = None,
     limit: int,
 ) -> FeedRows:
     """One page of the FeedIndex partition of geohash-4 `partition`: of published cell `cell`
     only (else the whole partition), of one kind and crop when given, strictly after sort key
-    `after`, reading at most `limit` rows (filters apply after the read, as DynamoDB bills)."""
+    `after` and up to sort key `until` (with `after` only), reading at most `limit` rows
+    (filters apply after the read, as DynamoDB bills them)."""
     prefix = keys.feed_cell_prefix(cell, kind) if cell else ""
     names = {"#pk": "GSI3PK"}
     bound: dict[str, Any] = {"pk": keys.feed_pk(partition)}
@@ -41,7 +43,7 @@ def feed_rows(
         names["#sk"] = "GSI3SK"
     if after is not None:  # BETWEEN is inclusive: `after` itself comes back, dropped below
         condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
-        bound |= {"low": after, "high": prefix + "\uffff"}
+        bound |= {"low": after, "high": until or prefix + "\uffff"}
         limit += 1
     elif prefix:
         condition = "#pk = :pk AND begins_with(#sk, :prefix)"

@@ -128,11 +128,19 @@ class Repository:
         kind: str | None = None,
         crop: str | None = None,
         after: str | None = None,
+        until: str | None = None,
         limit: int,
     ) -> FeedRows:
         """One bounded read of the FeedIndex (see store/feed_index.py)."""
         return feed_index.feed_rows(
-            self.table, partition, cell=cell, kind=kind, crop=crop, after=after, limit=limit
+            self.table,
+            partition,
+            cell=cell,
+            kind=kind,
+            crop=crop,
+            after=after,
+            until=until,
+            limit=limit,
         )
 
     def create_request(self, request: Request, token: IdempotencyToken | None) -> Created[Request]:
