@@ -116,6 +116,7 @@ def test_a_tiny_radius_is_read_as_the_floor(api: Api) -> None:
 
 def test_claimed_and_expired_listings_are_not_in_the_feed(api: Api) -> None:
     listing = api.post("/listings", payloads.listing(quantity=1), user="grower").body
+    assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=5") == [listing["listingId"]]
     claim = api.post(f"/listings/{listing['listingId']}/claims", {"quantity": 1}, user="s")
     api.patch(
         f"/claims/{claim.body['claimId']}",
