@@ -3,7 +3,12 @@ closed-loop load generator on loopback (each worker sends its next request when 
 answered, so the load can never run away from the server).
 
     .venv/bin/python bench/api_load.py [--engine moto|dynamodb-local] [--workers 4]
-                                       [--requests 200] [--json PATH]
+                                       [--requests 200] [--density 10000] [--json PATH]
+
+`--density N` adds the feed at city density (bench/feed_density.py): N live listings and
+N/4 open requests within 5 km, in a second runtime whose stream consumers stay idle;
+today's read (reproduced on the same table) beside the FeedIndex read, then the feed over
+HTTP, one request at a time.
 
 The runtime runs in this process (API handler, engine and the four stream consumers), as
 `make serve` does; the figures therefore include the consumers competing for the same cores.
@@ -25,9 +30,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from feed_density import RADIUS_KM, measure
 from local_api import call, running
 
+from harvest.api import dependencies
 from harvest.local.tokens import TokenIssuer, signing_key
+from harvest.settings import get_settings
 
 CENTRE = (52.52, 13.405)
 
@@ -104,6 +112,7 @@ def main() -> None:
     parser.add_argument("--engine", default="dynamodb-local", choices=["moto", "dynamodb-local"])
     parser.add_argument("--workers", type=int, default=4)
     parser.add_argument("--requests", type=int, default=200, help="per phase")
+    parser.add_argument("--density", type=int, default=0, help="live listings for the feed")
     parser.add_argument("--json", type=Path, help="also write the figures here")
     args = parser.parse_args()
     results: dict[str, Any] = {
@@ -147,8 +156,51 @@ def main() -> None:
             f"{name:<10}{row['requests']:>9}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
             f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row.get('throughput_rps', 0):>8}"
         )
+    if args.density:
+        results["density"] = density(args.engine, args.density, args.requests)
+        print_density(results["density"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def density(engine: str, listings: int, requests: int) -> dict[str, Any]:
+    with running(engine, consumers=False) as runtime:
+        # The handler's container state (client, settings) belongs to the runtime before.
+        get_settings.cache_clear()
+        dependencies.services.cache_clear()
+        sys.stderr.write(f"density: seeding {listings} listings + {listings // 4} requests\n")
+        table = runtime.options.table_name
+        figures = measure(runtime.engine.endpoint_url, table, listings, CENTRE, repeats=20)
+        token = TokenIssuer(signing_key()).issue("load-density", "free")
+        url = f"/feed?lat={CENTRE[0]}&lon={CENTRE[1]}&radiusKm={RADIUS_KM}&limit=20"
+        sys.stderr.write("density: feed over HTTP, one request at a time\n")
+        sample = run_phase(1, requests, lambda n: call(runtime.api_url, token, "GET", url), {200})
+        figures["http"] = sample.summary()
+    return figures
+
+
+def print_density(figures: dict[str, Any]) -> None:
+    today, first, fifth = figures["today"], figures["new_page1"], figures["new_page5"]
+    print()
+    print(f"feed at density: {figures['live_items']} live items (listings + requests) within "
+          f"{RADIUS_KM:g} km; {figures['in_range_exact']} in range by exact point, "
+          f"{figures['in_range_published']} by published cell; 20-item pages; medians")  # fmt: skip
+    print(f"{'read':<26}{'items':>8}{'KB':>9}{'RCU':>8}{'p50 ms':>9}{'p99 ms':>9}{'serves':>8}")
+    rows = [
+        ("today (any page)", today, today["can_serve"]),
+        ("FeedIndex, page 1", first, figures["new_can_serve"]),
+        ("FeedIndex, page 5", fifth, figures["new_can_serve"]),
+    ]
+    for name, row, serves in rows:
+        print(f"{name:<26}{row['items']:>8}{row['kb']:>9}{row['rcu']:>8}{row['p50_ms']:>9}"
+              f"{row['p99_ms']:>9}{serves:>8}")  # fmt: skip
+    http = figures["http"]
+    print(f"feed over HTTP (local runtime, consumers idle, 1 worker): {http['requests']} "
+          f"requests, {http['errors']} errors, p50 {http.get('p50_ms')} ms, "
+          f"p99 {http.get('p99_ms')} ms")  # fmt: skip
+    print(f"ratios: RCU today/page 1 = {today['rcu'] / max(first['rcu'], 0.1):.1f}x, "
+          f"page 5/page 1 = {fifth['rcu'] / max(first['rcu'], 0.1):.2f}x (RCU), "
+          f"{fifth['items'] / max(first['items'], 1):.2f}x (items)")  # fmt: skip
 
 
 if __name__ == "__main__":

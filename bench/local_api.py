@@ -26,14 +26,18 @@ def quiet_template() -> dict[str, Any]:
 
 
 @contextmanager
-def running(engine: str) -> Iterator[LocalRuntime]:
-    """The local runtime (API, engine, the stream consumers) on a free port, in a scratch
-    directory that is removed afterwards."""
+def running(engine: str, *, consumers: bool = True) -> Iterator[LocalRuntime]:
+    """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
+    free port, in a scratch directory that is removed afterwards."""
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
         runtime = LocalRuntime(
             RuntimeOptions(
-                port=0, data_dir=Path(scratch) / "data", engine=engine, template=quiet_template()
+                port=0,
+                data_dir=Path(scratch) / "data",
+                engine=engine,
+                template=quiet_template(),
+                with_pollers=consumers,
             )
         )
         runtime.start()

@@ -41,7 +41,11 @@ class Bench:
 BENCHES = (
     Bench("cold_start", (), ("--runs", "1", "--source-runs", "0")),
     Bench("record_overhead", (), ("--records", "2000", "--repeats", "1")),
-    Bench("api_load", ("--requests", "300", "--workers", "4"), ("--requests", "20")),
+    Bench(
+        "api_load",
+        ("--requests", "300", "--workers", "4", "--density", "10000"),
+        ("--requests", "20", "--density", "200"),
+    ),
     Bench("freshness", ("--writes", "30", "--rates", "2", "5", "10"), ("--writes", "3")),
     Bench("pipeline_cost", ("--sizes", "1000", "10000", "100000"), ("--sizes", "200")),
 )

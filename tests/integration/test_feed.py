@@ -1,10 +1,23 @@
-"""The nearby feed at cell edges: nothing inside the radius is missed, nothing outside shown."""
+"""The nearby feed: in range by the published point, nearest first, complete at density."""
 
 from __future__ import annotations
 
+import random
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from harvest.api import dependencies
 from harvest.domain import geo
-from support import payloads
+from harvest.domain.listing import Listing
+from harvest.domain.request import Request
+from harvest.services import feed as feed_module
+from harvest.services.feed import FeedKind, FeedPage, FeedQuery
+from support import feed_world, payloads
 from support.apigw import Api
+
+BERLIN = (52.52, 13.405)
 
 
 def _post_listing_at(api: Api, lat: float, lon: float, user: str = "grower", **kw: object) -> str:
@@ -16,67 +29,94 @@ def _post_listing_at(api: Api, lat: float, lon: float, user: str = "grower", **k
 
 
 def _feed_ids(api: Api, url: str) -> list[str]:
-    items = api.get(url, user="searcher").body["items"]
-    return [item.get("listingId") or item.get("requestId") for item in items]
+    response = api.get(url, user="searcher")
+    assert response.status == 200, response.body
+    return [item.get("listingId") or item.get("requestId") for item in response.body["items"]]
 
 
-def test_listing_across_a_geohash4_edge_is_found(api: Api) -> None:
-    # Given a searcher standing 100 m inside the east edge of a precision-4 cell
+def _published_km(lat: float, lon: float, centre: tuple[float, float]) -> float:
+    return geo.haversine_km(*centre, *geo.approximate(lat, lon, 5))
+
+
+def test_an_item_across_a_geohash4_edge_is_in_range_by_its_published_point(api: Api) -> None:
+    # Given a searcher 100 m inside the east edge of a precision-4 partition
     box = geo.bounds(geo.encode(52.52, 13.405, 4))
-    lat, lon = 52.52, box.lon_max - 0.0015
-    # and listings 400 m east (other cell, other GSI partition) and 3 km east
-    near = _post_listing_at(api, lat, box.lon_max + 0.0045)
-    far = _post_listing_at(api, lat, box.lon_max + 0.045)
-    assert geo.encode(lat, lon, 4) != geo.encode(lat, box.lon_max + 0.0045, 4)
+    here = (52.52, box.lon_max - 0.0015)
+    # and a listing just across the edge (other partition) and one 6 km further east
+    near = _post_listing_at(api, 52.52, box.lon_max + 0.0045)
+    far = _post_listing_at(api, 52.52, box.lon_max + 0.09)
+    assert geo.encode(*here, 4) != geo.encode(52.52, box.lon_max + 0.0045, 4)
+    near_km = _published_km(52.52, box.lon_max + 0.0045, here)
+    far_km = _published_km(52.52, box.lon_max + 0.09, here)
+    assert near_km < 3 < far_km
 
-    # When they search 1 km around them
-    found = _feed_ids(api, f"/feed?lat={lat}&lon={lon}&radiusKm=1")
+    # When they search 3 km around them, Then only the near one is in range
+    assert _feed_ids(api, f"/feed?lat={here[0]}&lon={here[1]}&radiusKm=3") == [near]
+    # and a radius reaching the far one's published point finds both, nearest first
+    assert _feed_ids(api, f"/feed?lat={here[0]}&lon={here[1]}&radiusKm={far_km + 0.5:.1f}") == [
+        near,
+        far,
+    ]
 
-    # Then the near listing is found and the far one is not
-    assert found == [near]
-    assert far in _feed_ids(api, f"/feed?lat={lat}&lon={lon}&radiusKm=5")
 
-
-def test_listing_across_the_antimeridian_is_found(api: Api) -> None:
+def test_an_item_across_the_antimeridian_is_found(api: Api) -> None:
     listing = _post_listing_at(api, -16.5, -179.995)
-    assert _feed_ids(api, "/feed?lat=-16.5&lon=179.995&radiusKm=2") == [listing]
+    assert _published_km(-16.5, -179.995, (-16.5, 179.995)) < 3
+    assert _feed_ids(api, "/feed?lat=-16.5&lon=179.995&radiusKm=3") == [listing]
 
 
-def test_wide_radius_spans_many_partitions(api: Api) -> None:
+def test_a_wide_radius_spans_many_partitions(api: Api) -> None:
     # 45 km north-east of the centre: several precision-4 partitions away
     listing = _post_listing_at(api, 52.52 + 0.3, 13.405 + 0.45)
-    assert geo.haversine_km(52.52, 13.405, 52.82, 13.855) < 48
+    assert 40 < _published_km(52.82, 13.855, BERLIN) < 48
     assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=50") == [listing]
     assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=40") == []
 
 
-def test_feed_is_sorted_by_distance_filters_and_paginates(api: Api) -> None:
-    ids = [_post_listing_at(api, 52.52 + 0.005 * i, 13.405) for i in range(5)]
+def test_the_feed_is_sorted_filters_by_kind_and_crop_and_paginates(api: Api) -> None:
+    ids = [_post_listing_at(api, 52.52 + 0.05 * i, 13.405) for i in range(5)]  # a cell apart
     carrot = _post_listing_at(api, 52.5201, 13.405, crop="carrot")
     request = api.post("/requests", payloads.request(), user="family").body["requestId"]
 
-    everything = _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=5&limit=100")
+    everything = _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=30&limit=100")
     assert set(everything) == {*ids, carrot, request}
-    assert everything.index(ids[0]) < everything.index(ids[4])
+    assert [everything.index(i) for i in ids] == sorted(everything.index(i) for i in ids)
 
-    assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=5&crop=carrot") == [carrot]
-    assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=5&kind=requests") == [request]
+    base = "/feed?lat=52.52&lon=13.405&radiusKm=30"
+    assert _feed_ids(api, base + "&crop=carrot") == [carrot]
+    # One name per concept: the kind items carry; the plural stays as a deprecated alias.
+    assert _feed_ids(api, base + "&kind=request") == [request]
+    assert _feed_ids(api, base + "&kind=requests") == [request]
+    assert _feed_ids(api, base + "&kind=listing") == _feed_ids(api, base + "&kind=listings")
+    assert api.get(base + "&kind=claims", user="searcher").status == 422
 
     seen: list[str] = []
-    url = "/feed?lat=52.52&lon=13.405&radiusKm=5&kind=listings&limit=2"
     cursor = None
     for _ in range(10):
-        page = api.get(url + (f"&cursor={cursor}" if cursor else ""), user="searcher").body
+        url = base + "&kind=listing&limit=2" + (f"&cursor={cursor}" if cursor else "")
+        page = api.get(url, user="searcher").body
         seen += [item["listingId"] for item in page["items"]]
         cursor = page["nextCursor"]
         if cursor is None:
             break
-    assert sorted(seen) == sorted([*ids, carrot])
-    assert len(seen) == len(set(seen))
+    assert seen == [i for i in everything if i != request]
+
+
+def test_a_tiny_radius_is_read_as_the_floor(api: Api) -> None:
+    # Given a listing whose published point is 0.5-1 km from the searcher
+    listing = _post_listing_at(api, *BERLIN)
+    point = geo.approximate(*BERLIN, 5)
+    here = (point[0] + 0.006, point[1])  # ~670 m north of the published point
+    assert 0.5 < geo.haversine_km(*here, *point) < 1.0
+    # When they ask for 1 m, Then they get the 1 km floor, not a locating probe
+    assert _feed_ids(api, f"/feed?lat={here[0]}&lon={here[1]}&radiusKm=0.001") == [listing]
+    response = api.get(f"/feed?lat={here[0]}&lon={here[1]}&radiusKm=0.001", user="searcher")
+    assert response.body["items"][0]["distanceKm"] == 1.0
 
 
 def test_claimed_and_expired_listings_are_not_in_the_feed(api: Api) -> None:
     listing = api.post("/listings", payloads.listing(quantity=1), user="grower").body
+    assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=5") == [listing["listingId"]]
     claim = api.post(f"/listings/{listing['listingId']}/claims", {"quantity": 1}, user="s")
     api.patch(
         f"/claims/{claim.body['claimId']}",
@@ -84,4 +124,88 @@ def test_claimed_and_expired_listings_are_not_in_the_feed(api: Api) -> None:
         user="grower",
         headers={"If-Match": claim.etag},
     )
-    assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=2") == []
+    assert _feed_ids(api, "/feed?lat=52.52&lon=13.405&radiusKm=5") == []
+
+
+# ----------------------------------------------------------------- at density
+
+
+def _dense_city(count: int) -> list[Listing | Request]:
+    """`count` live items within ~7 km of the centre (a fifth of them requests, one in ten
+    carrots), some expired, dense enough that partitions and cells exceed one read."""
+    rng = random.Random(10)  # noqa: S311 - a reproducible layout, not a secret
+    made: list[Listing | Request] = []
+    for n in range(count):
+        lat = BERLIN[0] + rng.uniform(-0.06, 0.06)
+        lon = BERLIN[1] + rng.uniform(-0.1, 0.1)
+        crop = "carrot" if n % 10 == 0 else "tomato"
+        if n % 5 == 0:
+            made.append(feed_world.request(f"req-{n:05d}", lat, lon, crop=crop))
+        else:
+            until = timedelta(days=-1 if n % 37 == 0 else 7)
+            made.append(feed_world.listing(f"lst-{n:05d}", lat, lon, crop=crop, until=until))
+    return made
+
+
+def _page_through(query: FeedQuery, limit: int) -> tuple[list[str], list[FeedPage]]:
+    feed = dependencies.services().feed
+    ids: list[str] = []
+    pages: list[FeedPage] = []
+    cursor = None
+    for _ in range(1000):
+        page = feed.nearby(query, limit, cursor)
+        pages.append(page)
+        ids += [
+            i.entity.listing_id if isinstance(i.entity, Listing) else i.entity.request_id
+            for i in page.items
+        ]
+        cursor = page.next_cursor
+        if cursor is None:
+            return ids, pages
+    raise AssertionError("the feed never ended")
+
+
+@pytest.fixture
+def dense(dynamodb: Any, table: str) -> list[Listing | Request]:
+    city = _dense_city(600)
+    feed_world.seed(dynamodb, table, city)
+    return city
+
+
+def test_a_dense_area_pages_through_every_live_item_in_range_in_order(
+    dense: list[Listing | Request],
+) -> None:
+    expected = feed_world.expected_ids(dense, *BERLIN, 5.0)
+    assert len(expected) > 250  # dense: many cells and partitions need more than one read
+
+    ids, pages = _page_through(FeedQuery(*BERLIN, radius_km=5.0), 20)
+
+    assert ids == expected
+    assert all(len(page.items) == 20 for page in pages[:-1])
+    # Bounded: a page reads a few dozen rows however deep it is (page 5 ~ page 1).
+    assert max(page.rows_read for page in pages) <= 150, [p.rows_read for p in pages]
+
+
+def test_a_rare_crop_in_a_dense_area_comes_in_short_pages_that_lose_nothing(
+    dense: list[Listing | Request], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(feed_module, "MAX_ROWS_PER_PAGE", 60)
+    query = FeedQuery(*BERLIN, radius_km=5.0, crop="carrot", kind=FeedKind.LISTING)
+    expected = feed_world.expected_ids(dense, *BERLIN, 5.0, crop="carrot", kind=FeedKind.LISTING)
+
+    ids, pages = _page_through(query, 20)
+
+    assert ids == expected
+    assert any(len(page.items) < 20 and page.next_cursor for page in pages)  # budget hit
+    assert max(page.rows_read for page in pages) <= 60 + 2 * feed_module.PROBE_ROWS
+
+
+def test_the_openapi_documents_the_radius_floor_steps_and_the_kind_aliases(api: Api) -> None:
+    spec = api.get("/openapi.json", user=None).body
+    parameters = {p["name"]: p for p in spec["paths"]["/feed"]["get"]["parameters"]}
+
+    radius = parameters["radiusKm"]["description"]
+    assert f"at least {feed_module.RADIUS_FLOOR_KM:g} km" in radius
+    assert f"next {feed_module.RADIUS_STEP_KM:g} km" in radius
+    assert "published" in radius
+    assert "`listings` and `requests` are deprecated" in parameters["kind"]["description"]

@@ -113,7 +113,7 @@ def test_owner_updates_quantity_window_and_notes_with_if_match(api: Api) -> None
 def test_cancelled_listing_leaves_the_feed_and_shows_cancelled(api: Api) -> None:
     created = api.post("/listings", payloads.listing(), user="grower")
     listing_id = created.body["listingId"]
-    feed = "/feed?lat=52.52&lon=13.405&radiusKm=2"
+    feed = "/feed?lat=52.52&lon=13.405&radiusKm=5"  # in range by its published point (~2.3 km away)
     assert [i["listingId"] for i in api.get(feed, user="x").body["items"]] == [listing_id]
     cancelled = api.delete(f"/listings/{listing_id}", user="grower")
     assert cancelled.status == 200

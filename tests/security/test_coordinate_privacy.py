@@ -115,7 +115,7 @@ def test_the_feed_gives_others_cell_centres_and_coarse_distances(api: Api) -> No
     _seed(api)
     near = f"lat={LISTING_AT['lat']}&lon={LISTING_AT['lon']}&radiusKm=10"
 
-    for query in (near, near + "&kind=listings", near + "&kind=requests"):
+    for query in (near, near + "&kind=listing", near + "&kind=request"):
         feed = api.get(f"/feed?{query}", user=STRANGER)
 
         assert feed.status == 200, feed.body
@@ -135,7 +135,7 @@ def test_a_feed_cursor_reveals_no_more_distance_than_the_page(api: Api) -> None:
     here = {"lat": 52.51, "lon": 13.40}
 
     page = api.get(
-        f"/feed?lat={here['lat']}&lon={here['lon']}&kind=listings&radiusKm=10&limit=1",
+        f"/feed?lat={here['lat']}&lon={here['lon']}&kind=listing&radiusKm=10&limit=1",
         user=STRANGER,
     )
 

@@ -118,16 +118,18 @@ def test_codec_output_validates_against_its_item_model(
     assert validated.model_dump(by_alias=True, exclude_none=True) == item
 
 
-def test_only_live_listings_may_carry_geo_keys() -> None:
+def test_only_live_listings_may_carry_feed_keys() -> None:
     cancelled = codec.listing_to_item(_listing(ListingStatus.CANCELLED, None))
     active = codec.listing_to_item(_listing(ListingStatus.ACTIVE, None))
 
-    with pytest.raises(ValidationError, match="GSI2PK"):
+    with pytest.raises(ValidationError, match="GSI3PK"):
         ListingItem.model_validate(
-            {**cancelled, "GSI2PK": active["GSI2PK"], "GSI2SK": active["GSI2SK"]}
+            {**cancelled, "GSI3PK": active["GSI3PK"], "GSI3SK": active["GSI3SK"]}
         )
-    with pytest.raises(ValidationError, match="GSI2PK"):
-        ListingItem.model_validate({k: v for k, v in active.items() if not k.startswith("GSI2")})
+    with pytest.raises(ValidationError, match="GSI3PK"):
+        ListingItem.model_validate({k: v for k, v in active.items() if not k.startswith("GSI3")})
+    with pytest.raises(ValidationError, match="GSI3SK"):  # sorted by the published cell only
+        ListingItem.model_validate({**active, "GSI3SK": active["geohash"] + "#listing#x"})
 
 
 def test_models_reject_keys_that_do_not_match_the_ids() -> None:
@@ -191,7 +193,11 @@ def test_workbench_model_holds_every_sample_item_in_its_facet() -> None:
 
     assert len(table["TableData"]) == len(sample.sample_items())
     assert set(facets) == set(STORED_ITEM_MODELS)
-    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == ["OwnerIndex", "GeoIndex"]
+    assert [g["IndexName"] for g in table["GlobalSecondaryIndexes"]] == [
+        "OwnerIndex",
+        "GeoIndex",
+        "FeedIndex",
+    ]
     for name, facet in facets.items():
         assert facet["TableData"], name
         assert all(row["type"] == {"S": name} for row in facet["TableData"])

@@ -60,6 +60,7 @@ from harvest.services.support import (
     with_cas_retries,
 )
 from harvest.store import keys
+from harvest.store.feed_index import FeedRows
 from harvest.store.repository import Created, EntityPage, IdempotencyToken, Repository
 from harvest.store.table import Key
 
@@ -138,12 +139,6 @@ class FakeRepository(Repository):
         owned = [item for item in self.listings.values() if item.owner_id == owner_id]
         return _owner_page(owned, "listing", lambda e: e.listing_id, limit, start_key)
 
-    def live_listings_in_cell(self, cell: str) -> list[Listing]:
-        self.cells_read.append(("listing", cell))
-        return _in_cell(
-            cell, [x for x in self.listings.values() if x.status is ListingStatus.ACTIVE]
-        )
-
     def create_listing(self, listing: Listing, token: IdempotencyToken | None) -> Created[Listing]:
         return self._store_new(self.listings, listing.listing_id, listing, token, "listing")
 
@@ -162,9 +157,42 @@ class FakeRepository(Repository):
         owned = [item for item in self.requests.values() if item.owner_id == owner_id]
         return _owner_page(owned, "request", lambda e: e.request_id, limit, start_key)
 
-    def open_requests_in_cell(self, cell: str) -> list[Request]:
-        self.cells_read.append(("request", cell))
-        return _in_cell(cell, [x for x in self.requests.values() if x.status is RequestStatus.OPEN])
+    def feed_rows(
+        self,
+        partition: str,
+        *,
+        cell: str | None = None,
+        kind: str | None = None,
+        crop: str | None = None,
+        after: str | None = None,
+        until: str | None = None,
+        limit: int,
+    ) -> FeedRows:
+        """The FeedIndex as DynamoDB reads it: sort-key order, `limit` rows, then filters."""
+        self.cells_read.append((kind or "any", cell or partition))
+        live: list[tuple[str, Listing | Request]] = [
+            (keys.feed_sk(x.location.geohash, "listing", x.listing_id), x)
+            for x in self.listings.values()
+            if x.status is ListingStatus.ACTIVE
+        ] + [
+            (keys.feed_sk(x.location.geohash, "request", x.request_id), x)
+            for x in self.requests.values()
+            if x.status is RequestStatus.OPEN
+        ]
+        prefix = keys.feed_cell_prefix(cell, kind) if cell else partition
+        rows = sorted(
+            (row for row in live if row[1].location.geohash.startswith(partition)),
+            key=lambda row: row[0],
+        )
+        rows = [r for r in rows if r[0].startswith(prefix) and (after is None or r[0] > after)]
+        rows = [r for r in rows if until is None or r[0] <= until]
+        read = rows[:limit]
+        kept = [
+            (sk, e)
+            for sk, e in read
+            if (kind is None or sk.split("#")[1] == kind) and (crop is None or e.crop == crop)
+        ]
+        return FeedRows(kept, read[-1][0] if len(rows) > limit else None, len(read))
 
     def create_request(self, request: Request, token: IdempotencyToken | None) -> Created[Request]:
         return self._store_new(self.requests, request.request_id, request, token, "request")
@@ -291,12 +319,6 @@ def _owner_page[E: (Listing, Request)](
             "GSI1SK": sort_key(last),
         }
     return EntityPage(page, next_key)
-
-
-def _in_cell[E: (Listing, Request)](cell: str, live: list[E]) -> list[E]:
-    if len(cell) < keys.GEO_PARTITION_PRECISION:
-        raise ValueError(f"cell '{cell}' is coarser than the geo partition precision")
-    return [item for item in live if item.location.geohash.startswith(cell)]
 
 
 def claim_sort_key(claim: Claim) -> str:
@@ -1397,18 +1419,29 @@ def entity_ids(items: list[feed.FeedItem]) -> list[str]:
     ]
 
 
-def test_feed_keeps_what_lies_within_the_radius_nearest_first(world: World) -> None:
-    far = place(world, 4.0, 10)
-    near = place(world, 1.0, 200)
-    request = place(world, 2.5, 300, kind="request")
-    place(world, 5.2, 90)  # outside, though its cell is read
-    place(world, 30.0, 0)  # far outside
+def published_km(world: World, entity_id: str, centre: tuple[float, float] = BERLIN) -> float:
+    entity = world.repo.listings.get(entity_id) or world.repo.requests[entity_id]
+    return geo.haversine_km(*centre, *geo.approximate(entity.location.lat, entity.location.lon))
 
-    page = world.feed.nearby(FeedQuery(*BERLIN, radius_km=5.0), None, None)
+
+def test_feed_keeps_what_is_published_within_the_radius_nearest_first(world: World) -> None:
+    # Exact points 2, 6 and 9 km away; what counts is the centre of the published cell.
+    far = place(world, 9.0, 10)
+    near = place(world, 2.0, 200)
+    request = place(world, 6.0, 300, kind="request")
+    outside = place(world, 16.0, 90)
+    place(world, 40.0, 0)  # far outside
+    assert published_km(world, far) < 12.0 < published_km(world, outside)
+
+    page = world.feed.nearby(FeedQuery(*BERLIN, radius_km=12.0), None, None)
 
     assert entity_ids(page.items) == [near, request, far]
     assert [i.kind for i in page.items] == ["listing", "request", "listing"]
-    assert [i.distance_km for i in page.items] == pytest.approx([1.0, 2.5, 4.0], abs=1e-3)
+    assert [i.distance_km for i in page.items] == [
+        published_km(world, near),
+        published_km(world, request),
+        published_km(world, far),
+    ]
     assert page.next_cursor is None
 
 
@@ -1418,9 +1451,9 @@ def test_feed_filters_by_crop_and_kind(world: World) -> None:
     tomato_request = place(world, 2.0, kind="request")
 
     crop_only = world.feed.nearby(FeedQuery(*BERLIN, crop="tomato"), None, None)
-    listings_only = world.feed.nearby(FeedQuery(*BERLIN, kind=FeedKind.LISTINGS), None, None)
+    listings_only = world.feed.nearby(FeedQuery(*BERLIN, kind=FeedKind.LISTING), None, None)
     world.repo.cells_read.clear()
-    requests_only = world.feed.nearby(FeedQuery(*BERLIN, kind=FeedKind.REQUESTS), None, None)
+    requests_only = world.feed.nearby(FeedQuery(*BERLIN, kind=FeedKind.REQUEST), None, None)
 
     assert entity_ids(crop_only.items) == [tomato, tomato_request]
     assert all(i.kind == "listing" for i in listings_only.items)
@@ -1497,7 +1530,8 @@ def test_feed_rejects_an_invalid_centre(world: World) -> None:
 
 
 def test_feed_with_fifty_km_radius_finds_items_far_out_in_every_direction(world: World) -> None:
-    placed = {place(world, 48.0, bearing) for bearing in range(0, 360, 30)}
+    # 46 km: a published cell centre is at most ~3.5 km from the exact point
+    placed = {place(world, 46.0, bearing) for bearing in range(0, 360, 30)}
 
     page = world.feed.nearby(FeedQuery(*BERLIN, radius_km=50.0), 100, None)
 
@@ -1510,12 +1544,23 @@ def test_feed_with_fifty_km_radius_finds_items_far_out_in_every_direction(world:
 EDGE_CENTRE = (45.0 - 0.4494, 10.0)
 
 
-def test_feed_finds_a_listing_just_inside_a_fifty_km_radius(world: World) -> None:
-    inside = place(world, 49.99, 0.0, centre=EDGE_CENTRE)
+def test_feed_radius_decides_by_the_published_point_to_the_half_kilometre(world: World) -> None:
+    listing = place(world, 20.0, 33.0)
+    distance = published_km(world, listing)
+    just_enough = math.ceil(distance * 2) / 2  # radii are read in 0.5 km steps
 
-    page = world.feed.nearby(FeedQuery(*EDGE_CENTRE, radius_km=50.0), None, None)
+    found = world.feed.nearby(FeedQuery(*BERLIN, radius_km=just_enough), None, None)
+    short = world.feed.nearby(FeedQuery(*BERLIN, radius_km=just_enough - 0.5), None, None)
 
-    assert entity_ids(page.items) == [inside]
+    assert entity_ids(found.items) == [listing]
+    assert short.items == []
+
+
+@pytest.mark.parametrize(
+    ("asked", "searched"), [(0.001, 1.0), (1.0, 1.0), (1.01, 1.5), (4.9, 5.0), (50.0, 50.0)]
+)
+def test_radius_has_a_floor_and_half_kilometre_steps(asked: float, searched: float) -> None:
+    assert feed.effective_radius(asked) == searched
 
 
 # =========================================================================== partition_cells

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from harvest.local.filters import Pattern, compile_pattern, matches_any
-from harvest.store import keys
+from harvest.store import codec, keys
 from harvest.store.derived import bucket_key, marker_key
 from harvest.tools.template import create_table_request, load_template, table_properties
 
@@ -32,7 +32,7 @@ def test_table_keys_and_indexes_match_what_the_repository_queries() -> None:
     props = table_properties(_template())
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["PK", "SK"]
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {keys.OWNER_INDEX, keys.GEO_INDEX}
+    assert set(indexes) == {keys.OWNER_INDEX, keys.GEO_INDEX, keys.FEED_INDEX}
     assert [k["AttributeName"] for k in indexes[keys.OWNER_INDEX]["KeySchema"]] == [
         "GSI1PK",
         "GSI1SK",
@@ -41,7 +41,19 @@ def test_table_keys_and_indexes_match_what_the_repository_queries() -> None:
         "GSI2PK",
         "GSI2SK",
     ]
+    assert [k["AttributeName"] for k in indexes[keys.FEED_INDEX]["KeySchema"]] == [
+        "GSI3PK",
+        "GSI3SK",
+    ]
     assert all(a["AttributeType"] == "S" for a in props["AttributeDefinitions"])
+
+
+def test_the_feed_index_projects_exactly_what_a_feed_item_shows() -> None:
+    props = table_properties(_template())
+    [feed] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == keys.FEED_INDEX]
+    assert feed["Projection"]["ProjectionType"] == "INCLUDE"
+    assert feed["Projection"]["NonKeyAttributes"] == list(codec.FEED_PROJECTION)
+    assert "correlationId" not in codec.FEED_PROJECTION
 
 
 def test_create_table_request_is_derived_from_the_template() -> None:

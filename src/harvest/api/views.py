@@ -94,15 +94,14 @@ def profile(entity: Profile) -> models.ProfileOut:
     )
 
 
-def public_distance(distance_km: float, exact: bool) -> float:
-    """Exact distances from several points would give away the exact place (trilateration):
-    non-owners get it rounded up to the next half kilometre."""
-    return round(distance_km, 3) if exact else math.ceil(distance_km * 2) / 2
+def feed_distance(distance_km: float) -> float:
+    """The feed measures to the published cell centre (never the exact point), for owners
+    too, so its order and distances agree; shown rounded up to the next half kilometre."""
+    return math.ceil(round(distance_km * 2, 9)) / 2
 
 
 def feed_item(item: FeedItem, viewer_id: str) -> models.ListingFeedItem | models.RequestFeedItem:
-    exact = item.entity.owner_id == viewer_id
-    distance = public_distance(item.distance_km, exact)
+    distance = feed_distance(item.distance_km)
     if isinstance(item.entity, Listing):
         body = listing(item.entity, viewer_id).model_dump()
         return models.ListingFeedItem(**body, kind="listing", distance_km=distance)

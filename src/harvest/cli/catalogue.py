@@ -15,6 +15,7 @@ GENERATED_NOTE = (
 INDEXES = {
     keys.OWNER_INDEX: ("GSI1PK", "GSI1SK"),
     keys.GEO_INDEX: ("GSI2PK", "GSI2SK"),
+    keys.FEED_INDEX: ("GSI3PK", "GSI3SK"),
 }
 
 

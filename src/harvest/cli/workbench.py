@@ -106,7 +106,8 @@ def workbench_model(items: Sequence[Item]) -> dict[str, Any]:
                     {
                         "IndexName": index["IndexName"],
                         "KeyAttributes": _key_schema(index["KeySchema"], key_types),
-                        "Projection": {"ProjectionType": index["Projection"]["ProjectionType"]},
+                        # INCLUDE carries its NonKeyAttributes (Workbench's own model field).
+                        "Projection": dict(index["Projection"]),
                     }
                     for index in props["GlobalSecondaryIndexes"]
                 ],

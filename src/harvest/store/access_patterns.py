@@ -13,8 +13,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from harvest.domain.listing import Listing
 from harvest.store import codec, keys
-from harvest.store.repository import MAX_CELL_ITEMS, EntityPage, Repository
+from harvest.store.feed_index import FeedRows
+from harvest.store.repository import MAX_CLAIMS_READ, EntityPage, Repository
 from harvest.store.table import Item
 
 ParamType = Literal["string", "integer"]
@@ -93,6 +95,8 @@ class AccessPattern:
             return []
         if isinstance(result, EntityPage):
             return [self.encode(entity) for entity in result.items]
+        if isinstance(result, FeedRows):
+            return [self.encode(entity) for _, entity in result.rows]
         if isinstance(result, list):
             return [self.encode(entity) for entity in result]
         return [self.encode(result)]
@@ -116,16 +120,34 @@ def _before(index_sk: str, example: str) -> Param:
     )
 
 
+_FEED_ROW = frozenset({"PK", "SK", "GSI3PK", "GSI3SK", *codec.FEED_PROJECTION})
+
+
+def _feed_row(encode: Callable[[Any], Item]) -> Callable[[Any], Item]:
+    """What a FeedIndex row holds: the stored item without what the index leaves out."""
+
+    def projected(entity: Any) -> Item:
+        return {k: v for k, v in encode(entity).items() if k in _FEED_ROW}
+
+    return projected
+
+
+def _any_feed_row(entity: Any) -> Item:
+    encode = codec.listing_to_item if isinstance(entity, Listing) else codec.request_to_item
+    return _feed_row(encode)(entity)
+
+
 _CELL = Param(
     "cell",
     "string",
-    f"Geohash prefix, precision >= {keys.GEO_PARTITION_PRECISION} (4 = the whole partition).",
+    f"Geohash of precision {keys.GEO_PARTITION_PRECISION} (the whole partition) or "
+    f"{keys.FEED_CELL_PRECISION} (one published cell).",
     "u33d",
 )
 _OWNER = _id("ownerId", "User id of the owner.", "grower-ana", "owner_id")
 _NEWEST = "newest first (by createdAt in the index sort key)"
-_BY_PLACE = "by geohash, then id (ascending)"
-_CELL_LIMIT = f"; follows pagination up to {MAX_CELL_ITEMS} items"
+_BY_PLACE = "by published geohash-5 cell, then id (ascending)"
+_CELL_ALL = "; follows pagination to the end (the feed itself reads page by page)"
 
 ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
     AccessPattern(
@@ -166,16 +188,17 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
     ),
     AccessPattern(
         name="live_listings_in_cell",
-        description="Active listings in a geohash cell: the building block of the feed. "
-        "Only active listings carry GeoIndex keys, so no filter is needed.",
+        description="Active listings in a geohash-4 partition or published geohash-5 cell: "
+        "the building block of the feed. Only active listings carry FeedIndex keys.",
         operation="Query",
-        index=keys.GEO_INDEX,
-        key_condition="GSI2PK = LIVE#LISTING#{cell[:4]} AND begins_with(GSI2SK, {cell})",
-        filter=None,
-        order=_BY_PLACE + _CELL_LIMIT,
+        index=keys.FEED_INDEX,
+        key_condition="GSI3PK = FEED#{cell[:4]} AND begins_with(GSI3SK, {cell}#listing#) "
+        "(precision 5); GSI3PK = FEED#{cell} (precision 4)",
+        filter='type = "listing" (precision 4 only)',
+        order=_BY_PLACE + _CELL_ALL,
         params=(_CELL,),
         returns=("listing",),
-        encode=codec.listing_to_item,
+        encode=_feed_row(codec.listing_to_item),
     ),
     AccessPattern(
         name="request_by_id",
@@ -206,15 +229,41 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
     ),
     AccessPattern(
         name="open_requests_in_cell",
-        description="Open requests in a geohash cell. Only open requests carry GeoIndex keys.",
+        description="Open requests in a geohash-4 partition or published geohash-5 cell. "
+        "Only open requests carry FeedIndex keys.",
         operation="Query",
-        index=keys.GEO_INDEX,
-        key_condition="GSI2PK = LIVE#REQUEST#{cell[:4]} AND begins_with(GSI2SK, {cell})",
-        filter=None,
-        order=_BY_PLACE + _CELL_LIMIT,
+        index=keys.FEED_INDEX,
+        key_condition="GSI3PK = FEED#{cell[:4]} AND begins_with(GSI3SK, {cell}#request#) "
+        "(precision 5); GSI3PK = FEED#{cell} (precision 4)",
+        filter='type = "request" (precision 4 only)',
+        order=_BY_PLACE + _CELL_ALL,
         params=(_CELL,),
         returns=("request",),
-        encode=codec.request_to_item,
+        encode=_feed_row(codec.request_to_item),
+    ),
+    AccessPattern(
+        name="feed_rows",
+        description="One bounded read of the feed: live listings and open requests of a "
+        "geohash-4 partition, or of one published geohash-5 cell, in the feed's order among "
+        "items at one distance. The feed service chains these reads nearest cell first.",
+        operation="Query",
+        index=keys.FEED_INDEX,
+        key_condition="GSI3PK = FEED#{partition} [AND begins_with(GSI3SK, {cell}#[{kind}#]) "
+        "| AND GSI3SK BETWEEN {after} AND {until or {cell}#[{kind}#]\\uffff}]",
+        filter="type = {kind} (whole partition only), crop = {crop} (when given)",
+        order="by published geohash-5 cell, kind, id (ascending); `limit` rows read before "
+        "the filter; the row equal to `after` is dropped",
+        params=(
+            Param("partition", "string", "Geohash-4 partition.", "u33d"),
+            Param("cell", "string", "Published geohash-5 cell.", "u33dc", required=False),
+            Param("kind", "string", "listing or request.", "listing", required=False),
+            Param("crop", "string", "Crop slug.", "tomato", required=False),
+            Param("after", "string", "GSI3SK to continue after.", "u33dc#listing#a", False),
+            Param("until", "string", "Last GSI3SK to read (with after).", "u33dz#~", False),
+            Param("limit", "integer", "Rows to read.", "20"),
+        ),
+        returns=("listing", "request"),
+        encode=_any_feed_row,
     ),
     AccessPattern(
         name="claim_by_id",
@@ -270,7 +319,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         index=keys.GEO_INDEX,
         key_condition='GSI2PK = RECEIVED#{ownerId} AND begins_with(GSI2SK, "CLAIM#")',
         filter="listingId = {listingId}",
-        order=f"{_NEWEST}; follows pagination up to {MAX_CELL_ITEMS} items read",
+        order=f"{_NEWEST}; follows pagination up to {MAX_CLAIMS_READ} items read",
         params=(_OWNER, _id("listingId", "Listing id.", "lst-ana-tomato", "listing_id")),
         returns=("claim",),
         encode=codec.claim_to_item,

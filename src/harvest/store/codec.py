@@ -102,10 +102,10 @@ def listing_to_item(listing: Listing) -> Item:
         **_audit(listing.version, created, iso(listing.updated_at), listing.correlation_id),
     }
     _optional(item, "notes", listing.notes)
-    # Sparse geo index: only claimable listings are discoverable by place.
+    # Sparse feed index: only claimable listings are discoverable by place.
     if listing.status is ListingStatus.ACTIVE:
-        item["GSI2PK"] = keys.live_pk("listing", listing.location.geohash)
-        item["GSI2SK"] = keys.live_sk(listing.location.geohash, listing.listing_id)
+        item["GSI3PK"] = keys.feed_pk(listing.location.geohash)
+        item["GSI3SK"] = keys.feed_sk(listing.location.geohash, "listing", listing.listing_id)
     return item
 
 
@@ -150,8 +150,8 @@ def request_to_item(request: Request) -> Item:
     }
     _optional(item, "notes", request.notes)
     if request.status is RequestStatus.OPEN:
-        item["GSI2PK"] = keys.live_pk("request", request.location.geohash)
-        item["GSI2SK"] = keys.live_sk(request.location.geohash, request.request_id)
+        item["GSI3PK"] = keys.feed_pk(request.location.geohash)
+        item["GSI3SK"] = keys.feed_sk(request.location.geohash, "request", request.request_id)
     return item
 
 
@@ -243,3 +243,18 @@ def item_to_guidance(item: Mapping[str, Any]) -> Guidance:
         updated_at=parse_iso(item["updatedAt"]),
         correlation_id=item["correlationId"],
     )
+
+
+# What the FeedIndex projects besides its keys: what a feed item shows, no more (no
+# correlationId, no owner-index keys). template.yaml lists the same names (a test checks).
+FEED_PROJECTION: tuple[str, ...] = (
+    "type", "listingId", "requestId", "ownerId", "crop", "unit", "quantityTotal",
+    "quantityRemaining", "quantity", "availableFrom", "availableUntil", "neededBy",
+    "lat", "lon", "geohash", "status", "notes", "version", "createdAt", "updatedAt",
+)  # fmt: skip
+
+
+def feed_row_to_entity(item: Mapping[str, Any]) -> Listing | Request:
+    """A FeedIndex row (projected attributes only) -> the entity a feed item shows."""
+    full = {**item, "correlationId": ""}  # not projected: a feed item never shows it
+    return item_to_listing(full) if item["type"] == "listing" else item_to_request(full)

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 # `max_attempts` would count retries only): a throttled call sleeps at most 1 + 2 s before it
 # gives up, so the API answers 503 + Retry-After and a consumer reports the record well
 # within the 10 s function timeout (six attempts slept up to 31 s: the function timed out).
+MAX_ATTEMPTS = 3
 CLIENT_CONFIG = Config(
-    retries={"mode": "standard", "total_max_attempts": 3},
+    retries={"mode": "standard", "total_max_attempts": MAX_ATTEMPTS},
     connect_timeout=2,
     read_timeout=5,
     tcp_keepalive=True,

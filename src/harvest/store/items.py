@@ -28,7 +28,9 @@ from harvest.store import keys
 TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 GEOHASH7_PATTERN = r"^[0-9b-hjkmnp-z]{7}$"
 _TS = "ISO-8601 UTC with milliseconds and Z, e.g. 2026-05-01T08:00:00.000Z"
-KEY_ATTRIBUTES = ("PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "type")
+KEY_ATTRIBUTES = (
+    "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "type"
+)  # fmt: skip
 AUDIT_ATTRIBUTES = ("version", "createdAt", "updatedAt", "correlationId")
 
 
@@ -107,14 +109,20 @@ class _Placed(StoredItem):
     owner_id: str = Field(min_length=1, description="User id of the owner.")
     notes: str | None = Field(default=None, description="Free text; absent when not given.")
     gsi1_pk: str = Field(alias="GSI1PK", pattern=r"^USER#.+$", description="USER#{ownerId}")
-    gsi2_pk: str | None = Field(default=None, alias="GSI2PK")
-    gsi2_sk: str | None = Field(default=None, alias="GSI2SK")
+    gsi3_pk: str | None = Field(
+        default=None,
+        alias="GSI3PK",
+        pattern=r"^FEED#[0-9b-hjkmnp-z]{4}$",
+        description="FEED#{geohash4}; present only while the item is live (FeedIndex).",
+    )
+    gsi3_sk: str | None = Field(default=None, alias="GSI3SK")
 
     def _check_placed(self, entity: str, entity_id: str, live: bool) -> None:
         _expect("GSI1PK", self.gsi1_pk, keys.owner_pk(self.owner_id))
-        # Sparse GeoIndex: only live items carry GSI2 keys, so the index holds nothing else.
-        _expect("GSI2PK", self.gsi2_pk, keys.live_pk(entity, self.geohash) if live else None)
-        _expect("GSI2SK", self.gsi2_sk, keys.live_sk(self.geohash, entity_id) if live else None)
+        # Sparse FeedIndex: only live items carry GSI3 keys, so the index holds nothing else.
+        sk = keys.feed_sk(self.geohash, entity, entity_id)
+        _expect("GSI3PK", self.gsi3_pk, keys.feed_pk(self.geohash) if live else None)
+        _expect("GSI3SK", self.gsi3_sk, sk if live else None)
 
 
 class ListingItem(_Placed):
@@ -122,8 +130,8 @@ class ListingItem(_Placed):
 
     PK = LISTING#{listingId}, SK = LISTING.
     OwnerIndex: GSI1PK = USER#{ownerId}, GSI1SK = LISTING#{createdAt}#{listingId}.
-    GeoIndex (only while status = active): GSI2PK = LIVE#LISTING#{geohash[:4]},
-    GSI2SK = {geohash}#{listingId}.
+    FeedIndex (only while status = active): GSI3PK = FEED#{geohash[:4]},
+    GSI3SK = {geohash[:5]}#listing#{listingId}.
     """
 
     pk: str = Field(alias="PK", pattern=r"^LISTING#.+$", description="LISTING#{listingId}")
@@ -131,17 +139,12 @@ class ListingItem(_Placed):
     gsi1_sk: str = Field(
         alias="GSI1SK", pattern=r"^LISTING#.+#.+$", description="LISTING#{createdAt}#{listingId}"
     )
-    gsi2_pk: str | None = Field(
+    gsi3_sk: str | None = Field(
         default=None,
-        alias="GSI2PK",
-        pattern=r"^LIVE#LISTING#[0-9b-hjkmnp-z]{4}$",
-        description="LIVE#LISTING#{geohash4}; present only while the listing is active.",
-    )
-    gsi2_sk: str | None = Field(
-        default=None,
-        alias="GSI2SK",
-        pattern=r"^[0-9b-hjkmnp-z]{7}#.+$",
-        description="{geohash7}#{listingId}; present only while the listing is active.",
+        alias="GSI3SK",
+        pattern=r"^[0-9b-hjkmnp-z]{5}#listing#.+$",
+        description="{geohash5}#listing#{listingId}: published cell, kind, id; present only "
+        "while the listing is active.",
     )
     type: Literal["listing"] = Field(description="Entity discriminator.")
     listing_id: str = Field(pattern=ID_PATTERN, description="Listing id (client- or server-made).")
@@ -168,8 +171,8 @@ class RequestItem(_Placed):
 
     PK = REQUEST#{requestId}, SK = REQUEST.
     OwnerIndex: GSI1PK = USER#{ownerId}, GSI1SK = REQUEST#{createdAt}#{requestId}.
-    GeoIndex (only while status = open): GSI2PK = LIVE#REQUEST#{geohash[:4]},
-    GSI2SK = {geohash}#{requestId}.
+    FeedIndex (only while status = open): GSI3PK = FEED#{geohash[:4]},
+    GSI3SK = {geohash[:5]}#request#{requestId}.
     """
 
     pk: str = Field(alias="PK", pattern=r"^REQUEST#.+$", description="REQUEST#{requestId}")
@@ -177,17 +180,12 @@ class RequestItem(_Placed):
     gsi1_sk: str = Field(
         alias="GSI1SK", pattern=r"^REQUEST#.+#.+$", description="REQUEST#{createdAt}#{requestId}"
     )
-    gsi2_pk: str | None = Field(
+    gsi3_sk: str | None = Field(
         default=None,
-        alias="GSI2PK",
-        pattern=r"^LIVE#REQUEST#[0-9b-hjkmnp-z]{4}$",
-        description="LIVE#REQUEST#{geohash4}; present only while the request is open.",
-    )
-    gsi2_sk: str | None = Field(
-        default=None,
-        alias="GSI2SK",
-        pattern=r"^[0-9b-hjkmnp-z]{7}#.+$",
-        description="{geohash7}#{requestId}; present only while the request is open.",
+        alias="GSI3SK",
+        pattern=r"^[0-9b-hjkmnp-z]{5}#request#.+$",
+        description="{geohash5}#request#{requestId}: published cell, kind, id; present only "
+        "while the request is open.",
     )
     type: Literal["request"] = Field(description="Entity discriminator.")
     request_id: str = Field(pattern=ID_PATTERN, description="Request id (client- or server-made).")

@@ -10,9 +10,13 @@ from typing import Final
 
 OWNER_INDEX: Final = "OwnerIndex"
 GEO_INDEX: Final = "GeoIndex"
-# Live items are partitioned by geohash-4 cell (~39 km x 19.5 km at the equator): one query
-# per partition for typical feed radii, without one city-sized hot key per precision-3 cell.
+FEED_INDEX: Final = "FeedIndex"
+# Live items are partitioned by geohash-4 cell (~39 km x 19.5 km at the equator), and sorted
+# inside it by their *published* cell (geohash-5, what a non-owner sees), then kind, then id:
+# the feed's order. Nothing in the feed's keys is finer than the published cell, so no read
+# of the feed can depend on where in that cell the exact point lies.
 GEO_PARTITION_PRECISION: Final = 4
+FEED_CELL_PRECISION: Final = 5
 
 CORE_PREFIXES: Final = (
     "USER#",
@@ -63,12 +67,19 @@ def owned_sk(entity: str, created_at: str, entity_id: str) -> str:
     return f"{entity.upper()}#{created_at}#{entity_id}"
 
 
-def live_pk(entity: str, geohash: str) -> str:
-    return f"LIVE#{entity.upper()}#{geohash[:GEO_PARTITION_PRECISION]}"
+def feed_pk(geohash: str) -> str:
+    """FeedIndex partition of a live listing or request: its geohash-4 cell."""
+    return f"FEED#{geohash[:GEO_PARTITION_PRECISION]}"
 
 
-def live_sk(geohash: str, entity_id: str) -> str:
-    return f"{geohash}#{entity_id}"
+def feed_sk(geohash: str, entity: str, entity_id: str) -> str:
+    """FeedIndex sort key: published cell, then kind (`listing` < `request`), then id."""
+    return f"{geohash[:FEED_CELL_PRECISION]}#{entity}#{entity_id}"
+
+
+def feed_cell_prefix(cell: str, entity: str | None = None) -> str:
+    """Sort-key prefix of everything live in a published cell (optionally of one kind)."""
+    return f"{cell}#" if entity is None else f"{cell}#{entity}#"
 
 
 def received_claims_pk(owner_id: str) -> str:

@@ -23,12 +23,13 @@ from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request
-from harvest.store import codec, keys
+from harvest.store import codec, feed_index, keys
 from harvest.store.dynamo import values
+from harvest.store.feed_index import FeedRows
 from harvest.store.table import Item, Key, Page, Table, TransactionCancelled
 
 T = TypeVar("T")
-MAX_CELL_ITEMS = 1000
+MAX_CLAIMS_READ = 1000  # claims on one listing: far above any real one, bounds a bad actor
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,7 +94,8 @@ class Repository:
         return _page(self._owned(owner_id, "LISTING#", limit, start_key), codec.item_to_listing)
 
     def live_listings_in_cell(self, cell: str) -> list[Listing]:
-        return [codec.item_to_listing(i) for i in self._live_in_cell("listing", cell)]
+        found = feed_index.live_in_cell(self.table, "listing", cell)
+        return [entity for entity in found if isinstance(entity, Listing)]
 
     def create_listing(self, listing: Listing, token: IdempotencyToken | None) -> Created[Listing]:
         return self._create(
@@ -114,7 +116,32 @@ class Repository:
         return _page(self._owned(owner_id, "REQUEST#", limit, start_key), codec.item_to_request)
 
     def open_requests_in_cell(self, cell: str) -> list[Request]:
-        return [codec.item_to_request(i) for i in self._live_in_cell("request", cell)]
+        found = feed_index.live_in_cell(self.table, "request", cell)
+        return [entity for entity in found if isinstance(entity, Request)]
+
+    # ------------------------------------------------------------------ feed
+    def feed_rows(
+        self,
+        partition: str,
+        *,
+        cell: str | None = None,
+        kind: str | None = None,
+        crop: str | None = None,
+        after: str | None = None,
+        until: str | None = None,
+        limit: int,
+    ) -> FeedRows:
+        """One bounded read of the FeedIndex (see store/feed_index.py)."""
+        return feed_index.feed_rows(
+            self.table,
+            partition,
+            cell=cell,
+            kind=kind,
+            crop=crop,
+            after=after,
+            until=until,
+            limit=limit,
+        )
 
     def create_request(self, request: Request, token: IdempotencyToken | None) -> Created[Request]:
         return self._create(
@@ -161,7 +188,7 @@ class Repository:
 
     def claims_by_listing(self, owner_id: str, listing_id: str) -> list[Claim]:
         items = self.table.query_all(
-            max_items=MAX_CELL_ITEMS,
+            max_items=MAX_CLAIMS_READ,
             index=keys.GEO_INDEX,
             key_condition="#pk = :pk AND begins_with(#sk, :prefix)",
             names={"#pk": "GSI2PK", "#sk": "GSI2SK", "#listing": "listingId"},
@@ -264,18 +291,6 @@ class Repository:
             bound={"pk": keys.owner_pk(user_id), "prefix": prefix},
             limit=limit,
             start_key=start_key,
-        )
-
-    def _live_in_cell(self, entity: str, cell: str) -> list[Item]:
-        if len(cell) < keys.GEO_PARTITION_PRECISION:
-            raise ValueError(f"cell '{cell}' is coarser than the geo partition precision")
-        return self.table.query_all(
-            max_items=MAX_CELL_ITEMS,
-            index=keys.GEO_INDEX,
-            key_condition="#pk = :pk AND begins_with(#sk, :cell)",
-            names={"#pk": "GSI2PK", "#sk": "GSI2SK"},
-            bound={"pk": keys.live_pk(entity, cell), "cell": cell},
-            newest_first=False,
         )
 
     def _create(

@@ -7,7 +7,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 
 from harvest.domain.errors import NotFound, RetryableConflict, ServiceUnavailable, VersionMismatch
 from harvest.store.dynamo import deserialize, serialize, values
@@ -33,6 +34,7 @@ class Page:
 
     items: list[Item]
     next_key: Key | None
+    scanned: int = 0  # items the query read (and paid for), before any filter
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,6 +42,18 @@ class TransactionCancelled(Exception):
     """Which operations of a transaction failed their condition (by position)."""
 
     failed: tuple[int, ...]
+
+
+# No answer at all, after botocore's retries (timeouts of store/dynamo.CLIENT_CONFIG): a
+# connect or read timeout, a refused or dropped connection. Like throttling, it is the
+# table's state, not the request's fault: 503 + Retry-After, never a 500.
+UNREACHABLE = (BotoConnectionError, HTTPClientError)
+
+
+def unreachable() -> ServiceUnavailable:
+    return ServiceUnavailable(
+        "the table did not answer in time; retry shortly", retry_after_seconds=2
+    )
 
 
 def error_code(error: ClientError) -> str:
@@ -69,6 +83,8 @@ class Table:
         except ClientError as error:
             raise_unavailable_if_throttled(error)
             raise
+        except UNREACHABLE as error:
+            raise unreachable() from error
         raw = response.get("Item")
         return deserialize(raw) if raw else None
 
@@ -86,6 +102,8 @@ class Table:
                 self._raise_stale(item, expected_version, what)
             raise_unavailable_if_throttled(error)
             raise
+        except UNREACHABLE as error:
+            raise unreachable() from error
 
     def update_if(
         self,
@@ -114,6 +132,8 @@ class Table:
                 return False
             raise_unavailable_if_throttled(error)
             raise
+        except UNREACHABLE as error:
+            raise unreachable() from error
         return True
 
     def _raise_stale(self, item: Mapping[str, Any], expected: int, what: str) -> None:
@@ -140,6 +160,8 @@ class Table:
                 raise RetryableConflict([str(r.get("Code")) for r in reasons]) from error
             raise_unavailable_if_throttled(error)
             raise
+        except UNREACHABLE as error:
+            raise unreachable() from error
 
     def put_new_op(self, item: Item) -> dict[str, Any]:
         return {
@@ -205,10 +227,13 @@ class Table:
         except ClientError as error:
             raise_unavailable_if_throttled(error)
             raise
+        except UNREACHABLE as error:
+            raise unreachable() from error
         last = response.get("LastEvaluatedKey")
         return Page(
             items=[deserialize(raw) for raw in response.get("Items", [])],
             next_key={k: str(v) for k, v in deserialize(last).items()} if last else None,
+            scanned=int(response.get("ScannedCount", 0)),
         )
 
     def query_all(self, *, max_items: int, **query: Any) -> list[Item]:

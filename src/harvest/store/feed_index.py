@@ -1,0 +1,97 @@
+"""Reads of the FeedIndex: live listings and open requests by geohash-4 partition, sorted by
+published geohash-5 cell, kind and id (see keys.feed_pk / keys.feed_sk)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from harvest.domain.listing import Listing
+from harvest.domain.request import Request
+from harvest.store import codec, keys
+from harvest.store.table import Table
+
+
+@dataclass(frozen=True, slots=True)
+class FeedRows:
+    """One FeedIndex read: live entities in sort-key order, where to go on, what it cost."""
+
+    rows: list[tuple[str, Listing | Request]]  # (GSI3SK, entity)
+    last_key: str | None  # GSI3SK of the last row read when more may follow, else None
+    scanned: int  # rows read (and paid for), before the crop/kind filter
+
+
+def feed_rows(
+    table: Table,
+    partition: str,
+    *,
+    cell: str | None = None,
+    kind: str | None = None,
+    crop: str | None = None,
+    after: str | None = None,
+    until: str | None = None,
+    limit: int,
+) -> FeedRows:
+    """One page of the FeedIndex partition of geohash-4 `partition`: of published cell `cell`
+    only (else the whole partition), of one kind and crop when given, strictly after sort key
+    `after` and up to sort key `until` (with `after` only), reading at most `limit` rows
+    (filters apply after the read, as DynamoDB bills them)."""
+    prefix = keys.feed_cell_prefix(cell, kind) if cell else ""
+    names = {"#pk": "GSI3PK"}
+    bound: dict[str, Any] = {"pk": keys.feed_pk(partition)}
+    if after is not None or prefix:
+        names["#sk"] = "GSI3SK"
+    if after is not None:  # BETWEEN is inclusive: `after` itself comes back, dropped below
+        condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
+        bound |= {"low": after, "high": until or prefix + "\uffff"}
+        limit += 1
+    elif prefix:
+        condition = "#pk = :pk AND begins_with(#sk, :prefix)"
+        bound["prefix"] = prefix
+    else:
+        condition = "#pk = :pk"
+    filters: list[str] = []
+    if kind is not None and cell is None:  # a cell's prefix already pins the kind
+        filters.append("#type = :type")
+        names["#type"], bound["type"] = "type", kind
+    if crop is not None:
+        filters.append("#crop = :crop")
+        names["#crop"], bound["crop"] = "crop", crop
+    page = table.query(
+        index=keys.FEED_INDEX,
+        key_condition=condition,
+        names=names,
+        bound=bound,
+        limit=limit,
+        newest_first=False,
+        filter_expression=" AND ".join(filters) or None,
+    )
+    rows = [
+        (str(item["GSI3SK"]), codec.feed_row_to_entity(item))
+        for item in page.items
+        if item["GSI3SK"] != after
+    ]
+    last = page.next_key["GSI3SK"] if page.next_key else None
+    return FeedRows(rows, last, page.scanned)
+
+
+def live_in_cell(table: Table, entity: str, cell: str) -> list[Listing | Request]:
+    """Every live item of a kind in a geohash-4 partition or published geohash-5 cell,
+    following pagination to the end (for data engineers; the feed reads page by page)."""
+    if len(cell) not in (keys.GEO_PARTITION_PRECISION, keys.FEED_CELL_PRECISION):
+        raise ValueError(f"cell '{cell}' must be a geohash of precision 4 or 5")
+    found: list[Listing | Request] = []
+    after: str | None = None
+    while True:
+        page = feed_rows(
+            table,
+            cell[: keys.GEO_PARTITION_PRECISION],
+            cell=cell if len(cell) == keys.FEED_CELL_PRECISION else None,
+            kind=entity,
+            after=after,
+            limit=500,
+        )
+        found += [row for _, row in page.rows]
+        if page.last_key is None:
+            return found
+        after = page.last_key
