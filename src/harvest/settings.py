@@ -40,6 +40,13 @@ class Settings(BaseSettings):
 
     ai_cache_ttl_hours: int = Field(default=24, ge=1, validation_alias="AI_CACHE_TTL_HOURS")
     guidance_daily_budget: int = Field(default=5, ge=1, validation_alias="GUIDANCE_DAILY_BUDGET")
+    # Browser origins allowed to call the API (comma-separated; "*" for any). Tokens travel
+    # in the Authorization header, never in cookies, so "*" lends no ambient credentials.
+    cors_allowed_origins: str = Field(default="*", validation_alias="CORS_ALLOWED_ORIGINS")
+
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
     @field_validator("bedrock_model_id")
     @classmethod

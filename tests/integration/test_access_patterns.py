@@ -39,6 +39,7 @@ EXPECTED: dict[str, list[str]] = {
     "claims_by_listing_owner": ["clm-dora-zucchini", "clm-dora-tomato", "clm-cleo-tomato"],
     "claims_by_listing": ["clm-dora-tomato", "clm-cleo-tomato"],
     "guidance_by_id": ["gd-ada-tomato"],
+    "guidance_by_owner": ["gd-ada-tomato"],
 }
 SAMPLE_BY_PK = {item["PK"]: item for item in sample.sample_items()}
 WRITE_PREFIXES = ("create_", "save_")

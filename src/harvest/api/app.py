@@ -5,8 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, CORSConfig, Response
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from aws_lambda_powertools.utilities.typing import LambdaContext
@@ -17,6 +20,7 @@ from harvest.api.gate import refuse_early
 from harvest.api.routes import (
     claims,
     communities,
+    crops,
     feed,
     guidance,
     health,
@@ -24,29 +28,59 @@ from harvest.api.routes import (
     profiles,
     requests,
 )
+from harvest.api.wire import (
+    conditional_get,
+    flat_headers,
+    json_object,
+    normalise_json_content_type,
+)
 from harvest.domain.errors import DomainError
 from harvest.settings import IN_LAMBDA, get_settings
 
 logger = Logger(service="harvest-api")
-tracer = Tracer(service="harvest-api")
+# Only botocore is patched (the DynamoDB calls): patch_all() imported and patched every
+# library X-Ray knows, ~100 ms of cold start for calls this function never makes.
+tracer = Tracer(service="harvest-api", patch_modules=["botocore"])
 metrics = Metrics(namespace="HarvestExchange", service="harvest-api")
 
-app = APIGatewayRestResolver(enable_validation=True)
-for module in (health, profiles, listings, requests, claims, feed, communities, guidance):
-    app.include_router(module.router)
+# Request headers a browser may send and response headers its scripts may read.
+CORS_REQUEST_HEADERS = ["If-Match", "If-None-Match", "Idempotency-Key", CORRELATION_HEADER]
+CORS_EXPOSED_HEADERS = [
+    "ETag",
+    "Location",
+    "Retry-After",
+    "Idempotent-Replayed",
+    "WWW-Authenticate",
+    CORRELATION_HEADER,
+]
 
-OPENAPI_TITLE = "Harvest Exchange API"
-OPENAPI_VERSION = "1.0.0"
+
+def cors_config(origins: list[str]) -> CORSConfig | None:
+    """Powertools answers preflights (204) and adds Access-Control-* to every route's
+    response for an allowed Origin; no origins configured, no CORS."""
+    if not origins:
+        return None
+    return CORSConfig(
+        allow_origin=origins[0],
+        extra_origins=origins[1:],
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        max_age=600,
+    )
+
+
+CORS = cors_config(get_settings().cors_origins)
+app = APIGatewayRestResolver(enable_validation=True, cors=CORS, json_body_deserializer=json_object)
+ROUTERS = (health, crops, profiles, listings, requests, claims, feed, communities, guidance)
+for module in ROUTERS:
+    app.include_router(module.router)
 
 
 @app.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
-    document = app.get_openapi_json_schema(
-        title=OPENAPI_TITLE,
-        version=OPENAPI_VERSION,
-        description="Community surplus-food exchange. Errors are RFC 7807 problem+json.",
-    )
-    return Response(status_code=200, content_type="application/json", body=document)
+    from harvest.api import contract  # noqa: PLC0415 - only this route needs it
+
+    return Response(status_code=200, content_type="application/json", body=contract.json_text(app))
 
 
 @app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
@@ -60,8 +94,32 @@ def on_validation_error(error: RequestValidationError) -> Response[str]:
     return problems.from_validation_errors(error.errors())
 
 
+def allowed_methods(path: str) -> list[str]:
+    routes = app._static_routes + app._dynamic_routes  # Powertools lists them nowhere public
+    methods = {route.method for route in routes if route.rule.match(path)}
+    return sorted(methods | {"OPTIONS"} if methods and CORS else methods)
+
+
+@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+def on_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
+    # The gate refuses these first; a body-less request with a form type still lands here.
+    return problems.problem(
+        415, "unsupported-media-type", "Unsupported media type", "send bodies as application/json"
+    )
+
+
 @app.not_found
 def on_not_found(_: Exception) -> Response[str]:
+    event = app.current_event
+    allowed = allowed_methods(event.path)
+    if allowed:
+        return problems.problem(
+            405,
+            "method-not-allowed",
+            "Method not allowed",
+            f"{event.http_method} is not allowed on {event.path[:100]}; use {', '.join(allowed)}",
+            headers={"Allow": ", ".join(allowed)},
+        )
     return problems.problem(404, "not-found", "Not found", "no such route")
 
 
@@ -75,12 +133,15 @@ def on_unexpected(error: Exception) -> Response[str]:
     )
 
 
-def _with_correlation(response: dict[str, Any], cid: str) -> dict[str, Any]:
-    response.setdefault("headers", {})
-    response["headers"] = {**(response["headers"] or {}), CORRELATION_HEADER: cid}
-    if response.get("multiValueHeaders"):
-        response["multiValueHeaders"].pop(CORRELATION_HEADER, None)
-    return response
+def _finish(event: dict[str, Any], response: dict[str, Any], cid: str) -> dict[str, Any]:
+    """One `headers` dict with the correlation id, and CORS headers on the responses that
+    never went through the resolver (the gate's refusals)."""
+    headers = flat_headers(response)
+    if CORS is not None and not any(k.lower().startswith("access-control-") for k in headers):
+        origin = APIGatewayProxyEvent(event).headers.get("Origin")
+        headers.update(CORS.to_dict(origin))
+    headers[CORRELATION_HEADER] = cid
+    return {**response, "headers": headers, "multiValueHeaders": {}}
 
 
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
@@ -91,5 +152,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     logger.append_keys(path=event.get("path"), method=event.get("httpMethod"))
     refusal = refuse_early(event, get_settings().max_body_bytes)
     if refusal is not None:
-        return _with_correlation(refusal, cid)
-    return _with_correlation(app.resolve(event, context), cid)
+        return _finish(event, refusal, cid)
+    normalise_json_content_type(event)
+    return _finish(event, conditional_get(event, app.resolve(event, context)), cid)
