@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib
+import threading
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,17 +19,6 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from harvest.api import problems
 from harvest.api.auth import CORRELATION_HEADER, correlation_id
 from harvest.api.gate import refuse_early
-from harvest.api.routes import (
-    claims,
-    communities,
-    crops,
-    feed,
-    guidance,
-    health,
-    listings,
-    profiles,
-    requests,
-)
 from harvest.api.wire import (
     conditional_get,
     flat_headers,
@@ -70,37 +61,73 @@ def cors_config(origins: list[str]) -> CORSConfig | None:
 
 
 CORS = cors_config(get_settings().cors_origins)
-app = APIGatewayRestResolver(enable_validation=True, cors=CORS, json_body_deserializer=json_object)
-ROUTERS = (health, crops, profiles, listings, requests, claims, feed, communities, guidance)
-for module in ROUTERS:
-    app.include_router(module.router)
+resolver = APIGatewayRestResolver(cors=CORS, json_body_deserializer=json_object)
+# Every route is validated, but the machinery (pydantic, Powertools' OpenAPI models) loads
+# with the first routed request, not at import: Powertools builds the validation middlewares
+# on a route's first call when the resolver did not (enable_validation=True would import
+# them in the constructor).
+resolver._enable_validation = True
+# Imported and registered on the first request (routes()), with the models they bring: a
+# cold start that only answers a preflight, a 401 or a 415 never loads them.
+ROUTE_MODULES = (
+    "health",
+    "crops",
+    "profiles",
+    "listings",
+    "requests",
+    "claims",
+    "feed",
+    "communities",
+    "guidance",
+)
+_registering = threading.Lock()
+_registered: list[str] = []
 
 
-@app.get("/openapi.json", include_in_schema=False)
+def routes() -> APIGatewayRestResolver:
+    """The resolver with every route registered."""
+    with _registering:
+        for name in ROUTE_MODULES[len(_registered) :]:
+            module = importlib.import_module(f"harvest.api.routes.{name}")
+            resolver.include_router(module.router)
+            _registered.append(name)
+    return resolver
+
+
+def __getattr__(name: str) -> APIGatewayRestResolver:
+    # `from harvest.api.app import app`: the resolver, routes registered (PEP 562).
+    if name == "app":
+        return routes()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+@resolver.get("/openapi.json", include_in_schema=False)
 def openapi() -> Response[str]:
     from harvest.api import contract  # noqa: PLC0415 - only this route needs it
 
-    return Response(status_code=200, content_type="application/json", body=contract.json_text(app))
+    body = contract.json_text(routes())
+    return Response(status_code=200, content_type="application/json", body=body)
 
 
-@app.exception_handler(DomainError)  # type: ignore[untyped-decorator]
+@resolver.exception_handler(DomainError)  # type: ignore[untyped-decorator]
 def on_domain_error(error: DomainError) -> Response[str]:
     logger.info("request refused", extra={"error": type(error).__name__, "detail": error.detail})
     return problems.from_domain_error(error)
 
 
-@app.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
+@resolver.exception_handler(RequestValidationError)  # type: ignore[untyped-decorator]
 def on_validation_error(error: RequestValidationError) -> Response[str]:
     return problems.from_validation_errors(error.errors())
 
 
 def allowed_methods(path: str) -> list[str]:
-    routes = app._static_routes + app._dynamic_routes  # Powertools lists them nowhere public
-    methods = {route.method for route in routes if route.rule.match(path)}
+    app = routes()
+    registered = app._static_routes + app._dynamic_routes  # Powertools lists them nowhere public
+    methods = {route.method for route in registered if route.rule.match(path)}
     return sorted(methods | {"OPTIONS"} if methods and CORS else methods)
 
 
-@app.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
+@resolver.exception_handler(RequestUnsupportedContentType)  # type: ignore[untyped-decorator]
 def on_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[str]:
     # The gate refuses these first; a body-less request with a form type still lands here.
     return problems.problem(
@@ -108,9 +135,9 @@ def on_unsupported_content_type(_: RequestUnsupportedContentType) -> Response[st
     )
 
 
-@app.not_found
+@resolver.not_found
 def on_not_found(_: Exception) -> Response[str]:
-    event = app.current_event
+    event = resolver.current_event
     allowed = allowed_methods(event.path)
     if allowed:
         return problems.problem(
@@ -123,7 +150,7 @@ def on_not_found(_: Exception) -> Response[str]:
     return problems.problem(404, "not-found", "Not found", "no such route")
 
 
-@app.exception_handler(Exception)  # type: ignore[untyped-decorator]
+@resolver.exception_handler(Exception)  # type: ignore[untyped-decorator]
 def on_unexpected(error: Exception) -> Response[str]:
     # Never leak internals; the log line carries the stack and the correlation id.
     logger.exception("unhandled error")
@@ -154,4 +181,4 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if refusal is not None:
         return _finish(event, refusal, cid)
     normalise_json_content_type(event)
-    return _finish(event, conditional_get(event, app.resolve(event, context)), cid)
+    return _finish(event, conditional_get(event, routes().resolve(event, context)), cid)
