@@ -288,3 +288,17 @@ def test_restricted_origins_leave_other_origins_without_cors_headers() -> None:
     )
     assert config.to_dict("https://evil.example.com") == {}
     assert cors_config([]) is None
+
+
+def test_subnormal_numbers_are_refused_or_rounded_never_a_500(api: Api) -> None:
+    # Found by test_extreme_inputs: 4.9e-324 passed gt=0 and DynamoDB's Decimal context
+    # raised Underflow while storing it.
+    radius = api.put("/me", {"displayName": "Ann", "shareRadiusKm": 4.9e-324}, user="ann")
+    home = {"lat": 4.9e-324, "lon": -4.9e-324}
+    profile = api.put("/me", {"displayName": "Ann", "homeLocation": home}, user="ann")
+    listing = api.post("/listings", payloads.listing(location=home), user="grower")
+
+    _assert_problem(radius, 422)
+    assert profile.status == 200, profile.body
+    assert (profile.body["homeLocation"]["lat"], profile.body["homeLocation"]["lon"]) == (0, 0)
+    assert listing.status == 201, listing.body

@@ -72,7 +72,15 @@ FRAGMENTS = st.one_of(
     st.sampled_from(EXTREME_NUMBERS),
     st.sampled_from(EXTREME_DATES).map(json.dumps),
     EXTREME_TEXT.map(json.dumps),
-    st.sampled_from(['{"lat": true, "lon": 1}', '{"lat": 1e400, "lon": -0}', "[]", "{}"]),
+    st.sampled_from(
+        [
+            '{"lat": true, "lon": 1}',
+            '{"lat": 1e400, "lon": -0}',
+            '{"lat": 4.9e-324, "lon": 1}',
+            "[]",
+            "{}",
+        ]
+    ),
 )
 HEADER_VALUES = st.one_of(
     st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=200),

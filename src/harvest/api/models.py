@@ -103,9 +103,18 @@ class Outbound(BaseModel):
     model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
 
 
+def _centimetres(value: float) -> float:
+    # 7 decimals of a degree are ~1 cm. Finer is noise, and a subnormal such as 4.9e-324
+    # cannot be stored as a DynamoDB number (decimal.Underflow: it was a 500).
+    return round(value, 7)
+
+
+Coordinate = AfterValidator(_centimetres)
+
+
 class PointIn(Inbound):
-    lat: Annotated[float, Number, Field(ge=-90, le=90, allow_inf_nan=False)]
-    lon: Annotated[float, Number, Field(ge=-180, le=180, allow_inf_nan=False)]
+    lat: Annotated[float, Number, Field(ge=-90, le=90, allow_inf_nan=False), Coordinate]
+    lon: Annotated[float, Number, Field(ge=-180, le=180, allow_inf_nan=False), Coordinate]
 
 
 class ListingCreate(Inbound):
@@ -159,7 +168,8 @@ class ClaimUpdate(Inbound):
 class ProfilePut(Inbound):
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     home_location: PointIn | None = None
-    share_radius_km: Annotated[float, Number, Field(gt=0, le=50, allow_inf_nan=False)] = 5.0
+    # At least 100 m: a subnormal radius (4.9e-324) passed gt=0 and failed to store (a 500).
+    share_radius_km: Annotated[float, Number, Field(ge=0.1, le=50, allow_inf_nan=False)] = 5.0
 
 
 class LocationOut(Outbound):
