@@ -17,6 +17,8 @@ from harvest.api import contract
 from harvest.api.app import app, handler
 from harvest.api.gate import PUBLIC_PATHS
 from harvest.api.problems import PROBLEM_JSON, STATUS_BY_ERROR
+from harvest.domain.claim import ClaimStatus
+from harvest.domain.listing import ListingStatus
 from support.apigw import FakeLambdaContext, event
 
 CHECKED_IN = Path(__file__).resolve().parents[2] / "schemas" / "openapi.json"
@@ -145,3 +147,14 @@ def test_quantities_are_numbers_not_strings() -> None:
     ]:
         assert schemas[name]["properties"][field]["type"] == "number", (name, field)
     assert "whole number" in schemas["ListingCreate"]["properties"]["quantity"]["description"]
+
+
+def test_statuses_and_tiers_are_enums_of_the_domain_values() -> None:
+    schemas = DOCUMENT["components"]["schemas"]
+
+    assert schemas["ListingStatus"]["enum"] == [status.value for status in ListingStatus]
+    assert schemas["ClaimStatus"]["enum"] == [status.value for status in ClaimStatus]
+    assert schemas["Tier"]["enum"] == ["free", "supporter", "pro"]
+    assert schemas["ListingOut"]["properties"]["status"] == {
+        "$ref": "#/components/schemas/ListingStatus"
+    }

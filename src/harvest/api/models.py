@@ -21,7 +21,11 @@ from pydantic import (
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
+from harvest.domain.claim import ClaimStatus
 from harvest.domain.common import ID_PATTERN
+from harvest.domain.entitlements import Tier
+from harvest.domain.listing import ListingStatus
+from harvest.domain.request import RequestStatus
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
@@ -190,7 +194,7 @@ class ListingOut(Outbound):
     available_until: str
     location: LocationOut
     notes: str | None = None
-    status: str
+    status: ListingStatus
     version: int
     created_at: str
     updated_at: str
@@ -205,7 +209,7 @@ class RequestOut(Outbound):
     needed_by: str
     location: LocationOut
     notes: str | None = None
-    status: str
+    status: RequestStatus
     version: int
     created_at: str
     updated_at: str
@@ -220,7 +224,7 @@ class ClaimOut(Outbound):
     unit: str
     request_id: str | None = None
     note: str | None = None
-    status: str
+    status: ClaimStatus
     version: int
     created_at: str
     updated_at: str
@@ -231,7 +235,7 @@ class ProfileOut(Outbound):
     display_name: str
     home_location: LocationOut | None = None
     share_radius_km: float
-    tier: str
+    tier: Tier
     version: int
     created_at: str
     updated_at: str
