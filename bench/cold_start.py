@@ -16,6 +16,7 @@ library's bytecode only, with writing off: a deployment package without .pyc fil
 Lambda (read-only /var/task) compiles again on every cold start. -X importtime itself adds
 a little per module.
 
+Then the API handler beside its bare dependencies, import alone and with a first request.
 Prints figures; never asserts. Run on an idle machine for stable numbers.
 """
 
@@ -40,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
+import cold_start_api  # noqa: I001 - a sibling script, not a package
 from harvest.tools.template import load_template
 
 SRC = Path(__file__).resolve().parents[1] / "src"
@@ -362,12 +364,17 @@ def main() -> None:
         probes = {target.label: probe(target, timed) for target in handlers}
         baseline = Runs()
         measure_baseline(timed, baseline, args.runs)
+        api = cold_start_api.measure(timed, handlers, str(SRC), args.runs)
     report = Report(args.runs, handlers, dependencies, results, from_source, probes, baseline)
     report.print()
     print()
+    bare_cpu = statistics.median(baseline.cpus_ms)
+    print("\n".join(cold_start_api.report(api, bare_cpu)))
+    print()
     print(f"run time: {time.perf_counter() - started:.0f} s")
     if args.json:
-        args.json.write_text(json.dumps(report.document(), indent=2) + "\n", encoding="utf-8")
+        document = report.document() | {"apiBesideBare": cold_start_api.document(api, bare_cpu)}
+        args.json.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
 
 
 def stdlib_only(compiled: Path, target: Path) -> Path:

@@ -1,53 +1,92 @@
-"""Configuration from environment variables (names listed in README and set in template.yaml)."""
+"""Configuration from environment variables (names listed in README and set in template.yaml).
+
+A frozen dataclass read from os.environ, not pydantic-settings: a dozen scalars need no
+schema machinery, and importing pydantic-settings (and pydantic with it) cost every Lambda
+cold start ~54 ms before any handler code ran (bench/cold_start.py). Each field names its
+variable and bounds in its metadata; a bad value is a ValueError naming the variable.
+"""
 
 from __future__ import annotations
 
+import math
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from functools import cache
-
-from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from typing import Any
 
 # True inside an AWS Lambda container. Powertools writes the cold-start metric even with
 # metrics disabled, so handlers capture it only there (not in tests or the local runtime).
 IN_LAMBDA = "AWS_LAMBDA_FUNCTION_NAME" in os.environ
 
 
-class Settings(BaseSettings):
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+def _env(
+    name: str, default: Any, *, minimum: float | None = None, above: float | None = None
+) -> Any:
+    return field(default=default, metadata={"env": name, "minimum": minimum, "above": above})
 
-    table_name: str = Field(default="harvest-local", validation_alias="TABLE_NAME")
-    aws_region: str = Field(default="us-east-1", validation_alias="AWS_REGION")
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    table_name: str = _env("TABLE_NAME", "harvest-local")
+    aws_region: str = _env("AWS_REGION", "us-east-1")
     # Production reads the cursor signing key from SSM (SecureString, cached by Powertools);
     # local runs may give the key directly.
-    cursor_key_parameter: str | None = Field(default=None, validation_alias="CURSOR_KEY_PARAMETER")
-    cursor_key: str = Field(default="local-development-cursor-key", validation_alias="CURSOR_KEY")
-    idempotency_ttl_hours: int = Field(default=24, ge=1, validation_alias="IDEMPOTENCY_TTL_HOURS")
-    max_body_bytes: int = Field(default=16 * 1024, ge=1024, validation_alias="MAX_BODY_BYTES")
-    feed_max_radius_km: float = Field(default=50.0, gt=0, validation_alias="FEED_MAX_RADIUS_KM")
+    cursor_key_parameter: str | None = _env("CURSOR_KEY_PARAMETER", None)
+    cursor_key: str = _env("CURSOR_KEY", "local-development-cursor-key")
+    idempotency_ttl_hours: int = _env("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
+    max_body_bytes: int = _env("MAX_BODY_BYTES", 16 * 1024, minimum=1024)
+    feed_max_radius_km: float = _env("FEED_MAX_RADIUS_KM", 50.0, above=0)
     # Stream consumers: the publisher's EventBridge bus, and how much of the invocation's
     # time must be left before a consumer starts on another record (the rest is handed back
     # to Lambda for retry instead of dying with a timeout halfway through a record).
-    event_bus_name: str = Field(default="harvest-local", validation_alias="EVENT_BUS_NAME")
-    consumer_min_remaining_ms: int = Field(
-        default=2000, ge=0, validation_alias="CONSUMER_MIN_REMAINING_MS"
-    )
+    event_bus_name: str = _env("EVENT_BUS_NAME", "harvest-local")
+    consumer_min_remaining_ms: int = _env("CONSUMER_MIN_REMAINING_MS", 2000, minimum=0)
     # k-anonymity of community signals (DESIGN §5): distinct contributors a crop needs in a
     # window before any figure of it is published. The API and the insight worker must agree.
-    signal_k: int = Field(default=3, ge=1, validation_alias="SIGNAL_K_ANONYMITY")
-    # The AI worker's Bedrock model; unset (the local default): deterministic fallbacks only.
-    bedrock_model_id: str | None = Field(default=None, validation_alias="BEDROCK_MODEL_ID")
+    signal_k: int = _env("SIGNAL_K_ANONYMITY", 3, minimum=1)
+    # The AI worker's Bedrock model; unset or empty (the template passes its parameter
+    # through): deterministic fallbacks only.
+    bedrock_model_id: str | None = _env("BEDROCK_MODEL_ID", None)
+    ai_cache_ttl_hours: int = _env("AI_CACHE_TTL_HOURS", 24, minimum=1)
+    guidance_daily_budget: int = _env("GUIDANCE_DAILY_BUDGET", 5, minimum=1)
+    # Browser origins allowed to call the API (comma-separated; "*" for any). Tokens travel
+    # in the Authorization header, never in cookies, so "*" lends no ambient credentials.
+    cors_allowed_origins: str = _env("CORS_ALLOWED_ORIGINS", "*")
 
-    ai_cache_ttl_hours: int = Field(default=24, ge=1, validation_alias="AI_CACHE_TTL_HOURS")
-    guidance_daily_budget: int = Field(default=5, ge=1, validation_alias="GUIDANCE_DAILY_BUDGET")
+    @property
+    def cors_origins(self) -> list[str]:
+        return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
-    @field_validator("bedrock_model_id")
     @classmethod
-    def _empty_is_none(cls, value: str | None) -> str | None:
-        # The template passes its parameter through; an empty one means "no model".
-        return value.strip() or None if value is not None else None
+    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
+        values: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = environ.get(spec.metadata["env"])
+            if raw is not None:
+                values[spec.name] = _parse(spec.metadata, str(spec.type), raw)
+        return cls(**values)
+
+
+def _parse(metadata: Mapping[str, Any], kind: str, raw: str) -> Any:
+    name = metadata["env"]
+    if kind == "str | None":
+        return raw.strip() or None
+    if kind == "str":
+        return raw
+    try:
+        value: float = int(raw) if kind == "int" else float(raw)
+    except ValueError:
+        raise ValueError(f"{name}={raw[:40]!r} is not a valid {kind}") from None
+    if not math.isfinite(value):
+        raise ValueError(f"{name}={raw[:40]!r} is not a finite number")
+    if metadata["minimum"] is not None and value < metadata["minimum"]:
+        raise ValueError(f"{name} must be at least {metadata['minimum']}, not {raw[:40]}")
+    if metadata["above"] is not None and value <= metadata["above"]:
+        raise ValueError(f"{name} must be above {metadata['above']}, not {raw[:40]}")
+    return value
 
 
 @cache
 def get_settings() -> Settings:
-    return Settings()
+    return Settings.from_environ(os.environ)

@@ -122,3 +122,27 @@ def test_missing_or_forged_token_is_401_before_the_handler(tmp_path: Path) -> No
         assert forged.status == 401
         assert forged.body == {"message": "Unauthorized"}
         assert http.call("GET", "/me", user="ann", tier="pro").body["tier"] == "pro"
+
+
+def test_a_browser_gets_cors_over_http_preflight_without_a_token_and_on_401(
+    tmp_path: Path,
+) -> None:
+    origin = {"Origin": "https://app.example.org"}
+    with running_runtime(tmp_path / "data") as (_, http):
+        preflight = http.call(
+            "OPTIONS",
+            "/listings",
+            user=None,
+            headers={**origin, "Access-Control-Request-Method": "POST"},
+        )
+        refused = http.call("GET", "/me", user=None, headers=origin)
+        served = http.call("GET", "/crops", user=None, headers=origin)
+
+    assert preflight.status == 204
+    assert preflight.headers["Access-Control-Allow-Origin"] in {"*", origin["Origin"]}
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"].split(",")
+    # API Gateway's own 401 (the emulated authorizer) carries the template's CORS headers.
+    assert refused.status == 401
+    assert refused.headers["Access-Control-Allow-Origin"] == "*"
+    assert served.status == 200
+    assert served.headers["Access-Control-Allow-Origin"] in {"*", origin["Origin"]}

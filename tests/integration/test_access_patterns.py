@@ -42,6 +42,7 @@ EXPECTED: dict[str, list[str]] = {
     "guidance_by_id": ["gd-ada-tomato"],
     # the partition in key order: published cell (u33d8, u33d9, u33dc), then kind, then id
     "feed_rows": ["req-cleo-tomato", "lst-ben-apples", "lst-ana-tomato"],
+    "guidance_by_owner": ["gd-ada-tomato"],
 }
 # What the FeedIndex projects of an item (store/codec.FEED_PROJECTION plus its keys).
 FEED_ROW = {"PK", "SK", "GSI3PK", "GSI3SK", *codec.FEED_PROJECTION}

@@ -12,6 +12,7 @@ import pytest
 from harvest.api import dependencies
 from harvest.consumers import advisor
 from harvest.settings import get_settings
+from support import payloads
 from support.apigw import Api
 from support.stored_records import LongContext, stored_item_record
 
@@ -132,3 +133,51 @@ def test_explanations_need_supporter_and_fall_back_until_the_worker_answers(api:
     assert reply.body["explanation"]["source"] == "fallback"
     bad = api.get("/communities/u33d/explanation?days=10", user="sam", tier="supporter")
     assert bad.status == 422
+
+
+def test_my_guidance_lists_own_requests_newest_first_in_pages_with_answers(
+    api: Api, dynamodb: Any, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("GUIDANCE_DAILY_BUDGET", "5")
+    get_settings.cache_clear()
+    dependencies.services.cache_clear()
+    asked = [
+        api.post("/me/guidance", {"geohash": area, "crop": "tomato"}, **PRO).body["guidanceId"]
+        for area in ("u33dc", "u33db", "u33d9")
+    ]
+    api.post("/me/guidance", {"geohash": "u33dc"}, user="other", tier="pro")
+    record = stored_item_record(dynamodb, table, f"GUIDANCE#{asked[0]}", 91)
+    assert advisor.handler({"Records": [record]}, LongContext()) == {"batchItemFailures": []}
+
+    first = api.get("/me/guidance?limit=2", **PRO)
+    second = api.get(f"/me/guidance?limit=2&cursor={first.body['nextCursor']}", **PRO)
+
+    assert first.status == second.status == 200
+    listed = [item["guidanceId"] for item in first.body["items"] + second.body["items"]]
+    assert listed == list(reversed(asked))
+    assert second.body["nextCursor"] is None
+    statuses = {item["guidanceId"]: item["status"] for item in second.body["items"]}
+    assert statuses[asked[0]] == "ready"
+    assert second.body["items"][-1]["guidance"]["source"] == "fallback"
+    assert [item["status"] for item in first.body["items"]] == ["pending", "pending"]
+
+
+def test_my_guidance_needs_pro_and_a_cursor_of_its_own(api: Api) -> None:
+    api.post("/listings", payloads.listing(), user="pia")
+    listings = api.get("/me/listings?limit=1", user="pia")
+
+    assert api.get("/me/guidance", user="pia", tier="supporter").status == 403
+    assert api.get("/me/guidance?limit=21", **PRO).status == 422
+    foreign = api.get(f"/me/guidance?cursor={listings.body['nextCursor'] or 'x'}", **PRO)
+    assert foreign.status == 400
+
+
+def test_guidance_takes_geohash_and_still_accepts_the_deprecated_area(api: Api) -> None:
+    new = api.post("/me/guidance", {"geohash": "u33dc"}, **PRO)
+    old = api.post("/me/guidance", {"area": "u33db"}, **PRO)
+    clash = api.post("/me/guidance", {"geohash": "u33dc", "area": "u33db"}, **PRO)
+
+    assert (new.status, old.status) == (202, 202)
+    assert (new.body["geohash"], new.body["area"]) == ("u33dc", "u33dc")
+    assert old.body["geohash"] == "u33db"
+    assert clash.status == 422

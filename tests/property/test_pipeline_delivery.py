@@ -20,7 +20,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from decimal import Decimal
+from decimal import ROUND_CEILING, Decimal
 from typing import TYPE_CHECKING, Any, Final, cast
 
 import pytest
@@ -32,7 +32,7 @@ from moto.dynamodb.models import DynamoDBBackend
 from harvest.consumers import aggregator, insights
 from harvest.domain.claim import ClaimStatus
 from harvest.domain.common import Actor
-from harvest.domain.crops import load_catalog
+from harvest.domain.crops import COUNT_UNITS, load_catalog
 from harvest.domain.cursor import CursorCodec
 from harvest.domain.errors import DomainError
 from harvest.domain.listing import ListingStatus
@@ -197,6 +197,13 @@ type Op = (
 CLOSING: Final = (ListingStatus.CANCELLED, ListingStatus.COMPLETED)
 REQUEST_MOVES: Final = (RequestStatus.MATCHED, RequestStatus.CLOSED, RequestStatus.CANCELLED)
 amounts = st.integers(1, 40).map(lambda n: Decimal(n) / 2)
+
+
+def _fit(amount: Decimal, unit: str) -> Decimal:
+    """Count units take whole numbers (the services refuse 1.5 eggs): round up."""
+    return amount.to_integral_value(ROUND_CEILING) if unit in COUNT_UNITS else amount
+
+
 indices = st.integers(0, 15)
 
 
@@ -340,7 +347,7 @@ class Writer:
                 starts = now + timedelta(hours=op.starts_in_hours)
                 draft = ListingDraft(
                     crop=slug,
-                    quantity=op.amount,
+                    quantity=_fit(op.amount, unit),
                     unit=unit,
                     available_from=starts,
                     available_until=starts + timedelta(days=op.open_days),
@@ -355,7 +362,7 @@ class Writer:
                 lat, lon = self._place(op.area, op.spot)
                 draft_request = RequestDraft(
                     crop=slug,
-                    quantity=op.amount,
+                    quantity=_fit(op.amount, unit),
                     unit=unit,
                     needed_by=now + timedelta(days=op.needed_in_days),
                     lat=lat,
@@ -377,17 +384,18 @@ class Writer:
                 retried = self.request_service.create(self._actor(owner, number), draft_request)
                 assert retried.replayed
             case EditListing() if self.listings:
-                listing_id, owner, _ = self.listings[op.index % len(self.listings)]
+                listing_id, owner, made_as = self.listings[op.index % len(self.listings)]
                 until = now + timedelta(days=op.until_days) if op.until_days else None
-                changes = ListingChanges(quantity=op.amount, available_until=until)
+                amount = None if op.amount is None else _fit(op.amount, made_as.unit)
+                changes = ListingChanges(quantity=amount, available_until=until)
                 self.listing_service.update(self._actor(owner, number), listing_id, changes, None)
             case CloseListing() if self.listings:
                 listing_id, owner, _ = self.listings[op.index % len(self.listings)]
                 closing = ListingChanges(status=op.status)
                 self.listing_service.update(self._actor(owner, number), listing_id, closing, None)
             case EditRequest() if self.requests:
-                request_id, owner, _ = self.requests[op.index % len(self.requests)]
-                edit = RequestChanges(quantity=op.amount)
+                request_id, owner, asked_as = self.requests[op.index % len(self.requests)]
+                edit = RequestChanges(quantity=_fit(op.amount, asked_as.unit))
                 self.request_service.update(self._actor(owner, number), request_id, edit, None)
             case MoveRequest() if self.requests:
                 request_id, owner, _ = self.requests[op.index % len(self.requests)]
@@ -407,7 +415,7 @@ class Writer:
                 raise NothingToDo
 
     def _claim(self, number: int, op: MakeClaim) -> None:
-        listing_id, owner, _ = self.listings[op.listing % len(self.listings)]
+        listing_id, owner, made_as = self.listings[op.listing % len(self.listings)]
         people = [person for person in (*SEARCHERS, *GROWERS) if person != owner]
         claimer = people[op.claimer % len(people)]
         remaining = self.listing_service.get(listing_id).quantity_remaining
@@ -417,6 +425,8 @@ class Writer:
             wanted = max(
                 Decimal("0.001"), (remaining * op.percent / 100).quantize(Decimal("0.001"))
             )
+        if made_as.unit in COUNT_UNITS:  # whole items only, never more than remain
+            wanted = min(remaining, wanted.to_integral_value(ROUND_CEILING))
         draft = ClaimDraft(quantity=wanted)
         made = self.claim_service.create(self._actor(claimer, number), listing_id, draft)
         self.claims.append((made.entity.claim_id, owner, claimer))

@@ -58,6 +58,7 @@ class Call:
 MATRIX: dict[str, Call] = {
     "GET /health": Call(row(200, 200, 200, 200, 200, 200)),
     "GET /openapi.json": Call(row(200, 200, 200, 200, 200, 200)),
+    "GET /crops": Call(row(200, 200, 200, 200, 200, 200)),
     "GET /me": Call(row(401, 200, 200, 200, 200, 200)),
     "PUT /me": Call(row(401, 200, 200, 200, 200, 200), {"displayName": "Sec"}, if_match=True),
     "GET /me/listings": Call(row(401, 200, 200, 200, 200, 200)),
@@ -88,7 +89,9 @@ MATRIX: dict[str, Call] = {
     "GET /feed": Call(row(401, 200, 200, 200, 200, 200), query="?lat=52.52&lon=13.405"),
     "GET /communities/{geohash}/signals": Call(row(401, 200, 200, 200, 200, 200)),
     "GET /communities/{geohash}/explanation": Call(row(401, 200, 200, SUPPORTER, 200, 200)),
-    "POST /me/guidance": Call(row(401, 202, 202, PRO, PRO, 202), {"area": AREA}),
+    "POST /me/guidance": Call(row(401, 202, 202, PRO, PRO, 202), {"geohash": AREA}),
+    # Each caller lists their own guidance requests only.
+    "GET /me/guidance": Call(row(401, 200, 200, PRO, PRO, 200)),
     # Someone else's guidance request is as absent as a missing one (ids are not enumerable).
     "GET /me/guidance/{guidanceId}": Call(row(401, 202, 404, PRO, PRO, 202)),
 }

@@ -1,6 +1,7 @@
-"""schemathesis against the local runtime's own /openapi.json: no 5xx, and every response that
-the document describes matches the schema it gives for it (checks `not_a_server_error` and
-`response_schema_conformance`).
+"""schemathesis against the local runtime's own /openapi.json (the checked-in
+schemas/openapi.json: tests/unit/test_openapi_document.py fails when the two differ): no 5xx,
+and every response that the document describes matches the schema it gives for it (checks
+`not_a_server_error` and `response_schema_conformance`).
 
 Calls go over HTTP through the API Gateway + Cognito emulator with a pro user's token, so
 every route (the AI ones too) reaches its handler. Two parts, on one runtime (valid requests
@@ -105,6 +106,7 @@ def _valid_requests(http: HttpClient) -> list[Valid]:
     ok, created, accepted = frozenset({200}), frozenset({201}), frozenset({202})
     return [
         Valid("GET /health", ok),
+        Valid("GET /crops", ok),
         Valid("PUT /me", ok, body={"displayName": "Fuzzer", "homeLocation": payloads.BERLIN}),
         Valid("GET /me", ok),
         Valid("POST /listings", created, body=payloads.listing()),
@@ -121,7 +123,8 @@ def _valid_requests(http: HttpClient) -> list[Valid]:
         Valid("GET /feed", ok, query={"lat": 52.52, "lon": 13.405, "radiusKm": 10}),
         Valid("GET /communities/{geohash}/signals", ok, {"geohash": AREA}),
         Valid("GET /communities/{geohash}/explanation", ok, {"geohash": AREA}, {"days": 14}),
-        Valid("POST /me/guidance", accepted, body={"area": AREA, "crop": "tomato"}),
+        Valid("POST /me/guidance", accepted, body={"geohash": AREA, "crop": "tomato"}),
+        Valid("GET /me/guidance", ok, query={"limit": 5}),
         # 202 while pending, 200 once the runtime's AI worker has answered (fallback advice).
         Valid("GET /me/guidance/{guidanceId}", ok | accepted, own_guidance),
         Valid("PATCH /claims/{claimId}", ok, own_claim, body=cancel, if_match=True),

@@ -11,7 +11,15 @@ from typing import Any, cast
 
 import pytest
 
-from harvest.domain.crops import CATEGORIES, UNITS, Crop, CropCatalog, load_catalog
+from harvest.domain.crops import (
+    CATEGORIES,
+    COUNT_UNITS,
+    UNITS,
+    Crop,
+    CropCatalog,
+    load_catalog,
+    require_whole,
+)
 from harvest.domain.errors import UnitNotAllowed, UnknownCrop, ValidationFailed
 
 SLUG_RE = re.compile(r"^[a-z]+(-[a-z]+)*$")
@@ -325,3 +333,26 @@ def test_crop_units_cannot_be_changed_after_construction() -> None:
 def test_crops_are_hashable_and_compare_by_value() -> None:
     assert make_crop() == make_crop()
     assert len({make_crop(), make_crop()}) == 1
+
+
+@pytest.mark.parametrize("unit", sorted(COUNT_UNITS))
+def test_count_units_refuse_fractions_and_take_whole_numbers(unit: str) -> None:
+    with pytest.raises(ValidationFailed, match="whole number"):
+        require_whole(Decimal("0.001"), unit)
+    require_whole(Decimal("3"), unit)
+    require_whole(Decimal("3.000"), unit)
+
+
+@pytest.mark.parametrize("unit", sorted(UNITS - COUNT_UNITS))
+def test_measured_units_take_decimals(unit: str) -> None:
+    require_whole(Decimal("0.125"), unit)
+
+
+def test_check_quantity_checks_the_unit_of_the_crop_and_whole_counts() -> None:
+    catalog = load_catalog()
+
+    assert catalog.check_quantity("apple", Decimal("12"), "each").slug == "apple"
+    with pytest.raises(ValidationFailed, match="whole number"):
+        catalog.check_quantity("apple", Decimal("0.5"), "each")
+    with pytest.raises(UnitNotAllowed):
+        catalog.check_quantity("apple", Decimal("1"), "litre")

@@ -9,7 +9,13 @@ from pathlib import Path
 
 import pytest
 
-from harvest.local.adapter import ApiGatewayEmulator, build_event, public_routes
+from harvest.local.adapter import (
+    ApiGatewayEmulator,
+    build_event,
+    gateway_response_headers,
+    preflight_is_public,
+    public_routes,
+)
 from harvest.local.tokens import InvalidToken, TokenIssuer, bearer, signing_key
 from harvest.tools.template import load_template
 
@@ -73,7 +79,27 @@ def test_bearer_header_parsing() -> None:
 
 
 def test_public_routes_come_from_the_template() -> None:
-    assert public_routes(load_template()) == {"/health", "/openapi.json"}
+    assert public_routes(load_template()) == {"/health", "/openapi.json", "/crops"}
+
+
+def test_preflight_and_gateway_cors_headers_come_from_the_template() -> None:
+    template = load_template()
+
+    assert preflight_is_public(template)
+    assert gateway_response_headers(template)["Access-Control-Allow-Origin"] == "*"
+    assert "WWW-Authenticate" in gateway_response_headers(template)["Access-Control-Expose-Headers"]
+
+
+def test_emulator_lets_preflights_through_only_when_the_template_opens_them() -> None:
+    issuer = TokenIssuer(b"k" * 32)
+    open_gateway = ApiGatewayEmulator(lambda e, c: {}, issuer, set(), open_preflight=True)
+    closed_gateway = ApiGatewayEmulator(lambda e, c: {}, issuer, set())
+
+    assert open_gateway.authorize("/listings", None, "OPTIONS") is None
+    with pytest.raises(InvalidToken):
+        open_gateway.authorize("/listings", None, "POST")
+    with pytest.raises(InvalidToken):
+        closed_gateway.authorize("/listings", None, "OPTIONS")
 
 
 def test_emulator_lets_public_routes_through_and_guards_the_rest() -> None:

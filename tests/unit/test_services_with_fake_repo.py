@@ -825,13 +825,23 @@ def test_given_request_when_owner_updates_then_changes_saved(world: World) -> No
     updated = world.requests.update(
         SEARCHER,
         request.request_id,
-        RequestChanges(quantity=Decimal("1.50"), unit="each", needed_by=later, notes="n"),
+        RequestChanges(quantity=Decimal("1.50"), unit="lb", needed_by=later, notes="n"),
         1,
     )
 
-    assert (updated.quantity, updated.unit, updated.needed_by) == (Decimal("1.5"), "each", later)
+    assert (updated.quantity, updated.unit, updated.needed_by) == (Decimal("1.5"), "lb", later)
     assert updated.notes == "n"
     assert updated.version == 2
+
+
+def test_request_moved_to_a_count_unit_needs_a_whole_quantity(world: World) -> None:
+    request = world.requests.create(SEARCHER, request_draft()).entity
+    halves = RequestChanges(quantity=Decimal("1.5"), unit="each")
+
+    with pytest.raises(ValidationFailed, match="whole number of each"):
+        world.requests.update(SEARCHER, request.request_id, halves, None)
+
+    assert world.requests.get(request.request_id).version == request.version
 
 
 def test_request_update_of_unit_alone_keeps_quantity_and_is_checked(world: World) -> None:

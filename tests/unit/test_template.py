@@ -496,3 +496,29 @@ def test_every_function_built_with_the_makefile_has_its_build_target() -> None:
             continue
         assert resource["Metadata"]["BuildMethod"] == "makefile", logical_id
         assert logical_id in functions.split(), logical_id
+
+
+def test_cors_origins_are_a_parameter_of_the_api_function_and_preflights_skip_the_authorizer() -> (
+    None
+):
+    template = _template()
+    api = template["Resources"]["ApiFunction"]["Properties"]
+    pattern = re.compile(template["Parameters"]["CorsAllowedOrigins"]["AllowedPattern"])
+    preflights = [
+        event["Properties"]
+        for event in api["Events"].values()
+        if event["Properties"].get("Method") == "OPTIONS"
+    ]
+
+    assert api["Environment"]["Variables"]["CORS_ALLOWED_ORIGINS"] == {"Ref": "CorsAllowedOrigins"}
+    assert pattern.match("*")
+    assert pattern.match("https://a.example.org,http://localhost:5173")
+    assert not pattern.match("https://a.example.org, javascript:x")
+    assert preflights == [
+        {
+            "RestApiId": {"Ref": "HarvestApi"},
+            "Path": "/{proxy+}",
+            "Method": "OPTIONS",
+            "Auth": {"Authorizer": "NONE"},
+        }
+    ]

@@ -1,7 +1,9 @@
 """Checks made before routing, in the order API Gateway itself would make them:
 a protected route without a valid identity is 401 before its body is even looked at, an
 oversized body is 413 before it is parsed, and a body that is not UTF-8 text (JSON is UTF-8)
-is 400 rather than a decoding error inside the resolver."""
+is 400 rather than a decoding error inside the resolver, and a body that is not declared JSON
+is 415. A CORS preflight (OPTIONS) needs no identity: browsers never send one with it, and
+template.yaml routes OPTIONS past the authorizer."""
 
 from __future__ import annotations
 
@@ -14,9 +16,10 @@ from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from harvest.api import problems
 from harvest.api.auth import actor_of
+from harvest.api.wire import BODY_METHODS, header, is_json_media_type
 from harvest.domain.errors import Unauthenticated
 
-PUBLIC_PATHS = frozenset({"/health", "/openapi.json"})
+PUBLIC_PATHS = frozenset({"/health", "/openapi.json", "/crops"})
 
 
 def _body_bytes(event: dict[str, Any]) -> bytes | None:
@@ -49,7 +52,8 @@ def _refusal(status: int, slug: str, title: str, detail: str, **headers: str) ->
 
 def refuse_early(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any] | None:
     """A ready API Gateway response when the request must not reach a route, else None."""
-    if event.get("path") not in PUBLIC_PATHS:
+    method = event.get("httpMethod")
+    if method != "OPTIONS" and event.get("path") not in PUBLIC_PATHS:
         try:
             actor_of(APIGatewayProxyEvent(event))
         except Unauthenticated as error:
@@ -67,6 +71,14 @@ def refuse_early(event: dict[str, Any], max_body_bytes: int) -> dict[str, Any] |
             "body-too-large",
             "Payload too large",
             f"request bodies are limited to {max_body_bytes} bytes",
+        )
+    content_type = header(event.get("headers"), "Content-Type")
+    if method in BODY_METHODS and raw != b"" and not is_json_media_type(content_type):
+        return _refusal(
+            415,
+            "unsupported-media-type",
+            "Unsupported media type",
+            f"send the body as application/json, not {(content_type or 'no Content-Type')[:60]}",
         )
     if raw is None or not _is_utf8(raw):
         return _refusal(

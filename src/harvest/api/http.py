@@ -9,7 +9,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 from pydantic import BaseModel
 
-from harvest.domain.errors import PreconditionRequired, ValidationFailed
+from harvest.domain.errors import FieldError, PreconditionRequired, ValidationFailed
 
 JSON = "application/json"
 _ETAG = re.compile(r'^\s*(?:W/)?"?(\d{1,12})"?\s*$')
@@ -44,7 +44,8 @@ def if_match(event: APIGatewayProxyEvent, *, required: bool) -> int | None:
         return None
     match = _ETAG.match(raw)
     if match is None:
-        raise ValidationFailed(f"If-Match '{raw[:40]}' is not an ETag issued by this API")
+        detail = f"If-Match '{raw[:40]}' is not an ETag issued by this API"
+        raise ValidationFailed(detail, [FieldError("header.If-Match", detail, "etag_invalid")])
     return int(match.group(1))
 
 
@@ -53,7 +54,8 @@ def idempotency_key(event: APIGatewayProxyEvent) -> str | None:
     if raw is None:
         return None
     if not _IDEMPOTENCY_KEY.match(raw):
-        raise ValidationFailed("Idempotency-Key must be 8-128 characters of [A-Za-z0-9_.:-]")
+        detail = "Idempotency-Key must be 8-128 characters of [A-Za-z0-9_.:-]"
+        raise ValidationFailed(detail, [FieldError("header.Idempotency-Key", detail, "pattern")])
     return raw
 
 

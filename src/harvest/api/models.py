@@ -2,19 +2,79 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticCustomError
 
+from harvest.domain.claim import ClaimStatus
 from harvest.domain.common import ID_PATTERN
+from harvest.domain.entitlements import Tier
+from harvest.domain.listing import ListingStatus
+from harvest.domain.request import RequestStatus
 
 Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Unit = Annotated[str, StringConstraints(min_length=1, max_length=16, strip_whitespace=True)]
 Notes = Annotated[str, StringConstraints(max_length=1000)]
-Quantity = Annotated[Decimal, Field(gt=0, le=1_000_000, max_digits=12, decimal_places=3)]
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2200, 1, 1, tzinfo=UTC)
+
+
+def _json_number(value: Any) -> Any:
+    # JSON has one number type: true and "5" are not numbers, whatever Python's lax
+    # conversions think (true was stored as latitude 1.0).
+    if isinstance(value, bool) or not isinstance(value, int | float | Decimal):
+        raise PydanticCustomError("number_type", "Input should be a JSON number")
+    return value
+
+
+def _representable(value: datetime) -> datetime:
+    # 0001-01-01T00:00:00+14:00 is a valid ISO date that has no UTC form (OverflowError).
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not EARLIEST <= utc < LATEST:
+        raise PydanticCustomError(
+            "datetime_range", "Input should be between 2000-01-01 and 2200-01-01 (UTC)"
+        )
+    return utc
+
+
+Number = BeforeValidator(_json_number)
+QUANTITY_SCHEMA = {
+    "type": "number",
+    "exclusiveMinimum": 0,
+    "maximum": 1_000_000,
+    "description": "At most 3 decimals; a whole number for count units "
+    "(each, bunch, dozen, jar, head, box).",
+}
+Quantity = Annotated[
+    Decimal,
+    Number,
+    Field(gt=0, le=1_000_000, max_digits=12, decimal_places=3),
+    WithJsonSchema(QUANTITY_SCHEMA),
+]
+Moment = Annotated[
+    AwareDatetime,
+    AfterValidator(_representable),
+    Field(description="ISO-8601 with a UTC offset, from 2000-01-01 to 2200-01-01 (UTC)."),
+]
 
 
 def _number(value: Decimal) -> int | float:
@@ -23,24 +83,42 @@ def _number(value: Decimal) -> int | float:
     return int(value) if value == value.to_integral_value() else float(value)
 
 
-QuantityOut = Annotated[Decimal, PlainSerializer(_number, return_type=int | float)]
+QuantityOut = Annotated[
+    Decimal,
+    PlainSerializer(_number, return_type=int | float),
+    WithJsonSchema({"type": "number"}),
+]
 
 
 class Inbound(BaseModel):
     """Requests: unknown fields are an error, so typos never pass silently."""
 
     model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", str_max_length=2000
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        str_max_length=2000,
+        defer_build=True,
     )
 
 
 class Outbound(BaseModel):
-    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+    # Built on first use (defer_build): a cold start pays only for the models its route uses.
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, defer_build=True)
+
+
+def _centimetres(value: float) -> float:
+    # 7 decimals of a degree are ~1 cm. Finer is noise, and a subnormal such as 4.9e-324
+    # cannot be stored as a DynamoDB number (decimal.Underflow: it was a 500).
+    return round(value, 7)
+
+
+Coordinate = AfterValidator(_centimetres)
 
 
 class PointIn(Inbound):
-    lat: float = Field(ge=-90, le=90, allow_inf_nan=False)
-    lon: float = Field(ge=-180, le=180, allow_inf_nan=False)
+    lat: Annotated[float, Number, Field(ge=-90, le=90, allow_inf_nan=False), Coordinate]
+    lon: Annotated[float, Number, Field(ge=-180, le=180, allow_inf_nan=False), Coordinate]
 
 
 class ListingCreate(Inbound):
@@ -48,16 +126,16 @@ class ListingCreate(Inbound):
     crop: Slug
     quantity: Quantity
     unit: Unit
-    available_from: AwareDatetime
-    available_until: AwareDatetime
+    available_from: Moment
+    available_until: Moment
     location: PointIn
     notes: Notes | None = None
 
 
 class ListingUpdate(Inbound):
     quantity: Quantity | None = None
-    available_from: AwareDatetime | None = None
-    available_until: AwareDatetime | None = None
+    available_from: Moment | None = None
+    available_until: Moment | None = None
     notes: Notes | None = None
     status: Literal["completed", "cancelled"] | None = None
 
@@ -67,7 +145,7 @@ class RequestCreate(Inbound):
     crop: Slug
     quantity: Quantity
     unit: Unit
-    needed_by: AwareDatetime
+    needed_by: Moment
     location: PointIn
     notes: Notes | None = None
 
@@ -75,7 +153,7 @@ class RequestCreate(Inbound):
 class RequestUpdate(Inbound):
     quantity: Quantity | None = None
     unit: Unit | None = None
-    needed_by: AwareDatetime | None = None
+    needed_by: Moment | None = None
     notes: Notes | None = None
     status: Literal["matched", "closed", "cancelled"] | None = None
 
@@ -94,7 +172,8 @@ class ClaimUpdate(Inbound):
 class ProfilePut(Inbound):
     display_name: Annotated[str, StringConstraints(min_length=1, max_length=80)]
     home_location: PointIn | None = None
-    share_radius_km: float = Field(default=5.0, gt=0, le=50)
+    # At least 100 m: a subnormal radius (4.9e-324) passed gt=0 and failed to store (a 500).
+    share_radius_km: Annotated[float, Number, Field(ge=0.1, le=50, allow_inf_nan=False)] = 5.0
 
 
 class LocationOut(Outbound):
@@ -115,7 +194,7 @@ class ListingOut(Outbound):
     available_until: str
     location: LocationOut
     notes: str | None = None
-    status: str
+    status: ListingStatus
     version: int
     created_at: str
     updated_at: str
@@ -130,7 +209,7 @@ class RequestOut(Outbound):
     needed_by: str
     location: LocationOut
     notes: str | None = None
-    status: str
+    status: RequestStatus
     version: int
     created_at: str
     updated_at: str
@@ -145,7 +224,7 @@ class ClaimOut(Outbound):
     unit: str
     request_id: str | None = None
     note: str | None = None
-    status: str
+    status: ClaimStatus
     version: int
     created_at: str
     updated_at: str
@@ -156,7 +235,7 @@ class ProfileOut(Outbound):
     display_name: str
     home_location: LocationOut | None = None
     share_radius_km: float
-    tier: str
+    tier: Tier
     version: int
     created_at: str
     updated_at: str
@@ -236,14 +315,34 @@ class CommunitySignalsOut(Outbound):
     windows: list[SignalWindowOut]
 
 
+Area = Annotated[str, StringConstraints(min_length=4, max_length=6)]
+
+
 class GuidanceCreate(Inbound):
     """Only an area and a crop: no free text, so nothing personal reaches a prompt."""
 
     guidance_id: Id | None = None
-    area: Annotated[str, StringConstraints(min_length=4, max_length=6)] | None = Field(
+    geohash: Area | None = Field(
         default=None, description="Geohash precision 4-6; default: the profile's home cell."
     )
+    area: Area | None = Field(
+        default=None,
+        description="Deprecated: the old name of `geohash` (still accepted).",
+        json_schema_extra={"deprecated": True},
+    )
     crop: Slug | None = None
+
+    @model_validator(mode="after")
+    def _one_area(self) -> GuidanceCreate:
+        if self.geohash and self.area and self.geohash != self.area:
+            raise PydanticCustomError(
+                "area_conflict", "geohash and its deprecated name area disagree"
+            )
+        return self
+
+    @property
+    def cell(self) -> str | None:
+        return self.geohash or self.area
 
 
 class AdviceOut(Outbound):
@@ -257,10 +356,18 @@ class AdviceOut(Outbound):
 class GuidanceOut(Outbound):
     guidance_id: str
     status: Literal["pending", "ready"]
-    area: str
+    geohash: str
+    area: str = Field(
+        description="Deprecated: the same as `geohash`.", json_schema_extra={"deprecated": True}
+    )
     crop: str | None
     created_at: str
     guidance: AdviceOut | None = Field(description="Present once status is ready.")
+
+
+class GuidanceCollection(Outbound):
+    items: list[GuidanceOut]
+    next_cursor: str | None
 
 
 class ExplanationOut(Outbound):
@@ -269,3 +376,23 @@ class ExplanationOut(Outbound):
     as_of: str
     cached: bool = Field(description="False: computed now as the fallback, not yet answered.")
     explanation: AdviceOut
+
+
+class CropUnitOut(Outbound):
+    unit: str
+    to_canonical: QuantityOut = Field(
+        description="How many of the crop's canonical unit one of this unit is."
+    )
+    whole_numbers: bool = Field(description="True for count units: quantities are whole.")
+
+
+class CropOut(Outbound):
+    crop: str = Field(description="The slug that bodies and queries take as `crop`.")
+    name: str
+    category: str
+    canonical_unit: str = Field(description="The unit signals and aggregates are counted in.")
+    units: list[CropUnitOut]
+
+
+class CropCatalogOut(Outbound):
+    items: list[CropOut]

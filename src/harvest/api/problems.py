@@ -109,9 +109,10 @@ def from_validation_errors(raw_errors: Sequence[Any]) -> Response[str]:
         kind = str(raw.get("type", "value_error"))
         malformed = malformed or kind in {"json_invalid", "model_attributes_type"}
         location = [str(part) for part in raw.get("loc", ()) if part != "body"]
-        field_errors.append(
-            {"loc": ".".join(location) or "body", "msg": str(raw.get("msg", "")), "type": kind}
-        )
+        message = str(raw.get("msg", ""))
+        if kind == "json_invalid":  # loc holds a character offset; ctx says what is wrong
+            location, message = [], str((raw.get("ctx") or {}).get("error", message))
+        field_errors.append({"loc": ".".join(location) or "body", "msg": message, "type": kind})
     if malformed:
         return problem(
             400,

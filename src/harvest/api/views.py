@@ -161,6 +161,7 @@ def guidance(status: GuidanceStatus) -> models.GuidanceOut:
     return models.GuidanceOut(
         guidance_id=request.guidance_id,
         status="pending" if status.answer is None else "ready",
+        geohash=request.area,
         area=request.area,
         crop=request.crop,
         created_at=iso(request.created_at),

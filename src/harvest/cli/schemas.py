@@ -2,7 +2,8 @@
 
 Generated: entities/<type>.schema.json (from harvest.store.items),
 events/<detail-type>.schema.json (from harvest.store.event_models), access-patterns.md/.json
-(from the registry), sample-data.jsonl and nosql-workbench.json (from the sample data set).
+(from the registry), sample-data.jsonl and nosql-workbench.json (from the sample data set),
+openapi.json (the API's contract, as /openapi.json serves it).
 key-design.md is written by hand and only checked for existence here.
 """
 
@@ -36,6 +37,7 @@ STALE_WHY = {
     EVENTS: "no domain event has this detail-type",
 }
 HAND_WRITTEN = ("key-design.md",)
+OPENAPI = "openapi.json"
 
 
 def _document(schema_id: str, schema: dict[str, object]) -> str:
@@ -59,6 +61,14 @@ def event_schema(detail_type: DetailType) -> str:
     return _document(f"{EVENTS}/{detail_type.value}.schema.json", event_json_schema(detail_type))
 
 
+def openapi_json() -> str:
+    """The API's OpenAPI document, as /openapi.json serves it."""
+    from harvest.api import contract  # noqa: PLC0415 - builds the API app: only here
+    from harvest.api.app import app  # noqa: PLC0415
+
+    return contract.json_text(app)
+
+
 def generate() -> dict[str, str]:
     """Every generated file of schemas/: relative path -> content."""
     items = sample_items()
@@ -74,6 +84,7 @@ def generate() -> dict[str, str]:
     files["access-patterns.json"] = access_patterns_json()
     files["sample-data.jsonl"] = "".join(dynamodb_json_line(item) + "\n" for item in items)
     files["nosql-workbench.json"] = workbench_json(items)
+    files[OPENAPI] = openapi_json()
     return files
 
 

@@ -23,6 +23,8 @@ from harvest.domain.errors import FieldError, UnitNotAllowed, UnknownCrop, Valid
 
 CATEGORIES = frozenset({"vegetable", "fruit", "herb", "nut", "grain", "legume", "animal-product"})
 UNITS = frozenset({"kg", "g", "lb", "oz", "each", "bunch", "dozen", "litre", "jar", "head", "box"})
+# Units that count whole things: half a jar or 0.001 of an apple cannot change hands.
+COUNT_UNITS = frozenset({"each", "bunch", "dozen", "jar", "head", "box"})
 SLUG_PATTERN = re.compile(r"^[a-z]+(-[a-z]+)*$")
 
 # A private context keeps results independent of whatever precision or rounding the
@@ -143,6 +145,13 @@ class CropCatalog:
     def resolve_slug(self, text: str) -> str | None:
         return self._lookup.get(_normalise(text))
 
+    def check_quantity(self, slug: str, quantity: Decimal, unit: str) -> Crop:
+        """The crop, once the unit is one of its units and the quantity fits the unit."""
+        crop = self.get(slug)
+        _factor(crop, unit)
+        require_whole(_finite(quantity), unit)
+        return crop
+
     def to_canonical(self, slug: str, quantity: Decimal, unit: str) -> Decimal:
         crop = self.get(slug)
         return _quantize(_CTX.multiply(_finite(quantity), _factor(crop, unit)))
@@ -155,6 +164,15 @@ class CropCatalog:
         canonical = _CTX.multiply(_finite(quantity), from_factor)
         # One rounding at the end: quantizing the intermediate would compound the error.
         return _quantize(_CTX.divide(canonical, to_factor))
+
+
+def require_whole(amount: Decimal, unit: str) -> None:
+    """A quantity in a count unit must be a whole number (measured units take decimals)."""
+    if unit in COUNT_UNITS and amount.is_finite() and amount != amount.to_integral_value():
+        raise ValidationFailed(
+            f"quantity {amount} is not a whole number of {unit}",
+            [FieldError("quantity", f"'{unit}' counts whole items", "whole_number_required")],
+        )
 
 
 def _factor(crop: Crop, unit: str) -> Decimal:

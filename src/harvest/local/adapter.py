@@ -2,7 +2,9 @@
 
 Emulates what sits in front of the API function in AWS: the Cognito authorizer (a missing or
 bad token is API Gateway's own 401 before the function runs; routes declared with
-`Auth: {Authorizer: NONE}` in template.yaml are public) and the proxy integration's event shape.
+`Auth: {Authorizer: NONE}` in template.yaml are public, and so are CORS preflights when the
+template routes OPTIONS past the authorizer), the headers of the API's gateway responses
+(CORS on API Gateway's own errors), and the proxy integration's event shape.
 """
 
 from __future__ import annotations
@@ -24,15 +26,40 @@ log = logging.getLogger("harvest.local.api")
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def public_routes(template: dict[str, Any], function: str = "ApiFunction") -> set[str]:
-    """Paths whose API event in template.yaml opts out of the authorizer."""
+def _open_events(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
     events = template["Resources"][function]["Properties"].get("Events", {})
-    return {
-        str(event["Properties"]["Path"])
+    return [
+        event["Properties"]
         for event in events.values()
         if event.get("Type") == "Api"
         and event["Properties"].get("Auth", {}).get("Authorizer") == "NONE"
+    ]
+
+
+def public_routes(template: dict[str, Any], function: str = "ApiFunction") -> set[str]:
+    """Paths whose API event in template.yaml opts out of the authorizer (preflights aside)."""
+    return {
+        str(event["Path"])
+        for event in _open_events(template, function)
+        if str(event.get("Method", "")).upper() != "OPTIONS"
     }
+
+
+def preflight_is_public(template: dict[str, Any], function: str = "ApiFunction") -> bool:
+    """True when the template sends OPTIONS on every path past the authorizer."""
+    return any(
+        str(event.get("Method", "")).upper() == "OPTIONS" and event.get("Path") == "/{proxy+}"
+        for event in _open_events(template, function)
+    )
+
+
+def gateway_response_headers(
+    template: dict[str, Any], api: str = "HarvestApi", kind: str = "DEFAULT_4XX"
+) -> dict[str, str]:
+    """Static headers of one of the API's gateway responses ('value' literals unquoted)."""
+    responses = template["Resources"][api]["Properties"].get("GatewayResponses", {})
+    headers = responses.get(kind, {}).get("ResponseParameters", {}).get("Headers", {})
+    return {str(name): str(value).strip("'") for name, value in headers.items()}
 
 
 @dataclass
@@ -106,10 +133,20 @@ def build_event(
 class ApiGatewayEmulator:
     """Holds what the request handler threads share: the function, the authorizer, routes."""
 
-    def __init__(self, handler: LambdaHandler, issuer: TokenIssuer, public: set[str]) -> None:
+    def __init__(
+        self,
+        handler: LambdaHandler,
+        issuer: TokenIssuer,
+        public: set[str],
+        *,
+        open_preflight: bool = False,
+        refusal_headers: dict[str, str] | None = None,
+    ) -> None:
         self.handler = handler
         self.issuer = issuer
         self.public = public
+        self.open_preflight = open_preflight
+        self.refusal_headers = refusal_headers or {}
         # Lambda runs one invocation at a time per execution environment, and the handler
         # relies on it: Powertools' resolver keeps the current event in a class attribute
         # (BaseRouter.current_event), so two requests handled at once in this process would
@@ -121,10 +158,13 @@ class ApiGatewayEmulator:
         with self.invocation_lock:
             return self.handler(event, LocalContext())
 
-    def authorize(self, path: str, authorization: str | None) -> dict[str, Any] | None:
-        """Claims for a valid token; None on a public path (API Gateway runs no authorizer
-        there, so any Authorization header is ignored); InvalidToken otherwise."""
-        if path in self.public:
+    def authorize(
+        self, path: str, authorization: str | None, method: str = "GET"
+    ) -> dict[str, Any] | None:
+        """Claims for a valid token; None on a public path or an open preflight (API Gateway
+        runs no authorizer there, so any Authorization header is ignored); InvalidToken
+        otherwise."""
+        if path in self.public or (method == "OPTIONS" and self.open_preflight):
             return None
         token = bearer(authorization)
         if token is None:
@@ -156,9 +196,10 @@ class _RequestHandler(BaseHTTPRequestHandler):
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         try:
-            claims = self.gateway.authorize(path, self.headers.get("Authorization"))
+            claims = self.gateway.authorize(path, self.headers.get("Authorization"), self.command)
         except InvalidToken as error:
-            self._send(401, {"Content-Type": "application/json"}, b'{"message":"Unauthorized"}')
+            headers = {"Content-Type": "application/json", **self.gateway.refusal_headers}
+            self._send(401, headers, b'{"message":"Unauthorized"}')
             log.info("%s %s 401 (%s) %.1fms", self.command, self.path, error, _ms(started))
             return
         event = build_event(

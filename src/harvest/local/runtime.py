@@ -21,7 +21,12 @@ from typing import Any
 
 import boto3
 
-from harvest.local.adapter import ApiGatewayEmulator, public_routes
+from harvest.local.adapter import (
+    ApiGatewayEmulator,
+    gateway_response_headers,
+    preflight_is_public,
+    public_routes,
+)
 from harvest.local.bus import EventSink, make_bus_server
 from harvest.local.engines import DynamoDbLocalEngine, Engine, ExternalEngine, MotoEngine
 from harvest.local.offline import RUNTIME_FILE, SNAPSHOT_FILE
@@ -169,7 +174,13 @@ class LocalRuntime:
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 
         issuer = TokenIssuer(signing_key())
-        emulator = ApiGatewayEmulator(handler, issuer, public_routes(self.template))
+        emulator = ApiGatewayEmulator(
+            handler,
+            issuer,
+            public_routes(self.template),
+            open_preflight=preflight_is_public(self.template),
+            refusal_headers=gateway_response_headers(self.template),
+        )
         self.api_server = emulator.make_server(self.options.host, self.options.port)
         self.api_server.daemon_threads = False
         self.api_server.block_on_close = True

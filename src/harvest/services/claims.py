@@ -14,6 +14,7 @@ from enum import StrEnum
 
 from harvest.domain.claim import Claim, ClaimStatus, QuantityEffect
 from harvest.domain.common import Actor, iso, new_id, quantity
+from harvest.domain.crops import require_whole
 from harvest.domain.errors import (
     Forbidden,
     InsufficientQuantity,
@@ -74,6 +75,7 @@ class ClaimService:
             raise Forbidden("you cannot claim your own listing")
         now = self.context.clock()
         amount = quantity(draft.quantity)
+        require_whole(amount, listing.unit)
         if not listing.is_live(now) or amount > listing.quantity_remaining:
             raise InsufficientQuantity(
                 f"only {listing.quantity_remaining} {listing.unit} remain on a "

@@ -21,12 +21,13 @@ from harvest.domain.geo import validate_geohash
 from harvest.domain.guidance import Guidance, seconds_until_next_utc_day
 from harvest.domain.signals import WINDOWS
 from harvest.services.signals import SignalService
-from harvest.services.support import ServiceContext, idempotency_token
+from harvest.services.support import OwnedPage, ServiceContext, idempotency_token, owned_page
 from harvest.store.repository import Created, GuardFailed, Repository
 
 __all__ = ["Explanation", "GuidanceDraft", "GuidanceService", "GuidanceStatus"]
 
 GUIDANCE_AREA_PRECISION = 5
+MAX_GUIDANCE_PAGE = 20
 
 
 class AdviceReader(Protocol):
@@ -114,6 +115,21 @@ class GuidanceService:
         if guidance is None or guidance.owner_id != actor.user_id:
             raise NotFound("guidance request not found")
         return GuidanceStatus(guidance, self.advice.answer(guidance_id))
+
+    def list_own(
+        self, actor: Actor, limit: int | None, cursor: str | None
+    ) -> OwnedPage[GuidanceStatus]:
+        """Own guidance requests, newest first, each with its answer once there is one (a
+        read per item: pages are capped at MAX_GUIDANCE_PAGE)."""
+        page = owned_page(
+            self.context,
+            f"guidance_by_owner:{actor.user_id}",
+            min(limit or MAX_GUIDANCE_PAGE, MAX_GUIDANCE_PAGE),
+            cursor,
+            lambda size, start: self.repository.guidance_by_owner(actor.user_id, size, start),
+        )
+        items = [GuidanceStatus(item, self.advice.answer(item.guidance_id)) for item in page.items]
+        return OwnedPage(items, page.next_cursor)
 
     def explain(self, geohash: str, days: int) -> Explanation:
         if days not in WINDOWS:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location, new_id, quantity
-from harvest.domain.crops import CropCatalog
+from harvest.domain.crops import CropCatalog, require_whole
 from harvest.domain.errors import (
     Forbidden,
     IllegalTransition,
@@ -62,8 +62,7 @@ class ListingService:
     def create(
         self, actor: Actor, draft: ListingDraft, idempotency_key: str | None = None
     ) -> Created[Listing]:
-        crop = self.catalog.get(draft.crop)
-        self.catalog.to_canonical(crop.slug, draft.quantity, draft.unit)  # unit check
+        crop = self.catalog.check_quantity(draft.crop, draft.quantity, draft.unit)
         geo.validate_point(draft.lat, draft.lon)
         check_window(draft.available_from, draft.available_until)
         now = self.context.clock()
@@ -107,6 +106,7 @@ class ListingService:
             raise IllegalTransition("listing", current.status.value, "edited")
         updated = current
         if changes.quantity is not None:
+            require_whole(changes.quantity, current.unit)
             updated = updated.with_total(quantity(changes.quantity))
         if changes.available_from is not None or changes.available_until is not None:
             updated = updated.with_window(

@@ -54,8 +54,7 @@ class RequestService:
     def create(
         self, actor: Actor, draft: RequestDraft, idempotency_key: str | None = None
     ) -> Created[Request]:
-        crop = self.catalog.get(draft.crop)
-        self.catalog.to_canonical(crop.slug, draft.quantity, draft.unit)
+        crop = self.catalog.check_quantity(draft.crop, draft.quantity, draft.unit)
         geo.validate_point(draft.lat, draft.lon)
         now = self.context.clock()
         if draft.needed_by <= now:
@@ -97,7 +96,7 @@ class RequestService:
         if changes.quantity is not None or changes.unit is not None or changes.needed_by:
             unit = changes.unit or current.unit
             amount = quantity(changes.quantity or current.quantity)
-            self.catalog.to_canonical(current.crop, amount, unit)
+            self.catalog.check_quantity(current.crop, amount, unit)
             if changes.needed_by is not None and changes.needed_by <= self.context.clock():
                 raise ValidationFailed("neededBy must be in the future")
             updated = replace(

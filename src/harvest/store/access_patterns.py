@@ -336,6 +336,18 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         returns=("guidance",),
         encode=codec.guidance_to_item,
     ),
+    AccessPattern(
+        name="guidance_by_owner",
+        description="A grower's guidance requests (GET /me/guidance; first page).",
+        operation="Query",
+        index=keys.OWNER_INDEX,
+        key_condition='GSI1PK = USER#{ownerId} AND begins_with(GSI1SK, "GUIDANCE#")',
+        filter=None,
+        order=_NEWEST,
+        params=(_OWNER, _LIMIT),
+        returns=("guidance",),
+        encode=codec.guidance_to_item,
+    ),
 )
 
 _BY_NAME = {pattern.name: pattern for pattern in ACCESS_PATTERNS}

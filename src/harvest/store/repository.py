@@ -250,6 +250,11 @@ class Repository:
         item = self.table.get(keys.guidance_key(guidance_id))
         return codec.item_to_guidance(item) if item else None
 
+    def guidance_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Guidance]:
+        return _page(self._owned(owner_id, "GUIDANCE#", limit, start_key), codec.item_to_guidance)
+
     def create_guidance(
         self, guidance: Guidance, token: IdempotencyToken | None, budget: int, expires_at: int
     ) -> Created[Guidance]:
