@@ -60,7 +60,6 @@ from harvest.domain.insight import insight_of, windows_to_stored
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.rebuild import expected_derived
 from harvest.store.codec import item_to_guidance
-from harvest.store.derived import OWNER_PREFIX
 from harvest.store.insights import stored_insight
 from harvest.store.stream import events_from_record, parse_record
 from harvest.tools.template import load_template
@@ -146,11 +145,7 @@ def insight_items(buckets: Iterable[Item]) -> list[Item]:
                 demand=Decimal(bucket.get("demand", 0)),
                 listings=int(bucket.get("listings", 0)),
                 requests=int(bucket.get("requests", 0)),
-                contributors=frozenset(
-                    name.removeprefix(OWNER_PREFIX)
-                    for name in bucket
-                    if name.startswith(OWNER_PREFIX)
-                ),
+                contributors=int(bucket.get("contributors", 0)),
             )
         )
     items = []

@@ -6,20 +6,22 @@ of any chain of states s0 -> s1 -> ... -> sn equals the buckets of sn alone.
 
 A bucket is addressed by (cell, crop or "all", day, kind). Crop buckets carry quantities in
 the crop's canonical unit; "all" buckets carry counts only, since units differ across crops.
-Counts are of *live* items (active listings, open requests); the per-owner count tells the
-read side which users contribute (k-anonymity needs distinct contributors).
+Counts are of *live* items (active listings, open requests). Distinct contributors are not
+a sum of deltas: domain.disclosure moves each bucket's `contributors` counter, and
+`with_contributor_moves` merges those moves into the deltas of one source change.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from typing import Any, Final, Literal
 
 from harvest.domain.common import parse_iso
 from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.disclosure import ContributorMove
 
 __all__ = [
     "ALL_CROPS",
@@ -30,6 +32,7 @@ __all__ = [
     "bucket_deltas",
     "buckets_of",
     "contribution_of",
+    "with_contributor_moves",
 ]
 
 type Kind = Literal["supply", "demand"]
@@ -92,7 +95,8 @@ class BucketAddress:
 
 @dataclass(frozen=True, slots=True)
 class BucketDelta:
-    """What to ADD to one bucket. owner_deltas: (owner, ±n) for the per-owner live count."""
+    """What to ADD to one bucket; contributors_delta moves its `contributors` counter (the
+    users whose latest live day in the bucket's cell and crop is its day: domain.disclosure)."""
 
     cell: str
     crop: str
@@ -100,7 +104,7 @@ class BucketDelta:
     kind: Kind
     quantity_delta: Decimal
     count_delta: int
-    owner_deltas: tuple[tuple[str, int], ...] = ()
+    contributors_delta: int = 0
 
     @property
     def address(self) -> BucketAddress:
@@ -111,14 +115,10 @@ class BucketDelta:
 class _Sums:
     quantity: Decimal = _ZERO
     count: int = 0
-    owners: dict[str, int] | None = None
 
-    def add(self, quantity: Decimal, count: int, owner: str) -> None:
+    def add(self, quantity: Decimal, count: int) -> None:
         self.quantity += quantity
         self.count += count
-        owners = self.owners if self.owners is not None else {}
-        owners[owner] = owners.get(owner, 0) + count
-        self.owners = owners
 
 
 def contribution_of(
@@ -162,7 +162,7 @@ def buckets_of(contribution: Contribution | None) -> dict[BucketAddress, _Sums]:
         for crop in (contribution.crop, ALL_CROPS):
             address = BucketAddress(cell, crop, contribution.day, contribution.kind)
             quantity = contribution.quantity if crop != ALL_CROPS else _ZERO
-            found.setdefault(address, _Sums()).add(quantity, 1, contribution.owner)
+            found.setdefault(address, _Sums()).add(quantity, 1)
     return found
 
 
@@ -177,14 +177,9 @@ def bucket_deltas(old: Contribution | None, new: Contribution | None) -> list[Bu
         before.keys() | after.keys(), key=lambda a: (a.cell, a.crop, a.day, a.kind)
     ):
         was, now = before.get(address, _Sums()), after.get(address, _Sums())
-        owners: dict[str, int] = {}
-        for sign, sums in ((-1, was), (1, now)):
-            for owner, count in (sums.owners or {}).items():
-                owners[owner] = owners.get(owner, 0) + sign * count
-        owner_deltas = tuple(sorted((o, n) for o, n in owners.items() if n != 0))
         quantity = now.quantity - was.quantity
         count = now.count - was.count
-        if quantity == 0 and count == 0 and not owner_deltas:
+        if quantity == 0 and count == 0:
             continue
         deltas.append(
             BucketDelta(
@@ -194,7 +189,25 @@ def bucket_deltas(old: Contribution | None, new: Contribution | None) -> list[Bu
                 kind=address.kind,
                 quantity_delta=quantity,
                 count_delta=count,
-                owner_deltas=owner_deltas,
             )
         )
     return deltas
+
+
+def with_contributor_moves(
+    deltas: Iterable[BucketDelta], moves: Iterable[ContributorMove], kind: Kind
+) -> list[BucketDelta]:
+    """The deltas of one source change with its contributor moves merged in: still one
+    delta per bucket, none empty, in a deterministic order. `kind` is the source's."""
+    merged: dict[tuple[str, str, date], BucketDelta] = {}
+    for delta in deltas:
+        merged[(delta.cell, delta.crop, delta.day)] = delta
+    for move in moves:
+        key = (move.cell, move.crop, move.day)
+        base = merged.get(key) or BucketDelta(move.cell, move.crop, move.day, kind, _ZERO, 0)
+        merged[key] = replace(base, contributors_delta=base.contributors_delta + move.change)
+    return [
+        merged[key]
+        for key in sorted(merged)
+        if merged[key].quantity_delta or merged[key].count_delta or merged[key].contributors_delta
+    ]
