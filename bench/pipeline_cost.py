@@ -43,6 +43,8 @@ Figures.
               including botocore and Powertools logging/metrics at INFO (output discarded),
               excluding DynamoDB Local (another process). Wall time is mostly DynamoDB
               Local's on this machine, not an AWS latency.
+  signals     read units of one GET /communities/{area}/signals (the route's SignalService,
+              eventually consistent Queries) on the area at the end.
   Item sizes  of every derived item at the end: the seed's items as loaded, updated from
               the stream's new images (`--scan` reads them back from the table instead).
 """
@@ -772,6 +774,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
         log("  scanning the derived items")
         final = scanned(plumbing, table)
     sizes = item_sizes(final)
+    signals_rcu = signals_read_units(table, args.area)
     plumbing.delete_table(TableName=table)
     return {
         "listings": count, "requests": len(population.requests),
@@ -780,8 +783,26 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
         "ai_explanations_warmed": explained,
         "batch_sizes": {"core writes per stream read": args.batch, **pipeline.sizes},
         "rounds": rounds, "derived_items": sizes, "sizes_from": "scan" if args.scan else "stream",
-        "seconds": time.perf_counter() - started,
+        "signals_rcu_per_request": signals_rcu, "seconds": time.perf_counter() - started,
     }  # fmt: skip
+
+
+def signals_read_units(table: str, area: str) -> float:
+    """Read units of one `GET /communities/{area}/signals` as the route computes it
+    (SignalService.for_area, eventually consistent), from ConsumedCapacity."""
+    client, consumed = make_client(REGION), [0.0]
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def after(parsed: Mapping[str, Any], **_: Any) -> None:
+        consumed[0] += float((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0))
+
+    client.meta.events.register("provide-client-params.dynamodb.Query", before)
+    client.meta.events.register("after-call.dynamodb.Query", after)
+    k = get_settings().signal_k
+    SignalService(DerivedRepository(Table(client, table)), policy=SignalPolicy(k=k)).for_area(area)
+    return consumed[0]
 
 
 # ------------------------------------------------------------------ report
@@ -861,12 +882,14 @@ def print_summary(results: Sequence[dict[str, Any]]) -> None:
             costliest["pk"],
             costliest["wcu_billed_per_write"],
             costliest["core_writes_per_s_at_partition_limit"],
+            result["signals_rcu_per_request"],
         ]
         rows.append(row)
     print("\n== per core write, consumers only (WCU as billed; hottest key: records alone)")
     print(render(["listings", "alone WCU", "alone RCU", "alone CPU ms", "batched WCU",
                   "batched RCU", "batched CPU ms", "largest item B", "costliest PK",
-                  "its WCU/write", "core writes/s at limit"], rows))  # fmt: skip
+                  "its WCU/write", "core writes/s at limit", "signals RCU/request"],
+                 rows))  # fmt: skip
 
 
 def parse_args() -> argparse.Namespace:
