@@ -43,6 +43,8 @@ Figures.
               including botocore and Powertools logging/metrics at INFO (output discarded),
               excluding DynamoDB Local (another process). Wall time is mostly DynamoDB
               Local's on this machine, not an AWS latency.
+  model       with --model ID, Bedrock's Converse is answered in-process (a before-call
+              hook, as PutEvents) and each call counted: model calls per core write.
   signals     read units of one GET /communities/{area}/signals (the route's SignalService,
               eventually consistent Queries) on the area at the end.
   Item sizes  of every derived item at the end: the seed's items as loaded, updated from
@@ -511,6 +513,24 @@ class Accepted:
     status_code = 200
 
 
+MODEL_CALLS: Counter[str] = Counter()
+ANSWER: Final = json.dumps(
+    {"headline": "h", "reasoning": ["r"], "actions": ["a"]}, separators=(",", ":")
+)
+
+
+def answer_converse(**_: Any) -> tuple[Accepted, dict[str, Any]]:
+    """Bedrock's Converse answered in-process with a valid explanation (a botocore
+    before-call hook, as PutEvents), each call counted: `--model` runs count model calls."""
+    MODEL_CALLS["converse"] += 1
+    return Accepted(), {
+        "output": {"message": {"role": "assistant", "content": [{"text": ANSWER}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 1000, "outputTokens": 400, "totalTokens": 1400},
+        "metrics": {"latencyMs": 1},
+    }
+
+
 def accept_put_events(params: Mapping[str, Any], **_: Any) -> tuple[Accepted, dict[str, Any]]:
     """PutEvents answered in-process, every entry accepted (a botocore before-call hook)."""
     entries = json.loads(params["body"])["Entries"]
@@ -628,11 +648,11 @@ def quiet_consumer_logs(to_stderr: bool) -> None:
 # ------------------------------------------------------------------ one size
 def warm_ai(table: Table, areas: set[str]) -> int:
     """The AI worker's cache as it stands once the seeded insights were explained."""
-    service, explained, insights_read = advisor.advisor()[0], 0, InsightRepository(table)
+    explainer, explained, insights_read = advisor.explainer(), 0, InsightRepository(table)
     for area in sorted(areas):
         stored = insights_read.current(area)
         for window in stored.insight.windows if stored else ():
-            service.explain(area, window, "seed")
+            explainer.explain(area, window, "seed")
             explained += 1
     return explained
 
@@ -640,6 +660,7 @@ def warm_ai(table: Table, areas: set[str]) -> int:
 def measure(mode: str, ops: Sequence[Op], writer: CoreWriter, pipeline: Pipeline,
             metering: Metering, chunk: int) -> dict[str, Any]:  # fmt: skip
     metering.reset()
+    calls_before = MODEL_CALLS["converse"]
     started, api = time.perf_counter(), metering.meters["api"]
     for first in range(0, len(ops), chunk):
         for sequence, op in enumerate(ops[first : first + chunk], start=first):
@@ -649,7 +670,9 @@ def measure(mode: str, ops: Sequence[Op], writer: CoreWriter, pipeline: Pipeline
             api.wall_s += time.perf_counter() - wall
             api.invocations, api.records = api.invocations + 1, api.records + 1
         pipeline.drain(batched=chunk > 1)
-    return figures(metering, len(ops), time.perf_counter() - started)
+    found = figures(metering, len(ops), time.perf_counter() - started)
+    found["model_calls_per_write"] = (MODEL_CALLS["converse"] - calls_before) / len(ops)
+    return found
 
 
 def figures(metering: Metering, writes: int, seconds: float) -> dict[str, Any]:
@@ -883,12 +906,14 @@ def print_summary(results: Sequence[dict[str, Any]]) -> None:
             costliest["wcu_billed_per_write"],
             costliest["core_writes_per_s_at_partition_limit"],
             result["signals_rcu_per_request"],
+            result["rounds"]["batched"].get("model_calls_per_write", 0.0),
         ]
         rows.append(row)
     print("\n== per core write, consumers only (WCU as billed; hottest key: records alone)")
     print(render(["listings", "alone WCU", "alone RCU", "alone CPU ms", "batched WCU",
                   "batched RCU", "batched CPU ms", "largest item B", "costliest PK",
-                  "its WCU/write", "core writes/s at limit", "signals RCU/request"],
+                  "its WCU/write", "core writes/s at limit", "signals RCU/request",
+                  "model calls/write (batched)"],
                  rows))  # fmt: skip
 
 
@@ -907,6 +932,7 @@ def parse_args() -> argparse.Namespace:
     add("--scan", action="store_true", help="read the final item sizes back with a Scan")
     add("--json", type=Path, help="also write the figures to this file")
     add("--logs", action="store_true", help="consumer logs to stderr (default: discarded)")
+    add("--model", default="", help="a Bedrock model id: Converse answered in-process, counted")
     args = parser.parse_args()
     geo.validate_geohash(args.area, min_precision=4, max_precision=4)
     return args
@@ -923,6 +949,12 @@ def main() -> None:
         AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",  # noqa: S106  # nosec B106
         AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, POWERTOOLS_TRACE_DISABLED="1",
     )  # fmt: skip
+    if args.model:
+        os.environ["BEDROCK_MODEL_ID"] = args.model
+        # Clients made from the default session copy its handlers: the AI worker's too.
+        boto3.setup_default_session(region_name=REGION)
+        session = cast("Any", boto3.DEFAULT_SESSION)
+        session.events.register("before-call.bedrock-runtime.Converse", answer_converse)
     quiet_consumer_logs(args.logs)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stops DynamoDB Local
     catalog = load_catalog()

@@ -39,6 +39,11 @@ class Settings(BaseSettings):
     bedrock_model_id: str | None = Field(default=None, validation_alias="BEDROCK_MODEL_ID")
 
     ai_cache_ttl_hours: int = Field(default=24, ge=1, validation_alias="AI_CACHE_TTL_HOURS")
+    # At most one explanation per area and window in this many minutes (issue 9), and only
+    # when a classification or the ranking of crops changed.
+    ai_explain_debounce_minutes: int = Field(
+        default=30, ge=0, validation_alias="AI_EXPLAIN_DEBOUNCE_MINUTES"
+    )
     guidance_daily_budget: int = Field(default=5, ge=1, validation_alias="GUIDANCE_DAILY_BUDGET")
 
     @field_validator("bedrock_model_id")
