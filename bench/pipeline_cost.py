@@ -12,11 +12,12 @@ partition keys, and the sizes of the derived items. `--sizes 1000 10000 100000` 
 synthetic city (its seed alone takes ~15 minutes on 2 cores).
 
 Warm state. Driving the pipeline over N seed writes would take hours on DynamoDB Local, so
-the core items are built as the API stores them (harvest.store.codec), the derived items
-computed from them by the rebuild's own functions (services.rebuild.expected_derived, the
-attributes DerivedRepository.replace adds, then services.insight_rebuild.rebuild_insight per
-area, on an in-memory table), and everything is bulk-loaded with BatchWriteItem into a table
-created from template.yaml (its stream enabled after the load): the state `harvest rebuild`
+the core items are built as the API stores them (harvest.store.codec) and the AGG# items
+computed from them by the rebuild's own function (services.rebuild.expected_derived, with
+the attributes DerivedRepository.replace adds); both are bulk-loaded with BatchWriteItem
+into a table created from template.yaml, then services.insight_rebuild.rebuild_insight
+writes each area's insight on that table through the real repositories (the stream is
+enabled after all that, so the seed is not measured): the state `harvest rebuild`
 leaves, bucket write counters at 1. The AI cache is then warmed by the AI worker's own
 service for the areas the measured writes touch.
 
@@ -42,6 +43,10 @@ Figures.
               including botocore and Powertools logging/metrics at INFO (output discarded),
               excluding DynamoDB Local (another process). Wall time is mostly DynamoDB
               Local's on this machine, not an AWS latency.
+  model       with --model ID, Bedrock's Converse is answered in-process (a before-call
+              hook, as PutEvents) and each call counted: model calls per core write.
+  signals     read units of one GET /communities/{area}/signals (the route's SignalService,
+              eventually consistent Queries) on the area at the end.
   Item sizes  of every derived item at the end: the seed's items as loaded, updated from
               the stream's new images (`--scan` reads them back from the table instead).
 """
@@ -100,9 +105,9 @@ from harvest.settings import get_settings
 from harvest.store import codec
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import CLIENT_CONFIG, make_client
-from harvest.store.insights import InsightRepository, insight_key, stored_insight
+from harvest.store.insights import InsightRepository
 from harvest.store.repository import Repository
-from harvest.store.table import Item, Key, Table
+from harvest.store.table import Item, Table
 from harvest.tools.template import TABLE_LOGICAL_ID, create_table, load_template
 
 if TYPE_CHECKING:
@@ -357,45 +362,42 @@ def synthesize(count: int, args: argparse.Namespace, catalog: CropCatalog) -> Po
     return Population(listings, requests, growers, searchers)
 
 
-class MemoryTable(Table):
-    """Just enough of Table, in memory, for the rebuild's functions to compute the warm state:
-    get, put and the day-bucket Query (PK = :pk AND SK BETWEEN :since AND :until)."""
-
-    def __init__(self) -> None:
-        super().__init__(cast("DynamoDBClient", None), "memory")
-        self.partitions: dict[str, dict[str, Item]] = {}
-
-    def put(self, item: Item) -> None:
-        self.partitions.setdefault(str(item["PK"]), {})[str(item["SK"])] = item
-
-    def get(self, key: Key, *, consistent: bool = True) -> Item | None:
-        item = self.partitions.get(key["PK"], {}).get(key["SK"])
-        return None if item is None else dict(item)
-
-    def query_all(self, *, max_items: int, **query: Any) -> list[Item]:
-        if query.get("index") or "BETWEEN" not in query["key_condition"]:
-            raise NotImplementedError(query["key_condition"])
-        bound, rows = query["bound"], self.partitions.get(query["bound"]["pk"], {})
-        days = [sk for sk in sorted(rows) if bound["since"] <= sk <= bound["until"]]
-        return [dict(rows[sk]) for sk in days[:max_items]]
-
-    def items(self) -> Iterator[Item]:
-        for rows in self.partitions.values():
-            yield from rows.values()
-
-
-def derive(population: Population, catalog: CropCatalog, k: int) -> MemoryTable:
-    """The markers, buckets and insights a rebuild writes for these core items."""
-    memory, moment = MemoryTable(), iso(datetime.now(UTC))
+def derive(population: Population, catalog: CropCatalog) -> list[Item]:
+    """The markers and buckets a rebuild writes for these core items, as
+    DerivedRepository.replace Puts them (bucket write counters at 1, as rebuild's _fresh)."""
+    moment = iso(datetime.now(UTC))
     expected = expected_derived(population.core_items(), catalog)
-    for key, item in expected.items():
-        fresh = item if is_marker(key) else {**item, "version": 1}  # as rebuild's _fresh
-        # ... and as DerivedRepository.replace Puts it:
-        memory.put({"createdAt": moment, **fresh, "updatedAt": moment, "correlationId": "seed"})
-    signals = SignalService(DerivedRepository(memory), catalog, policy=SignalPolicy(k=k))
-    for area in sorted(areas_of(expected)):
-        rebuild_insight(area, signals, InsightRepository(memory), "seed")
-    return memory
+    return [
+        {"createdAt": moment, **(item if is_marker(key) else {**item, "version": 1}),
+         "updatedAt": moment, "correlationId": "seed"}
+        for key, item in expected.items()
+    ]  # fmt: skip
+
+
+def derive_insights(table: Table, areas: Iterable[str], catalog: CropCatalog, k: int) -> int:
+    """The insights `harvest rebuild` writes, by its own function on the real repositories
+    (the seeded table, stream still off); returns how many areas were written."""
+    signals = SignalService(DerivedRepository(table), catalog, policy=SignalPolicy(k=k))
+    store = InsightRepository(table)
+
+    def one(area: str) -> bool:
+        return rebuild_insight(area, signals, store, "seed")
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return sum(pool.map(one, sorted(areas)))
+
+
+def note_sizes(
+    client: DynamoDBClient, table: str, prefix: str, inventory: dict[ItemKey, tuple[str, int]]
+) -> None:
+    """Each item under `prefix` (a Scan, filtered): its type and size into `inventory`."""
+    pages = client.get_paginator("scan").paginate(
+        TableName=table, FilterExpression="begins_with(PK, :p)",
+        ExpressionAttributeValues={":p": {"S": prefix}},
+    )  # fmt: skip
+    for item in itertools.chain.from_iterable(page.get("Items", []) for page in pages):
+        key = (str(item["PK"].get("S")), str(item["SK"].get("S")))
+        inventory[key] = (str(item.get("type", {}).get("S")), item_size(item))
 
 
 def bulk_load(client: DynamoDBClient, table: str, items: Iterable[Wire], total: int) -> None:
@@ -509,6 +511,24 @@ class BenchContext(LambdaContext):
 
 class Accepted:
     status_code = 200
+
+
+MODEL_CALLS: Counter[str] = Counter()
+ANSWER: Final = json.dumps(
+    {"headline": "h", "reasoning": ["r"], "actions": ["a"]}, separators=(",", ":")
+)
+
+
+def answer_converse(**_: Any) -> tuple[Accepted, dict[str, Any]]:
+    """Bedrock's Converse answered in-process with a valid explanation (a botocore
+    before-call hook, as PutEvents), each call counted: `--model` runs count model calls."""
+    MODEL_CALLS["converse"] += 1
+    return Accepted(), {
+        "output": {"message": {"role": "assistant", "content": [{"text": ANSWER}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 1000, "outputTokens": 400, "totalTokens": 1400},
+        "metrics": {"latencyMs": 1},
+    }
 
 
 def accept_put_events(params: Mapping[str, Any], **_: Any) -> tuple[Accepted, dict[str, Any]]:
@@ -626,13 +646,13 @@ def quiet_consumer_logs(to_stderr: bool) -> None:
 
 
 # ------------------------------------------------------------------ one size
-def warm_ai(memory: MemoryTable, areas: set[str]) -> int:
+def warm_ai(table: Table, areas: set[str]) -> int:
     """The AI worker's cache as it stands once the seeded insights were explained."""
-    service, explained = advisor.advisor()[0], 0
+    explainer, explained, insights_read = advisor.explainer(), 0, InsightRepository(table)
     for area in sorted(areas):
-        item = memory.get(insight_key(area))
-        for window in stored_insight(item).insight.windows if item else ():
-            service.explain(area, window, "seed")
+        stored = insights_read.current(area)
+        for window in stored.insight.windows if stored else ():
+            explainer.explain(area, window, "seed")
             explained += 1
     return explained
 
@@ -640,6 +660,7 @@ def warm_ai(memory: MemoryTable, areas: set[str]) -> int:
 def measure(mode: str, ops: Sequence[Op], writer: CoreWriter, pipeline: Pipeline,
             metering: Metering, chunk: int) -> dict[str, Any]:  # fmt: skip
     metering.reset()
+    calls_before = MODEL_CALLS["converse"]
     started, api = time.perf_counter(), metering.meters["api"]
     for first in range(0, len(ops), chunk):
         for sequence, op in enumerate(ops[first : first + chunk], start=first):
@@ -649,7 +670,9 @@ def measure(mode: str, ops: Sequence[Op], writer: CoreWriter, pipeline: Pipeline
             api.wall_s += time.perf_counter() - wall
             api.invocations, api.records = api.invocations + 1, api.records + 1
         pipeline.drain(batched=chunk > 1)
-    return figures(metering, len(ops), time.perf_counter() - started)
+    found = figures(metering, len(ops), time.perf_counter() - started)
+    found["model_calls_per_write"] = (MODEL_CALLS["converse"] - calls_before) / len(ops)
+    return found
 
 
 def figures(metering: Metering, writes: int, seconds: float) -> dict[str, Any]:
@@ -736,15 +759,20 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
     started, table = time.perf_counter(), f"bench-pipeline-{count}"
     log(f"{count:,} listings: synthesizing the area, deriving its AGG# and INSIGHT# items")
     population = synthesize(count, args, catalog)
-    memory = derive(population, catalog, get_settings().signal_k)
-    derived = sum(len(rows) for rows in memory.partitions.values())
+    derived = derive(population, catalog)
     core = count + len(population.requests)
     metering.inventory.clear()
-    log(f"  loading {core:,} core and {derived:,} derived items")
+    log(f"  loading {core:,} core and {len(derived):,} AGG# items")
     create_table(plumbing, table, seed_template())
-    derived_items = wired(memory.items(), metering.inventory)
+    derived_items = wired(derived, metering.inventory)
     items = itertools.chain(map(wire_item, population.core_items()), derived_items)
-    bulk_load(plumbing, table, items, core + derived)
+    bulk_load(plumbing, table, items, core + len(derived))
+    seeded_table = Table(plumbing, table)
+    areas = areas_of((str(item["PK"]), str(item["SK"])) for item in derived)
+    del derived
+    log(f"  rebuilding the insights of {len(areas):,} areas")
+    derive_insights(seeded_table, areas, catalog, get_settings().signal_k)
+    note_sizes(plumbing, table, "INSIGHT#", metering.inventory)
     seed_types = Counter(kind for kind, _ in metering.inventory.values())
     connect_consumers(metering, table)
     ops = plan(population, (args.writes_alone, args.writes_batched), args)
@@ -752,8 +780,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
     plumbing.update_table(TableName=table, StreamSpecification={
         "StreamEnabled": True, "StreamViewType": view["StreamViewType"]})  # fmt: skip
     pipeline, writer = Pipeline(plumbing, table, metering), CoreWriter(api, table, catalog)
-    explained = warm_ai(memory, set().union(*(op.areas for op in ops)))
-    del memory
+    explained = warm_ai(seeded_table, set().union(*(op.areas for op in ops)))
     pipeline.drain(batched=True)  # AI cache writes: no consumer takes them; sizes noted
     seeded = time.perf_counter() - started
     log(f"  seeded in {seeded:.0f} s (AI cache warmed with {explained:,} explanations)")
@@ -770,6 +797,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
         log("  scanning the derived items")
         final = scanned(plumbing, table)
     sizes = item_sizes(final)
+    signals_rcu = signals_read_units(table, args.area)
     plumbing.delete_table(TableName=table)
     return {
         "listings": count, "requests": len(population.requests),
@@ -778,8 +806,26 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
         "ai_explanations_warmed": explained,
         "batch_sizes": {"core writes per stream read": args.batch, **pipeline.sizes},
         "rounds": rounds, "derived_items": sizes, "sizes_from": "scan" if args.scan else "stream",
-        "seconds": time.perf_counter() - started,
+        "signals_rcu_per_request": signals_rcu, "seconds": time.perf_counter() - started,
     }  # fmt: skip
+
+
+def signals_read_units(table: str, area: str) -> float:
+    """Read units of one `GET /communities/{area}/signals` as the route computes it
+    (SignalService.for_area, eventually consistent), from ConsumedCapacity."""
+    client, consumed = make_client(REGION), [0.0]
+
+    def before(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def after(parsed: Mapping[str, Any], **_: Any) -> None:
+        consumed[0] += float((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0))
+
+    client.meta.events.register("provide-client-params.dynamodb.Query", before)
+    client.meta.events.register("after-call.dynamodb.Query", after)
+    k = get_settings().signal_k
+    SignalService(DerivedRepository(Table(client, table)), policy=SignalPolicy(k=k)).for_area(area)
+    return consumed[0]
 
 
 # ------------------------------------------------------------------ report
@@ -859,12 +905,16 @@ def print_summary(results: Sequence[dict[str, Any]]) -> None:
             costliest["pk"],
             costliest["wcu_billed_per_write"],
             costliest["core_writes_per_s_at_partition_limit"],
+            result["signals_rcu_per_request"],
+            result["rounds"]["batched"].get("model_calls_per_write", 0.0),
         ]
         rows.append(row)
     print("\n== per core write, consumers only (WCU as billed; hottest key: records alone)")
     print(render(["listings", "alone WCU", "alone RCU", "alone CPU ms", "batched WCU",
                   "batched RCU", "batched CPU ms", "largest item B", "costliest PK",
-                  "its WCU/write", "core writes/s at limit"], rows))  # fmt: skip
+                  "its WCU/write", "core writes/s at limit", "signals RCU/request",
+                  "model calls/write (batched)"],
+                 rows))  # fmt: skip
 
 
 def parse_args() -> argparse.Namespace:
@@ -882,6 +932,7 @@ def parse_args() -> argparse.Namespace:
     add("--scan", action="store_true", help="read the final item sizes back with a Scan")
     add("--json", type=Path, help="also write the figures to this file")
     add("--logs", action="store_true", help="consumer logs to stderr (default: discarded)")
+    add("--model", default="", help="a Bedrock model id: Converse answered in-process, counted")
     args = parser.parse_args()
     geo.validate_geohash(args.area, min_precision=4, max_precision=4)
     return args
@@ -898,6 +949,12 @@ def main() -> None:
         AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",  # noqa: S106  # nosec B106
         AWS_REGION=REGION, AWS_DEFAULT_REGION=REGION, POWERTOOLS_TRACE_DISABLED="1",
     )  # fmt: skip
+    if args.model:
+        os.environ["BEDROCK_MODEL_ID"] = args.model
+        # Clients made from the default session copy its handlers: the AI worker's too.
+        boto3.setup_default_session(region_name=REGION)
+        session = cast("Any", boto3.DEFAULT_SESSION)
+        session.events.register("before-call.bedrock-runtime.Converse", answer_converse)
     quiet_consumer_logs(args.logs)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # still stops DynamoDB Local
     catalog = load_catalog()

@@ -50,6 +50,9 @@ class Settings:
     bedrock_model_id: str | None = _env("BEDROCK_MODEL_ID", None)
     ai_cache_ttl_hours: int = _env("AI_CACHE_TTL_HOURS", 24, minimum=1)
     guidance_daily_budget: int = _env("GUIDANCE_DAILY_BUDGET", 5, minimum=1)
+    # At most one explanation per area and window in this many minutes (issue 9), and only
+    # when a classification or the ranking of crops changed.
+    ai_explain_debounce_minutes: int = _env("AI_EXPLAIN_DEBOUNCE_MINUTES", 30, minimum=0)
     # Browser origins allowed to call the API (comma-separated; "*" for any). Tokens travel
     # in the Authorization header, never in cookies, so "*" lends no ambient credentials.
     cors_allowed_origins: str = _env("CORS_ALLOWED_ORIGINS", "*")

@@ -129,15 +129,18 @@ def test_one_correlation_id_follows_a_write_through_every_consumer(tmp_path: Pat
     data = tmp_path / "data"
     trace = "trace-e2e-0001"
     with running_runtime(data) as (runtime, http):
-        made = http.call(
-            "POST",
-            "/listings",
-            payloads.listing(quantity=4),
-            user="g1",
-            headers={"X-Correlation-Id": trace},
-        )
-        assert made.status == 201, made.body
-        assert made.headers["X-Correlation-Id"] == trace
+        # k growers (one trace): a published crop, so the AI worker has something to explain
+        # (a window with every crop hidden is never explained: explain_debounce).
+        for user in ("g1", "g2", "g3"):
+            made = http.call(
+                "POST",
+                "/listings",
+                payloads.listing(quantity=4),
+                user=user,
+                headers={"X-Correlation-Id": trace},
+            )
+            assert made.status == 201, made.body
+            assert made.headers["X-Correlation-Id"] == trace
 
         def traced() -> set[str] | None:
             families = _derived_with(runtime, trace)

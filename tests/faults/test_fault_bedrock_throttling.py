@@ -75,9 +75,11 @@ def test_a_throttled_and_timing_out_model_gives_fallback_advice_and_records_its_
     SendFaults.install(monkeypatch).on("bedrock-runtime", "Converse", bedrock)
     data = tmp_path / "data"
     with running_runtime(data, _template()) as (runtime, http):
-        # Given an area with supply, and a pro grower asking for guidance there
-        listed = http.call("POST", "/listings", payloads.listing(), user="grower")
-        assert listed.status == 201, listed.body
+        # Given an area with supply from k growers (a published crop: the AI worker explains
+        # only windows with one), and a pro grower asking for guidance there
+        for grower in ("grower-a", "grower-b", "grower-c"):
+            listed = http.call("POST", "/listings", payloads.listing(), user=grower)
+            assert listed.status == 201, listed.body
         asked = http.call(
             "POST", "/me/guidance", {"area": "u33dc", "crop": "tomato"}, user="pia", tier="pro"
         )

@@ -91,7 +91,7 @@ def test_audit_finds_a_tampered_bucket_and_rebuild_repairs_it_idempotently(
     assert _harvest("audit", table) == 0, capsys.readouterr()
     clean = capsys.readouterr().out
     assert "compared 4 markers, " in clean
-    assert " buckets and 5 insights: 0 drifts" in clean
+    assert "compared 4 markers, 13 buckets, 4 presences and 5 insights: 0 drifts" in clean
     assert ": 0 drifts" in clean
     before = _derived(dynamodb, table)
 
@@ -118,7 +118,11 @@ def test_audit_finds_a_tampered_bucket_and_rebuild_repairs_it_idempotently(
         }
 
     assert content(once) == content(twice)
-    assert {item["correlationId"] for item in twice.values()} == {"rebuild"}
+    # Every item is the rebuild's, but an empty presence (absent, left to its TTL).
+    kept = [item for item in twice.values() if item.get("live") == {}]
+    assert [item["expiresAt"] for item in kept]
+    rebuilt = [item for item in twice.values() if item.get("live") != {}]
+    assert {item["correlationId"] for item in rebuilt} == {"rebuild"}
     assert all(twice[key]["createdAt"] == before[key]["createdAt"] for key in before)
 
 

@@ -11,7 +11,14 @@ import pytest
 
 from harvest.api import dependencies
 from harvest.consumers import advisor
+from harvest.domain.advice import Advice
+from harvest.domain.common import utc_now
+from harvest.domain.insight import window_shape
+from harvest.domain.signals import WindowSignals
 from harvest.settings import get_settings
+from harvest.store.advice import AdviceRepository
+from harvest.store.dynamo import make_client
+from harvest.store.table import Table
 from support import payloads
 from support.apigw import Api
 from support.stored_records import LongContext, stored_item_record
@@ -181,3 +188,25 @@ def test_guidance_takes_geohash_and_still_accepts_the_deprecated_area(api: Api) 
     assert (new.body["geohash"], new.body["area"]) == ("u33dc", "u33dc")
     assert old.body["geohash"] == "u33db"
     assert clash.status == 422
+
+
+def test_an_explanation_of_the_same_shape_is_served_when_the_digest_moved_on(api: Api) -> None:
+    # Given the worker's latest 7-day explanation of u33d was about what the area shows now
+    # (no crop at all), under another digest (the figures, or the calendar, moved since)
+    window = service_window("u33d", 7)
+    made = Advice("Quiet around u33d", ("nothing listed",), ("list something",), "bedrock", "m")
+    store = AdviceRepository(Table(make_client("us-east-1"), get_settings().table_name))
+    store.put_latest("u33d", 7, window_shape(window), made, correlation_id="c", now=utc_now())
+    # When a supporter asks for it
+    reply = api.get("/communities/u33d/explanation?days=7", user="sam", tier="supporter")
+    # Then the latest explanation is served, not the fallback
+    assert reply.status == 200, reply.body
+    assert reply.body["cached"] is True
+    assert reply.body["explanation"]["headline"] == "Quiet around u33d"
+    other = api.get("/communities/u33d/explanation?days=14", user="sam", tier="supporter")
+    assert other.body["explanation"]["source"] == "fallback"  # per window
+
+
+def service_window(area: str, days: int) -> WindowSignals:
+    signals = advisor.advisor()[1].for_area(area).signals
+    return next(w for w in signals.windows if w.days == days)

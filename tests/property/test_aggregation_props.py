@@ -1,10 +1,11 @@
-"""Derived equals rebuild: whatever order and however often records arrive, the buckets the
-AggregationService maintains equal the buckets computed from the final states alone."""
+"""Derived equals rebuild: whatever order and however often records arrive, the markers,
+buckets and presences the AggregationService maintains equal those computed from the final
+states alone (services.rebuild.drift finds nothing), and a window's distinct contributors
+read from the buckets are exactly the users with a live item in it."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -12,81 +13,19 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from harvest.domain.contribution import BucketDelta, Contribution, buckets_of, contribution_of
+from harvest.domain.contribution import ALL_CROPS, contribution_of
 from harvest.domain.events import ItemChange
 from harvest.services.aggregation import AggregationService
-from harvest.store.derived import Marker, StaleMarker
-
-type BucketKey = tuple[str, str, date, str]
-type Buckets = dict[BucketKey, tuple[Decimal, int, frozenset[tuple[str, int]]]]
+from harvest.services.rebuild import ItemKey, drift, expected_derived, is_bucket
+from support.stored_derived import StoredDerived
 
 OWNERS = ("ann", "bob", "cem")
 GEOHASHES = ("u33dbfc", "u33dbgz", "u33e000", "u281zzz")
-DAYS = ("2026-05-01T10:00:00.000Z", "2026-05-02T00:00:00.000Z")
+DAYS = ("2026-05-01T10:00:00.000Z", "2026-05-02T00:00:00.000Z", "2026-05-04T08:00:00.000Z")
 
 
-@dataclass
-class FakeDerived:
-    """In-memory DerivedRepository with the same conditional semantics; optionally loses the
-    race once per source (a concurrent writer) to exercise the re-read path."""
-
-    markers: dict[str, Marker] = field(default_factory=dict)
-    sums: dict[BucketKey, tuple[Decimal, int, dict[str, int]]] = field(default_factory=dict)
-    lose_once: set[str] = field(default_factory=set)
-
-    def marker(self, source_key: str) -> Marker | None:
-        return self.markers.get(source_key)
-
-    def apply(
-        self,
-        source_key: str,
-        expected_marker_version: int | None,
-        new_version: int,
-        new_contribution: Contribution | None,
-        deltas: list[BucketDelta],
-        correlation_id: str,
-    ) -> None:
-        if source_key in self.lose_once:
-            self.lose_once.discard(source_key)
-            raise StaleMarker(source_key)
-        current = self.markers.get(source_key)
-        if (current.version if current else None) != expected_marker_version:
-            raise StaleMarker(source_key)
-        self.markers[source_key] = Marker(
-            source_key, new_version, new_contribution, "t", "t", correlation_id
-        )
-        for delta in deltas:
-            key = (delta.cell, delta.crop, delta.day, delta.kind)
-            quantity, count, owners = self.sums.get(key, (Decimal(0), 0, {}))
-            owners = dict(owners)
-            for owner, change in delta.owner_deltas:
-                owners[owner] = owners.get(owner, 0) + change
-            self.sums[key] = (quantity + delta.quantity_delta, count + delta.count_delta, owners)
-
-    def buckets(self) -> Buckets:
-        return _normalised(self.sums)
-
-
-def _normalised(sums: Mapping[BucketKey, tuple[Decimal, int, Mapping[str, int]]]) -> Buckets:
-    found: Buckets = {}
-    for key, (quantity, count, owners) in sums.items():
-        entry = (quantity, count, frozenset((o, n) for o, n in owners.items() if n != 0))
-        if entry != (Decimal(0), 0, frozenset[tuple[str, int]]()):
-            found[key] = entry
-    return found
-
-
-def _rebuild(finals: list[Mapping[str, Any]]) -> Buckets:
-    sums: dict[BucketKey, tuple[Decimal, int, dict[str, int]]] = {}
-    for item in finals:
-        for address, bucket in buckets_of(contribution_of(item)).items():
-            key = (address.cell, address.crop, address.day, address.kind)
-            quantity, count, owners = sums.get(key, (Decimal(0), 0, {}))
-            merged = dict(owners)
-            for owner, n in (bucket.owners or {}).items():
-                merged[owner] = merged.get(owner, 0) + n
-            sums[key] = (quantity + bucket.quantity, count + bucket.count, merged)
-    return _normalised(sums)
+def _stored(repository: StoredDerived) -> dict[ItemKey, dict[str, Any]]:
+    return {key: dict(item) for key, item in repository.items.items()}
 
 
 @st.composite
@@ -130,11 +69,43 @@ def test_derived_equals_rebuild_under_duplicates_and_reorders(
     extra = data.draw(st.lists(st.sampled_from(records), max_size=10), label="duplicates")
     delivered = data.draw(st.permutations(records + extra), label="delivery order")
     losers = data.draw(st.sets(st.sampled_from([s[0]["PK"] for s in history])), label="races")
-    repository = FakeDerived(lose_once=set(losers))
+    repository = StoredDerived(lose_once=set(losers))
     service = AggregationService(repository)
     for item in delivered:
         service.handle(_change(item, item["version"] == 1), "corr")
-    assert repository.buckets() == _rebuild([states[-1] for states in history])
+    assert drift(expected_derived([states[-1] for states in history]), repository.items) == []
+
+
+@settings(max_examples=150, deadline=None)
+@given(history=histories(), data=st.data())
+def test_window_contributors_from_buckets_are_exactly_the_users_live_in_the_window(
+    history: list[list[dict[str, Any]]], data: st.DataObject
+) -> None:
+    records = [state for states in history for state in states]
+    repository = StoredDerived()
+    service = AggregationService(repository)
+    for item in data.draw(st.permutations(records), label="delivery order"):
+        service.handle(_change(item, item["version"] == 1), "corr")
+    finals = [contribution_of(states[-1]) for states in history]
+    live = [c for c in finals if c is not None and c.live]
+    buckets = [
+        {**item, "cell": key[0].split("#")[1], "crop": key[0].split("#")[2], "day": key[1][4:]}
+        for key, item in _stored(repository).items()
+        if is_bucket(key)
+    ]
+    for since in sorted({date.fromisoformat(day[:10]) for day in DAYS}):
+        for cell in {c for contribution in live for c in contribution.cells}:
+            for crop in ("tomato", "egg"):
+                truth = {
+                    c.owner for c in live if c.crop == crop and cell in c.cells and c.day >= since
+                }
+                counted = sum(
+                    int(b.get("contributors", 0))
+                    for b in buckets
+                    if b["cell"] == cell and b["crop"] == crop and b["day"] >= since.isoformat()
+                )
+                assert counted == len(truth), (cell, crop, since)
+    assert all(not b.get("contributors") for b in buckets if b["crop"] == ALL_CROPS)
 
 
 @settings(max_examples=50, deadline=None)
@@ -142,12 +113,12 @@ def test_derived_equals_rebuild_under_duplicates_and_reorders(
 def test_in_order_delivery_applies_every_record_once_and_replays_apply_none(
     history: list[list[dict[str, Any]]],
 ) -> None:
-    repository = FakeDerived()
+    repository = StoredDerived()
     service = AggregationService(repository)
     records = [state for states in history for state in states]
     first = [service.handle(_change(r, r["version"] == 1), "c").decision for r in records]
     assert set(first) == {"applied"}
-    snapshot = repository.buckets()
+    snapshot = _stored(repository)
     again = [service.handle(_change(r, False), "c").decision for r in records]
     assert set(again) == {"duplicate"}
-    assert repository.buckets() == snapshot
+    assert _stored(repository) == snapshot

@@ -50,10 +50,16 @@ def _signals(tomato_demand: str = "12") -> AreaSignals:
                 Decimal(tomato_demand),
                 2,
                 4,
-                frozenset({"u-1", "u-2", "u-3"}),
+                3,  # u-1, u-2, u-3
             ),
             DayTotals(
-                day, "zucchini", Decimal(40), Decimal(5), 5, 1, frozenset({"u-4", "u-5", "u-6"})
+                day,
+                "zucchini",
+                Decimal(40),
+                Decimal(5),
+                5,
+                1,
+                3,  # u-4, u-5, u-6
             ),
         ],
     )

@@ -111,10 +111,10 @@ def test_first_live_state_adds_to_six_buckets_with_counts_only_in_all_crops() ->
     for cell in ("u33d", "u33db", "u33dbf"):
         crop = by_bucket[(cell, "tomato")]
         assert (crop.quantity_delta, crop.count_delta) == (Decimal("1.5"), 1)
-        assert crop.owner_deltas == (("ann", 1),)
         every = by_bucket[(cell, ALL_CROPS)]
         assert (every.quantity_delta, every.count_delta) == (Decimal(0), 1)
-        assert every.owner_deltas == (("ann", 1),)
+    # Distinct contributors are not deltas of one item: domain.disclosure moves them.
+    assert {d.contributors_delta for d in deltas} == {0}
     assert {d.kind for d in deltas} == {"supply"}
     assert {d.day for d in deltas} == {date(2026, 5, 1)}
 
@@ -123,17 +123,17 @@ def test_quantity_change_of_a_live_item_touches_crop_buckets_only() -> None:
     old = contribution_of(_listing())
     new = contribution_of(_listing(quantityRemaining=Decimal(500), version=2))
     deltas = bucket_deltas(old, new)
-    assert [(d.crop, d.quantity_delta, d.count_delta, d.owner_deltas) for d in deltas] == [
-        ("tomato", Decimal("-1.0"), 0, ())
+    assert [(d.crop, d.quantity_delta, d.count_delta, d.contributors_delta) for d in deltas] == [
+        ("tomato", Decimal("-1.0"), 0, 0)
     ] * 3
 
 
-def test_going_out_of_live_removes_quantity_count_and_owner() -> None:
+def test_going_out_of_live_removes_quantity_and_count() -> None:
     old = contribution_of(_listing())
     new = contribution_of(_listing(status="claimed", quantityRemaining=Decimal(0)))
     deltas = bucket_deltas(old, new)
     assert len(deltas) == 6
-    assert all(d.count_delta == -1 and d.owner_deltas == (("ann", -1),) for d in deltas)
+    assert all(d.count_delta == -1 for d in deltas)
     assert sum(d.quantity_delta for d in deltas) == Decimal("-4.5")
 
 

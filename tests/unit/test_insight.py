@@ -22,7 +22,7 @@ def _day(crop: str, days_ago: int, supply: int, demand: int, owners: str) -> Day
         demand=Decimal(demand),
         listings=1 if supply else 0,
         requests=1 if demand else 0,
-        contributors=frozenset(owners.split()),
+        contributors=len(frozenset(owners.split())),
     )
 
 

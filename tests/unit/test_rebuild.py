@@ -3,71 +3,14 @@ drift() reports exactly the differences that matter."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from harvest.domain.contribution import BucketDelta, Contribution
 from harvest.domain.events import ItemChange
 from harvest.services.aggregation import AggregationService
-from harvest.services.rebuild import ItemKey, drift, expected_derived
-from harvest.store.derived import OWNER_PREFIX, Marker, StaleMarker, bucket_key, marker_key
-
-QUANTITY = {"supply": "supply", "demand": "demand"}
-COUNT = {"supply": "listings", "demand": "requests"}
-
-
-@dataclass
-class StoredDerived:
-    """In-memory DerivedRepository keeping items in the stored shape (ADD semantics)."""
-
-    items: dict[ItemKey, dict[str, Any]] = field(default_factory=dict)
-
-    def marker(self, source_key: str) -> Marker | None:
-        key = marker_key(source_key)
-        item = self.items.get((key["PK"], key["SK"]))
-        if item is None:
-            return None
-        raw = item.get("contribution")
-        contribution = Contribution.from_json(raw) if raw else None
-        return Marker(source_key, int(item["version"]), contribution, "t", "t", "c")
-
-    def apply(
-        self,
-        source_key: str,
-        expected_marker_version: int | None,
-        new_version: int,
-        new_contribution: Contribution | None,
-        deltas: list[BucketDelta],
-        correlation_id: str,
-    ) -> None:
-        current = self.marker(source_key)
-        if (current.version if current else None) != expected_marker_version:
-            raise StaleMarker(source_key)
-        key = marker_key(source_key)
-        self.items[(key["PK"], key["SK"])] = {
-            **key,
-            "type": "agg-marker",
-            "version": new_version,
-            "sourceKey": source_key,
-            "contribution": new_contribution.to_json() if new_contribution else None,
-            "correlationId": correlation_id,
-        }
-        live = new_contribution.crop if new_contribution and new_contribution.live else None
-        for delta in deltas:
-            address = bucket_key(delta.cell, delta.crop, delta.day)
-            bucket = self.items.setdefault((address["PK"], address["SK"]), {**address})
-            bucket["version"] = int(bucket.get("version", 0)) + 1
-            adds: list[tuple[str, Decimal]] = [
-                (QUANTITY[delta.kind], delta.quantity_delta),
-                (COUNT[delta.kind], Decimal(delta.count_delta)),
-            ]
-            adds += [(f"{OWNER_PREFIX}{o}", Decimal(n)) for o, n in delta.owner_deltas]
-            for name, change in adds:
-                if change != 0:
-                    bucket[name] = Decimal(bucket.get(name, 0)) + change
-            if delta.crop == "all" and live is not None:
-                bucket["crops"] = set(bucket.get("crops", set())) | {live}
+from harvest.services.rebuild import drift, expected_derived
+from harvest.store.presence import presence_key
+from support.stored_derived import StoredDerived
 
 
 def _listing(pk: str, version: int, **changes: Any) -> dict[str, Any]:
@@ -134,7 +77,10 @@ def test_expected_derived_equals_what_the_incremental_pipeline_writes() -> None:
     assert drift(expected, _incremental().items) == []
     tomato = expected[("AGG#u33dbf#tomato", "DAY#2026-05-01")]
     assert tomato["supply"] == Decimal("6.5")  # 4 kg + 2500 g
-    assert (tomato["listings"], tomato["u#ann"], tomato["u#cem"]) == (2, 1, 1)
+    assert (tomato["listings"], tomato["contributors"]) == (2, 2)  # ann and cem
+    assert expected[presence_key("ann", "u33d", "tomato")["PK"], "IN#u33d#tomato"]["live"] == {
+        "u33dbf#2026-05-01": 1  # listing a; c was cancelled
+    }
     every = expected[("AGG#u33d#all", "DAY#2026-05-01")]
     assert (every["listings"], every["requests"], every["crops"]) == (2, 1, {"tomato", "zucchini"})
     assert expected[("AGG#SRC#LISTING#c", "MARKER")]["version"] == 2
@@ -155,7 +101,7 @@ def test_drift_reports_a_missing_bucket_a_wrong_supply_and_an_extra_bucket() -> 
 
     assert found[(*wrong, "supply")] == (Decimal("6.5"), Decimal("99"))
     assert found[(*missing, "demand")] == (Decimal("5"), None)
-    assert found[(*missing, "u#bob")] == (Decimal(1), None)
+    assert found[(*missing, "contributors")] == (Decimal(1), None)
     assert found[(*extra, "supply")] == (None, Decimal(1))
     assert found[(*extra, "listings")] == (None, Decimal(1))
     assert {key[:2] for key in found} == {wrong, missing, extra}
@@ -167,9 +113,11 @@ def test_a_bucket_of_zeros_equals_an_absent_one_and_zero_counters_are_absent() -
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
     zero = ("AGG#u33dbf#egg", "DAY#2026-05-02")
-    actual[zero] = {"supply": Decimal(0), "listings": 0, "u#ann": 0, "crops": {"egg"}, "version": 9}
+    actual[zero] = {"supply": Decimal(0), "listings": 0, "contributors": 0, "crops": {"egg"}}
     tomato = ("AGG#u33dbf#tomato", "DAY#2026-05-01")
-    actual[tomato] = {**actual[tomato], "u#dan": Decimal(0), "updatedAt": "later"}
+    actual[tomato] = {**actual[tomato], "demand": Decimal(0), "updatedAt": "later"}
+    empty = presence_key("dan", "u33d", "egg")
+    actual[(empty["PK"], empty["SK"])] = {**empty, "live": {}, "version": 3}
 
     assert drift(expected, actual) == []
 

@@ -28,7 +28,7 @@ def _row(
             demand=Decimal(0),
             listings=listings,
             requests=0,
-            contributors=frozenset(owners.split()),
+            contributors=len(frozenset(owners.split())),
         ),
         crops=frozenset(),
         updated_at=f"{day.isoformat()}T08:00:00.000Z",

@@ -19,6 +19,7 @@ from harvest.services.insight_rebuild import insight_drift
 from harvest.services.rebuild import ItemKey, drift, expected_derived, is_marker, item_key
 from harvest.settings import get_settings
 from harvest.store.insights import StoredInsight, stored_insight
+from harvest.store.presence import is_presence
 from harvest.store.scan import (
     CORE_SOURCE_PREFIXES,
     DEFAULT_SEGMENTS,
@@ -117,12 +118,14 @@ def run(args: argparse.Namespace, context: Context) -> int:
     drifts += insight_drift(expected, snapshot.insights, policy)
     keys: set[ItemKey] = set(expected) | set(snapshot.derived)
     markers = sum(1 for key in keys if is_marker(key))
+    presences = sum(1 for key in keys if is_presence(key[0]))
     out = sys.stdout
     out.write(
         f"audit of {where.table_name}: scanned {len(snapshot.core)} core and "
         f"{len(snapshot.derived)} AGG# and {len(snapshot.insights)} INSIGHT# items "
         f"in {segments} segments\n"
-        f"compared {markers} markers, {len(keys) - markers} buckets and "
+        f"compared {markers} markers, {len(keys) - markers - presences} buckets, "
+        f"{presences} presences and "
         f"{len(snapshot.insights)} insights: "
         f"{len(drifts)} drift{'s' if len(drifts) != 1 else ''}\n"
     )

@@ -27,6 +27,7 @@ from harvest.settings import get_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import deserialize, serialize
 from harvest.store.insights import InsightRepository, insight_key
+from harvest.store.presence import is_presence
 from harvest.store.scan import CORE_SOURCE_PREFIXES, parallel_scan
 from harvest.store.table import Item, Table
 
@@ -201,13 +202,18 @@ def _write(
         state.written.update(_name(key) for key in batch)
         state.save()
         sys.stderr.write(f"wrote {start + len(batch)}/{len(todo)} derived items\n")
-    extra = [key for key in sorted(actual) if key not in expected]
+    # A presence without live items equals an absent one and expires by itself (TTL).
+    extra = [k for k in sorted(actual) if k not in expected and not _empty_presence(k, actual[k])]
     for start in range(0, len(extra), BATCH):
         batch = extra[start : start + BATCH]
         repository.delete([{"PK": pk, "SK": sk} for pk, sk in batch])
         state.deleted.update(_name(key) for key in batch)
         state.save()
     return len(todo), len(extra)
+
+
+def _empty_presence(key: ItemKey, item: Item) -> bool:
+    return is_presence(key[0]) and not item.get("live")
 
 
 def _fresh(item: dict[str, Any], current: Item | None) -> Item:

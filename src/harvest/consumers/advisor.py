@@ -3,6 +3,8 @@ requests -> grower guidance (DESIGN §5). The only code that calls Bedrock.
 
 Thin by design: the record is decoded here, AdvisorService goes through the digest-keyed
 cache (an unchanged input never calls the model twice) and falls back deterministically.
+A new insight version is explained per window only when due (services.explain_debounce:
+the classifications or their ranking changed, at most once per AI_EXPLAIN_DEBOUNCE_MINUTES).
 The Bedrock client is created on the first model call, not at import (cold start), and not
 at all when no model is configured (the local runtime: fallbacks only).
 """
@@ -10,6 +12,7 @@ at all when no model is configured (the local runtime: fallbacks only).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import timedelta
 from functools import cache
 from typing import Any
 
@@ -21,6 +24,7 @@ from harvest.consumers.batch import BatchResponse, correlation_id_of, process_ba
 from harvest.domain.entitlements import parse_tier
 from harvest.domain.signals import SignalPolicy
 from harvest.services.advisor import AdvisorService
+from harvest.services.explain_debounce import DebouncedExplainer
 from harvest.services.model_client import (
     ConverseModel,
     DisabledModel,
@@ -61,6 +65,17 @@ def advisor() -> tuple[AdvisorService, SignalService]:
     return service, signals
 
 
+def explainer() -> DebouncedExplainer:
+    """Explanations through the debounce (services.explain_debounce), on advisor()'s service
+    (not cached itself: it follows advisor()'s cache)."""
+    service = advisor()[0]
+    minutes = get_settings().ai_explain_debounce_minutes
+    store = service.repository
+    if not isinstance(store, AdviceRepository):  # pragma: no cover - wiring guard
+        raise TypeError("the advisor's repository must be an AdviceRepository")
+    return DebouncedExplainer(service, store, debounce=timedelta(minutes=minutes))
+
+
 @tracer.capture_method
 def advise_record(record: Mapping[str, Any]) -> None:
     change = parse_record(record)
@@ -75,8 +90,8 @@ def advise_record(record: Mapping[str, Any]) -> None:
             return
         insight = stored_insight(dict(change.new)).insight
         for window in insight.windows:
-            advice = service.explain(insight.area, window, correlation_id)
-            metrics.add_metric(name=f"Explanations_{advice.source}", unit=MetricUnit.Count, value=1)
+            decision = explainer().explain(insight.area, window, correlation_id)
+            metrics.add_metric(name=f"Explanations_{decision}", unit=MetricUnit.Count, value=1)
     elif kind == "guidance" and change.event_name == "INSERT":
         request = item_to_guidance(change.new)
         view = signals.for_area(request.area)

@@ -1,6 +1,7 @@
 """The aggregator Lambda: listing/request changes on the table stream -> day buckets.
 
-Thin by design: harvest.store.stream decodes the record, AggregationService decides and
+Thin by design: harvest.store.stream decodes what the aggregation reads of the record (not
+the whole images: bench/record_overhead.py), AggregationService decides and
 applies (marker + deltas in one transaction), and the batch runner processes the records in
 order and reports the first failure to Lambda.
 """
@@ -20,7 +21,7 @@ from harvest.services.aggregation import AggregationService
 from harvest.settings import IN_LAMBDA, get_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
-from harvest.store.stream import parse_record
+from harvest.store.stream import parse_source_change
 from harvest.store.table import Table
 
 SERVICE = "harvest-aggregator"
@@ -42,7 +43,7 @@ def aggregation_service() -> AggregationService:
 
 @tracer.capture_method
 def aggregate_record(record: Mapping[str, Any]) -> None:
-    change = parse_record(record)
+    change = parse_source_change(record)  # the attributes a contribution needs, no more
     correlation_id = correlation_id_of(record) or UNKNOWN_CORRELATION
     outcome = aggregation_service().handle(change, correlation_id)
     if outcome.decision == "applied":

@@ -14,6 +14,8 @@ exactly what was published.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -33,6 +35,7 @@ __all__ = [
     "Insight",
     "insight_of",
     "is_newer",
+    "window_shape",
     "windows_from_stored",
     "windows_to_stored",
 ]
@@ -145,3 +148,11 @@ def _all_crops_from_stored(entry: Mapping[str, Any]) -> AllCrops:
         contributors=count("contributors"),
         rounded=bool(entry.get("rounded", False)),
     )
+
+
+def window_shape(window: WindowSignals) -> str:
+    """What an explanation of a window is about: each crop's classification, in published
+    order (most urgent first, so the ranking too), as a sha256. Figures moving inside one
+    shape need no new explanation (the AI worker's debounce)."""
+    payload = [[signal.crop, signal.classification.value] for signal in window.crops]
+    return hashlib.sha256(json.dumps(payload, separators=(",", ":")).encode()).hexdigest()

@@ -2,7 +2,8 @@
 
 A window (7, 14 or 30 days) is the sum of the Aggregator's day buckets inside it, so it is
 right "as of" any date, also for an area without new events; a user active on several days
-or crops counts once per window. Which day a listing counts on is the Aggregator's business.
+counts once per window (domain.disclosure: how, and the all-crops lower bound). Which day a
+listing counts on is the Aggregator's business.
 Per crop this derives scarcity, abundance, a classification and a confidence, and decides what
 may be published: a crop under k-anonymity shows its slug and ``insufficient_data`` only, and
 the all-crops counts are coarsened so that it cannot be recovered by subtraction. Differencing
@@ -14,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
@@ -22,6 +23,7 @@ from typing import Any
 
 from harvest.domain.common import quantity
 from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.disclosure import all_crops_contributors, all_crops_shown, meets_k
 from harvest.domain.geo import validate_geohash
 from harvest.domain.summary import SummaryLine, render_summary
 
@@ -78,7 +80,9 @@ class SignalPolicy:
 
 @dataclass(frozen=True, slots=True)
 class DayTotals:
-    """One Aggregator bucket: a crop's totals on one day, quantities in its canonical unit."""
+    """One Aggregator bucket: a crop's totals on one day, quantities in its canonical unit.
+    ``contributors``: the users whose latest live day of this crop and cell is this day, so
+    that a window's distinct users are the sum over its days (domain.disclosure)."""
 
     day: date
     crop: str
@@ -86,16 +90,15 @@ class DayTotals:
     demand: Decimal
     listings: int
     requests: int
-    contributors: frozenset[str] = field(default_factory=frozenset)
+    contributors: int = 0
 
     def __post_init__(self) -> None:
         # Negative buckets would break the nesting of windows and make ratios meaningless.
         for name, value in (("supply", self.supply), ("demand", self.demand)):
             if not value.is_finite() or value < 0:
                 raise ValueError(f"{name} must be a finite number >= 0, not {value}")
-        if self.listings < 0 or self.requests < 0:
-            raise ValueError("listings and requests must be >= 0")
-        object.__setattr__(self, "contributors", frozenset(self.contributors))
+        if self.listings < 0 or self.requests < 0 or self.contributors < 0:
+            raise ValueError("listings, requests and contributors must be >= 0")
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,7 +120,8 @@ class CropFigures:
 
 @dataclass(frozen=True, slots=True)
 class AllCropsFigures:
-    """Counts over every crop of a window. No quantities: units differ between crops."""
+    """Counts over every crop of a window. No quantities: units differ between crops;
+    ``contributors`` is a lower bound (domain.disclosure.all_crops_contributors)."""
 
     listings: int
     requests: int
@@ -182,7 +186,7 @@ class _Sums:
     demand: Decimal = Decimal(0)
     listings: int = 0
     requests: int = 0
-    contributors: set[str] = field(default_factory=set)
+    contributors: int = 0
 
 
 def in_window(day: date, as_of: date, window_days: int) -> bool:
@@ -206,7 +210,8 @@ def _sum_window(
             sums.demand = _CTX.add(sums.demand, bucket.demand)
             sums.listings += bucket.listings
             sums.requests += bucket.requests
-            sums.contributors |= bucket.contributors
+            sums.contributors += bucket.contributors
+    overall.contributors = all_crops_contributors(s.contributors for s in per_crop.values())
     return per_crop, overall
 
 
@@ -224,16 +229,16 @@ def window_totals(
             demand=quantity(sums.demand),
             listings=sums.listings,
             requests=sums.requests,
-            contributors=len(sums.contributors),
+            contributors=sums.contributors,
         )
         for slug, sums in sorted(per_crop.items())
     }
 
 
 def all_crops_totals(days: Iterable[DayTotals], as_of: date, window_days: int) -> AllCropsFigures:
-    """Counts over every crop; a user active for several crops is one contributor."""
+    """Counts over every crop; contributors at least (a user of several crops counts once)."""
     _, overall = _sum_window(days, as_of, window_days)
-    return AllCropsFigures(overall.listings, overall.requests, len(overall.contributors))
+    return AllCropsFigures(overall.listings, overall.requests, overall.contributors)
 
 
 def _ratio(numerator: Decimal, other: Decimal) -> Decimal:
@@ -266,7 +271,10 @@ def confidence(observations: int, policy: SignalPolicy | None = None) -> Decimal
 def classify(figures: CropFigures, policy: SignalPolicy | None = None) -> Classification:
     """Classify on the rounded ratios, so a published 1.500 and its label always agree."""
     policy = policy or SignalPolicy()
-    if figures.contributors < policy.k or figures.observations < policy.min_observations:
+    if (
+        not meets_k(figures.contributors, policy.k)
+        or figures.observations < policy.min_observations
+    ):
         return Classification.INSUFFICIENT_DATA
     if scarcity(figures.supply, figures.demand) >= policy.shortage_at:
         return Classification.SHORTAGE
@@ -296,24 +304,11 @@ def crop_signal(figures: CropFigures, policy: SignalPolicy | None = None) -> Cro
 def publish_all_crops(
     totals: AllCropsFigures, *, any_hidden: bool, policy: SignalPolicy | None = None
 ) -> AllCrops:
-    """The all-crops counts that may be shown next to the per-crop signals.
-
-    Under k contributors in all: none (the aggregate is k-gated too). With some crop hidden:
-    each count rounded down to a multiple of k (``rounded``), because exact totals minus the
-    published crops would give the hidden crop's counts; rounded, they only bound them to a
-    band of k values within which a hidden count changes nothing published. Otherwise exact.
-    """
-    k = (policy or SignalPolicy()).k
-    if totals.contributors < k:
-        return AllCrops(None, None, None, rounded=False)
-    if not any_hidden:
-        return AllCrops(totals.listings, totals.requests, totals.contributors, rounded=False)
-    return AllCrops(
-        listings=totals.listings - totals.listings % k,
-        requests=totals.requests - totals.requests % k,
-        contributors=totals.contributors - totals.contributors % k,
-        rounded=True,
-    )
+    """The all-crops counts that may be shown next to the per-crop signals
+    (domain.disclosure.all_crops_shown: none under k, rounded to k when a crop is hidden)."""
+    counts = (totals.listings, totals.requests, totals.contributors)
+    shown, rounded = all_crops_shown(counts, any_hidden=any_hidden, k=(policy or SignalPolicy()).k)
+    return AllCrops(listings=shown[0], requests=shown[1], contributors=shown[2], rounded=rounded)
 
 
 def window_signals(

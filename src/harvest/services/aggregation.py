@@ -5,18 +5,33 @@ record whose version is not above the marker's is a duplicate, a replay or a lat
 changes nothing. Otherwise the deltas from the marker's contribution to the record's NEW image
 go into the buckets together with the new marker, in one transaction conditioned on the
 marker version read; losing that race means re-reading the marker and deciding again.
+
+When the item turns live or stops being live, the owner's presence (domain.disclosure) is
+read too and written in the same transaction, conditioned on its version, with the moves of
+the buckets' `contributors` counters it implies: the distinct-contributor count stays exact
+with buckets of constant size.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import date
 from typing import Final, Literal, Protocol
 
-from harvest.domain.contribution import BucketDelta, Contribution, bucket_deltas, contribution_of
+from harvest.domain.contribution import (
+    BucketDelta,
+    Contribution,
+    bucket_deltas,
+    contribution_of,
+    with_contributor_moves,
+)
 from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.disclosure import presence_moves
 from harvest.domain.errors import RetryableConflict
 from harvest.domain.events import ItemChange
 from harvest.store.derived import Marker, StaleMarker
+from harvest.store.presence import StoredPresence
 
 __all__ = ["SOURCE_PREFIXES", "AggregationOutcome", "AggregationService", "MarkerStore"]
 
@@ -31,6 +46,8 @@ class MarkerStore(Protocol):
 
     def marker(self, source_key: str) -> Marker | None: ...
 
+    def presence(self, owner: str, area: str, crop: str) -> StoredPresence: ...
+
     def apply(
         self,
         source_key: str,
@@ -39,6 +56,7 @@ class MarkerStore(Protocol):
         new_contribution: Contribution | None,
         deltas: list[BucketDelta],
         correlation_id: str,
+        presences: Sequence[StoredPresence] = (),
     ) -> None: ...
 
 
@@ -69,7 +87,17 @@ class AggregationService:
             marker = self.repository.marker(pk)
             if marker is not None and marker.version >= version:
                 return AggregationOutcome("duplicate")
-            deltas = bucket_deltas(marker.contribution if marker else None, contribution)
+            old = marker.contribution if marker else None
+            deltas = bucket_deltas(old, contribution)
+            presences: list[StoredPresence] = []
+            for before_item, after_item in _presence_changes(old, contribution):
+                item = before_item or after_item
+                if item is None:  # pragma: no cover - _presence_changes never pairs two Nones
+                    continue
+                before, read_at = self.repository.presence(item.owner, item.cells[0], item.crop)
+                after, moves = presence_moves(before, before_item, after_item)
+                deltas = with_contributor_moves(deltas, moves, contribution.kind)
+                presences.append((after, read_at))
             try:
                 self.repository.apply(
                     pk,
@@ -78,6 +106,7 @@ class AggregationService:
                     contribution,
                     deltas,
                     correlation_id,
+                    presences,
                 )
             except (StaleMarker, RetryableConflict):
                 if attempt == MAX_ATTEMPTS - 1:
@@ -85,3 +114,23 @@ class AggregationService:
                 continue
             return AggregationOutcome("applied", len(deltas))
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _live_place(item: Contribution | None) -> tuple[str, str, str, str, date] | None:
+    if item is None or not item.live:
+        return None
+    return (item.owner, item.cells[0], item.crop, item.cells[2], item.day)
+
+
+def _presence_changes(
+    old: Contribution | None, new: Contribution
+) -> list[tuple[Contribution | None, Contribution | None]]:
+    """The (before, after) pairs to apply to presences: none when the live place is the
+    same (a quantity change), one when owner, area and crop are kept (they are immutable
+    through the API), else one per presence concerned."""
+    was, now = _live_place(old), _live_place(new)
+    if was == now:
+        return []
+    if was is None or now is None or was[:3] == now[:3]:
+        return [(old if was else None, new if now else None)]
+    return [(old, None), (None, new)]

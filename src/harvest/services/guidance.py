@@ -19,9 +19,11 @@ from harvest.domain.crops import CropCatalog
 from harvest.domain.errors import DailyBudgetExhausted, NotFound, ValidationFailed
 from harvest.domain.geo import validate_geohash
 from harvest.domain.guidance import Guidance, seconds_until_next_utc_day
+from harvest.domain.insight import window_shape
 from harvest.domain.signals import WINDOWS
 from harvest.services.signals import SignalService
 from harvest.services.support import OwnedPage, ServiceContext, idempotency_token, owned_page
+from harvest.store.advice import LatestExplanation
 from harvest.store.repository import Created, GuardFailed, Repository
 
 __all__ = ["Explanation", "GuidanceDraft", "GuidanceService", "GuidanceStatus"]
@@ -32,6 +34,8 @@ MAX_GUIDANCE_PAGE = 20
 
 class AdviceReader(Protocol):
     def cached(self, digest: str, now: datetime) -> Advice | None: ...
+
+    def latest(self, area: str, days: int) -> LatestExplanation | None: ...
 
     def answer(self, guidance_id: str) -> Advice | None: ...
 
@@ -142,6 +146,11 @@ class GuidanceService:
         )
         if cached is not None:
             return Explanation(area, days, view.as_of, cached, cached=True)
+        # The worker explains a window again only when its shape changed (explain_debounce):
+        # figures that moved since (also by the calendar alone) keep the latest explanation.
+        latest = self.advice.latest(area, days)
+        if latest is not None and latest.shape == window_shape(window):
+            return Explanation(area, days, view.as_of, latest.advice, cached=True)
         return Explanation(area, days, view.as_of, fallback_explanation(area, window), False)
 
     def _area(self, actor: Actor, area: str | None) -> str:

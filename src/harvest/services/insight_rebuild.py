@@ -21,7 +21,7 @@ from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.insight import Insight, insight_of
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.insights import AreaReader
-from harvest.services.rebuild import Drift, ItemKey, is_marker
+from harvest.services.rebuild import Drift, ItemKey, is_bucket
 from harvest.store.derived import day_totals
 from harvest.store.insights import StoredInsight, insight_key
 
@@ -29,8 +29,8 @@ __all__ = ["areas_of", "insight_drift", "rebuild_insight"]
 
 
 def areas_of(buckets: Iterable[ItemKey]) -> set[str]:
-    """The cells that have day buckets (markers are skipped)."""
-    return {key[0].split("#")[1] for key in buckets if not is_marker(key)}
+    """The cells that have day buckets (markers and presences are skipped)."""
+    return {key[0].split("#")[1] for key in buckets if is_bucket(key)}
 
 
 def _totals(items: Iterable[Mapping[str, Any]]) -> list[DayTotals]:
@@ -46,7 +46,7 @@ def insight_drift(
     crops = catalog if catalog is not None else load_catalog()
     by_area: dict[str, list[Mapping[str, Any]]] = {}
     for key, item in expected_buckets.items():
-        if not is_marker(key):
+        if is_bucket(key):
             by_area.setdefault(str(item["cell"]), []).append(item)
     found: list[Drift] = []
     held = {insight.insight.area: insight for insight in stored}

@@ -1,8 +1,11 @@
 """Rebuild and audit of the Aggregator's derived items from the core items alone.
 
-`expected_derived` computes, from the final states of listings and requests, every marker and
-day bucket the incremental pipeline should hold: the deltas telescope (domain.contribution),
-so the deltas from nothing to each final contribution sum to the buckets. `drift` compares
+`expected_derived` computes, from the final states of listings and requests, every marker,
+day bucket and presence the incremental pipeline should hold: the deltas telescope
+(domain.contribution), so the deltas from nothing to each final contribution sum to the
+buckets; each user's presence is their live items, and each bucket's `contributors` the users
+whose latest live day (per cell and crop) it is (domain.disclosure). A presence without live
+items equals an absent one. `drift` compares
 that with what the table holds, ignoring bookkeeping (createdAt, updatedAt, correlationId and
 a bucket's write counter `version`; a marker's `version` is the source version applied and is
 compared), and treating a zero counter as an absent one and an all-zero bucket as absent.
@@ -20,14 +23,10 @@ from typing import Any, Final
 
 from harvest.domain.contribution import ALL_CROPS, Contribution, bucket_deltas, contribution_of
 from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.disclosure import latest_days
 from harvest.services.aggregation import SOURCE_PREFIXES
-from harvest.store.derived import (
-    BUCKET_TYPE,
-    MARKER_TYPE,
-    OWNER_PREFIX,
-    bucket_key,
-    marker_key,
-)
+from harvest.store.derived import BUCKET_TYPE, MARKER_TYPE, bucket_key, marker_key
+from harvest.store.presence import PRESENCE_TYPE, is_presence, presence_key
 
 __all__ = [
     "BOOKKEEPING",
@@ -35,6 +34,7 @@ __all__ = [
     "ItemKey",
     "drift",
     "expected_derived",
+    "is_bucket",
     "is_marker",
     "item_key",
 ]
@@ -42,7 +42,7 @@ __all__ = [
 type ItemKey = tuple[str, str]
 
 BOOKKEEPING: Final = frozenset({"version", "createdAt", "updatedAt", "correlationId"})
-_TOTALS: Final = ("supply", "demand", "listings", "requests")
+_TOTALS: Final = ("supply", "demand", "listings", "requests", "contributors")
 _QUANTITY: Final = {"supply": "supply", "demand": "demand"}
 _COUNT: Final = {"supply": "listings", "demand": "requests"}
 
@@ -72,13 +72,19 @@ def is_marker(key: ItemKey) -> bool:
     return key[0].startswith("AGG#SRC#")
 
 
+def is_bucket(key: ItemKey) -> bool:
+    """A day bucket (not a marker, not a presence)."""
+    return key[1].startswith("DAY#") and not is_marker(key) and not is_presence(key[0])
+
+
 def expected_derived(
     core_items: Iterable[Mapping[str, Any]], catalog: CropCatalog | None = None
 ) -> dict[ItemKey, dict[str, Any]]:
-    """Every marker and bucket the pipeline should hold, keyed by (PK, SK), without the
-    bookkeeping attributes except a marker's `version` (the source version)."""
+    """Every marker, bucket and presence the pipeline should hold, keyed by (PK, SK), without
+    the bookkeeping attributes except a marker's `version` (the source version)."""
     crops = catalog if catalog is not None else load_catalog()
     found: dict[ItemKey, dict[str, Any]] = {}
+    live: list[Contribution] = []
     for item in core_items:
         pk = str(item.get("PK", ""))
         if not pk.startswith(SOURCE_PREFIXES):
@@ -95,7 +101,26 @@ def expected_derived(
             "contribution": contribution.to_json(),
         }
         _add_buckets(found, contribution)
+        if contribution.live:
+            live.append(contribution)
+    _add_presence(found, live)
     return found
+
+
+def _add_presence(found: dict[ItemKey, dict[str, Any]], live: list[Contribution]) -> None:
+    for contribution in live:
+        key = presence_key(contribution.owner, contribution.cells[0], contribution.crop)
+        presence = found.setdefault(
+            (key["PK"], key["SK"]),
+            {**key, "type": PRESENCE_TYPE, "ownerId": contribution.owner,
+             "area": contribution.cells[0], "crop": contribution.crop, "live": {}},
+        )  # fmt: skip
+        place = f"{contribution.cells[2]}#{contribution.day.isoformat()}"
+        presence["live"][place] = presence["live"].get(place, 0) + 1
+    for (_, cell, crop), day in latest_days(live).items():
+        key = bucket_key(cell, crop, day)
+        bucket = found[(key["PK"], key["SK"])]  # a live item of that day made it
+        bucket["contributors"] = Decimal(bucket.get("contributors", 0)) + 1
 
 
 def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contribution) -> None:
@@ -113,7 +138,6 @@ def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contributio
         )
         counters = [(_QUANTITY[delta.kind], delta.quantity_delta)]
         counters.append((_COUNT[delta.kind], Decimal(delta.count_delta)))
-        counters += [(f"{OWNER_PREFIX}{o}", Decimal(n)) for o, n in delta.owner_deltas]
         for name, change in counters:
             if change != 0:
                 bucket[name] = Decimal(bucket.get(name, 0)) + change
@@ -130,6 +154,8 @@ def drift(
         want, have = expected.get(key), actual.get(key)
         if is_marker(key):
             found += _marker_drift(key, want, have)
+        elif is_presence(key[0]):
+            found += _presence_drift(key, want, have)
         else:
             found += _bucket_drift(key, want, have)
     return found
@@ -151,6 +177,19 @@ def _marker_drift(
     return found
 
 
+def _presence_drift(
+    key: ItemKey, want: Mapping[str, Any] | None, have: Mapping[str, Any] | None
+) -> list[Drift]:
+    wanted, held = _live(want), _live(have)
+    return [] if wanted == held else [Drift(*key, "live", wanted or None, held or None)]
+
+
+def _live(item: Mapping[str, Any] | None) -> dict[str, int]:
+    """A presence's non-zero live counts (an absent presence has none)."""
+    raw = (item or {}).get("live") or {}
+    return {str(place): int(n) for place, n in dict(raw).items() if int(n) != 0}
+
+
 def _contribution(item: Mapping[str, Any]) -> Contribution | None:
     raw = item.get("contribution")
     try:
@@ -165,7 +204,7 @@ def _totals(item: Mapping[str, Any] | None) -> dict[str, Decimal]:
         return {}
     found: dict[str, Decimal] = {}
     for name, value in item.items():
-        if name in _TOTALS or name.startswith(OWNER_PREFIX):
+        if name in _TOTALS:
             number = Decimal(str(value))
             if number != 0:
                 found[name] = number

@@ -68,6 +68,23 @@ class ModelCall:
     latency_ms: int
 
 
+LATEST_TYPE: Final = "ai-latest-explanation"
+
+
+@dataclass(frozen=True, slots=True)
+class LatestExplanation:
+    """The explanation last made for an area's window, what it was about (the window's
+    shape: classifications in published order) and when."""
+
+    shape: str
+    called_at: datetime
+    advice: Advice
+
+
+def latest_key(area: str, days: int) -> Key:
+    return {"PK": f"AICACHE#AREA#{area}#{days}", "SK": "LATEST"}
+
+
 def cache_key(digest: str) -> Key:
     return {"PK": f"AICACHE#{_checked_digest(digest)}", "SK": "ENTRY"}
 
@@ -107,7 +124,35 @@ class AdviceRepository:
         item = self.table.get(answer_key(guidance_id))
         return _advice_of(item) if item is not None and item.get("type") == ANSWER_TYPE else None
 
+    def latest(self, area: str, days: int) -> LatestExplanation | None:
+        """The area window's latest explanation (no TTL: it outlives the digest cache)."""
+        item = self.table.get(latest_key(area, days))
+        if item is None or item.get("type") != LATEST_TYPE:
+            return None
+        called_at = datetime.fromisoformat(str(item["calledAt"]))
+        return LatestExplanation(str(item["shape"]), called_at, _advice_of(item))
+
     # ------------------------------------------------------------------ writes
+    def put_latest(
+        self,
+        area: str,
+        days: int,
+        shape: str,
+        advice: Advice,
+        *,
+        correlation_id: str,
+        now: datetime,
+    ) -> None:
+        attributes = {
+            "type": LATEST_TYPE,
+            "area": area,
+            "days": days,
+            "shape": shape,
+            "calledAt": iso(now),
+            **_advice_attributes(advice),
+        }
+        self.update(latest_key(area, days), attributes, correlation_id, now)
+
     def put_cached(
         self,
         digest: str,

@@ -4,17 +4,12 @@ Keys (schemas/key-design.md):
 - marker: PK = AGG#SRC#{source PK} (e.g. AGG#SRC#LISTING#abc), SK = MARKER, type agg-marker:
   the version of the source item last applied and the contribution it had.
 - bucket: PK = AGG#{cell}#{crop or all}, SK = DAY#{yyyy-mm-dd}, type agg-bucket: supply and
-  listings (live listings), demand and requests (open requests), and one counter attribute
-  per contributor, named `u#{ownerId}`: that owner's live items in the bucket. The
-  all-crops bucket also holds `crops`, a String Set of the crop slugs that had a live item
-  in that cell and day (ADDed, never removed): the read side queries those crop partitions.
-
-Why top-level `u#{owner}` counters rather than a map `u` with `ADD u.#owner :n`: ADD on a map
-entry needs the map to exist, `SET u = if_not_exists(u, :empty)` cannot share an expression
-with a path inside `u`, and a two-step create would leave the transaction. A top-level
-attribute is created by ADD on first use, so one UpdateItem per bucket stays exact. A String
-Set of owners would need to know when a count crosses 0 <-> 1, which only the bucket knows.
-A counter left at 0 is not a contributor; the attributes are bounded by people, not items.
+  listings (live listings), demand and requests (open requests), and (crop buckets)
+  `contributors`: the users whose latest live day of that crop in that cell is this day
+  (domain.disclosure). The all-crops bucket also holds `crops`, a String Set of the crop
+  slugs that had a live item in that cell and day (ADDed, never removed): the read side
+  queries those crop partitions. A bucket's size is constant: no user id, no per-user entry.
+- presence: store.presence (one per user, geohash-4 cell and crop).
 
 Every write is refused before any call unless its PK has a derived prefix (invariant 1).
 """
@@ -32,12 +27,12 @@ from harvest.domain.contribution import ALL_CROPS, BucketDelta, Contribution
 from harvest.domain.signals import DayTotals
 from harvest.store import keys
 from harvest.store.dynamo import serialize, values
+from harvest.store.presence import StoredPresence, presence_op, read_presence
 from harvest.store.table import Item, Key, Table, TransactionCancelled
 
 __all__ = [
     "BUCKET_TYPE",
     "MARKER_TYPE",
-    "OWNER_PREFIX",
     "BucketRow",
     "CoreKeyWriteRefused",
     "DerivedRepository",
@@ -51,7 +46,6 @@ __all__ = [
 
 MARKER_TYPE: Final = "agg-marker"
 BUCKET_TYPE: Final = "agg-bucket"
-OWNER_PREFIX: Final = "u#"
 MAX_BUCKET_DAYS: Final = 400
 _QUANTITY = {"supply": "supply", "demand": "demand"}
 _COUNT = {"supply": "listings", "demand": "requests"}
@@ -124,6 +118,10 @@ class DerivedRepository:
             correlation_id=str(item["correlationId"]),
         )
 
+    def presence(self, owner: str, area: str, crop: str) -> StoredPresence:
+        """A user's presence for one crop in one geohash-4 cell, and its version."""
+        return read_presence(self.table, owner, area, crop)
+
     def buckets(self, cell: str, crop: str, since_day: date, until_day: date) -> list[DayTotals]:
         """Day buckets of one area and crop (or "all") from since_day to until_day, oldest first."""
         return [
@@ -176,11 +174,13 @@ class DerivedRepository:
         new_contribution: Contribution | None,
         deltas: Sequence[BucketDelta],
         correlation_id: str,
+        presences: Sequence[StoredPresence] = (),
         *,
         now: datetime | None = None,
     ) -> None:
-        """Marker and bucket deltas in one TransactWriteItems; raises StaleMarker when the
-        marker is no longer at `expected_marker_version` (None: when it exists)."""
+        """Marker, the users' presences (the new ones and the version each was read at) and
+        bucket deltas in one TransactWriteItems; raises StaleMarker when the marker is no
+        longer at `expected_marker_version` (None: when it exists) or a presence moved."""
         moment = iso(now or datetime.now(UTC))
         operations = [
             self._marker_op(
@@ -188,6 +188,10 @@ class DerivedRepository:
                 correlation_id, moment,
             )
         ]  # fmt: skip
+        for presence, read_at in presences:
+            operations.append(
+                presence_op(self.table.name, presence, read_at, correlation_id, moment)
+            )
         # Only a live new contribution adds to a bucket, so its crop is the one to record.
         live_crop = new_contribution.crop if new_contribution and new_contribution.live else None
         seen: set[tuple[str, str]] = set()
@@ -201,7 +205,7 @@ class DerivedRepository:
         try:
             self.write(operations)
         except TransactionCancelled as error:
-            if 0 in error.failed:
+            if any(index <= len(presences) for index in error.failed):
                 raise StaleMarker(source_key) from error
             raise
 
@@ -312,10 +316,9 @@ class DerivedRepository:
         if delta.count_delta != 0:
             adds.append(f"{_COUNT[delta.kind]} :n")
             bound["n"] = delta.count_delta
-        for index, (owner, change) in enumerate(delta.owner_deltas):
-            names[f"#o{index}"] = f"{OWNER_PREFIX}{owner}"
-            bound[f"o{index}"] = change
-            adds.append(f"#o{index} :o{index}")
+        if delta.contributors_delta != 0:
+            adds.append("contributors :c")
+            bound["c"] = delta.contributors_delta
         if crop is not None:
             adds.append("crops :crops")
             bound["crops"] = {crop}
@@ -345,14 +348,6 @@ def _key_of(operation: dict[str, Any]) -> Key:
     return {"PK": str(pk.get("S")) if isinstance(pk, dict) else ""}
 
 
-def contributors_of(item: Mapping[str, Any]) -> frozenset[str]:
-    return frozenset(
-        name.removeprefix(OWNER_PREFIX)
-        for name, value in item.items()
-        if name.startswith(OWNER_PREFIX) and Decimal(value) > 0
-    )
-
-
 def day_totals(crop: str, item: Mapping[str, Any]) -> DayTotals:
     """A bucket item (as stored, or as a rebuild computes it) as the signals' DayTotals."""
     return DayTotals(
@@ -362,5 +357,5 @@ def day_totals(crop: str, item: Mapping[str, Any]) -> DayTotals:
         demand=Decimal(item.get("demand", 0)),
         listings=int(item.get("listings", 0)),
         requests=int(item.get("requests", 0)),
-        contributors=contributors_of(item),
+        contributors=int(item.get("contributors", 0)),
     )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Mapping
+from decimal import Decimal
 from typing import Any, Final, cast
 
 from boto3.dynamodb.types import TypeDeserializer
@@ -41,6 +42,46 @@ def parse_record(record: Mapping[str, Any]) -> ItemChange:
         keys=decode_image(body["Keys"]),
         old=decode_image(body["OldImage"]) if "OldImage" in body else None,
         new=decode_image(body["NewImage"]) if "NewImage" in body else None,
+        is_ttl_delete=event_name == "REMOVE" and is_ttl_identity(record.get("userIdentity")),
+    )
+
+
+# What domain.contribution.contribution_of reads of a listing or request, and its version.
+SOURCE_ATTRIBUTES: Final = frozenset(
+    {"type", "status", "quantityRemaining", "quantity", "crop", "unit", "geohash", "ownerId",
+     "createdAt", "version"}
+)  # fmt: skip
+
+
+def parse_source_change(record: Mapping[str, Any]) -> ItemChange:
+    """parse_record for the Aggregator: the partition key, and of the NewImage only the
+    attributes a contribution is made of (SOURCE_ATTRIBUTES). No OldImage: the marker, not the
+    record, says what was applied. S and N are read directly (N as Decimal, exact), anything
+    else goes through the full decoder."""
+    event_name = record.get("eventName")
+    if event_name not in _EVENT_NAMES:
+        raise EventError(f"not a DynamoDB stream record (eventName {event_name!r})")
+    body: Mapping[str, Any] = record.get("dynamodb") or {}
+    pk = (body.get("Keys") or {}).get("PK")
+    if not isinstance(pk, Mapping):
+        raise EventError("stream record without Keys")
+    image = body.get("NewImage")
+    new: dict[str, Any] | None = None
+    if image is not None:
+        new = {}
+        for name in SOURCE_ATTRIBUTES & image.keys():
+            value = image[name]
+            if "S" in value:
+                new[name] = value["S"]
+            elif "N" in value:
+                new[name] = Decimal(value["N"])
+            else:
+                new[name] = _decode(value)
+    return ItemChange(
+        event_name=cast(EventName, event_name),
+        keys={"PK": _decode(pk)},
+        old=None,
+        new=new,
         is_ttl_delete=event_name == "REMOVE" and is_ttl_identity(record.get("userIdentity")),
     )
 

@@ -1,0 +1,75 @@
+"""The AI worker's debounce of explanations (issue 9, docs/scaling.md §4 row 1).
+
+Every new insight version used to explain its three windows: ~2.7 explanations per core
+write, so with a model configured the worker kept up with ~0.1 core writes/s per shard. Now
+an area's window is explained again only when what an explanation says could change (its
+shape: each crop's classification, in the published order) and, whatever happens, at most
+once per `debounce` (30 minutes by default). A fallback (model unavailable) is not final: it
+is tried again once the debounce has passed. A window with no published crop (a new or
+sparse area) is never sent to the model: there is nothing to explain. The latest
+explanation is kept per area and window without TTL, so the API can serve it after a quiet
+day instead of falling back only because the calendar moved the window's figures
+(services.guidance).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Literal, Protocol
+
+from harvest.domain.advice import Advice
+from harvest.domain.common import utc_now
+from harvest.domain.insight import window_shape
+from harvest.domain.signals import WindowSignals
+from harvest.store.advice import LatestExplanation
+
+__all__ = ["DebouncedExplainer", "Decision", "LatestStore"]
+
+type Decision = Literal["explained", "unchanged", "debounced", "nothing_published"]
+
+
+class LatestStore(Protocol):
+    def latest(self, area: str, days: int) -> LatestExplanation | None: ...
+
+    def put_latest(
+        self,
+        area: str,
+        days: int,
+        shape: str,
+        advice: Advice,
+        *,
+        correlation_id: str,
+        now: datetime,
+    ) -> None: ...
+
+
+class Explainer(Protocol):
+    def explain(self, area: str, window: WindowSignals, correlation_id: str) -> Advice: ...
+
+
+@dataclass(frozen=True, slots=True)
+class DebouncedExplainer:
+    advisor: Explainer
+    store: LatestStore
+    debounce: timedelta = timedelta(minutes=30)
+    clock: Callable[[], datetime] = utc_now
+
+    def explain(self, area: str, window: WindowSignals, correlation_id: str) -> Decision:
+        """Explain the window if it is due (see the module doc); says what it decided."""
+        if not any(signal.published for signal in window.crops):
+            # Nothing a model could explain: the API's deterministic fallback says it.
+            return "nothing_published"
+        shape, now = window_shape(window), self.clock()
+        latest = self.store.latest(area, window.days)
+        if latest is not None:
+            if latest.shape == shape and latest.advice.source == "bedrock":
+                return "unchanged"
+            if now - latest.called_at < self.debounce:
+                return "debounced"
+        advice = self.advisor.explain(area, window, correlation_id)
+        self.store.put_latest(
+            area, window.days, shape, advice, correlation_id=correlation_id, now=now
+        )
+        return "explained"

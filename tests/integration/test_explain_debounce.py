@@ -1,0 +1,156 @@
+"""The AI worker's debounce on the real AdviceRepository (moto; DynamoDB Local in make
+conformance), with Bedrock answered by botocore's Stubber: every model call made is one
+stubbed response consumed, so the calls are counted exactly."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+import boto3
+import pytest
+from botocore.stub import Stubber
+
+from harvest.domain.insight import window_shape
+from harvest.domain.signals import DayTotals, WindowSignals, compute_signals
+from harvest.services.advisor import AdvisorService
+from harvest.services.explain_debounce import DebouncedExplainer
+from harvest.services.model_client import ConverseModel
+from harvest.settings import get_settings
+from harvest.store.advice import AdviceRepository
+from harvest.store.dynamo import make_client
+from harvest.store.table import Table
+
+MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
+AREA = "u33d"
+START = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
+ANSWER = {"headline": "Tomatoes are scarce", "reasoning": ["12 kg asked"], "actions": ["List"]}
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = START
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+TODAY = START.date()
+
+
+def _week(tomato_demand: str, *, as_of: date = TODAY) -> WindowSignals:
+    day = date(2026, 5, 19)
+    buckets = [
+        DayTotals(day, "tomato", Decimal(3), Decimal(tomato_demand), 2, 4, 3),
+        DayTotals(day, "zucchini", Decimal(40), Decimal(5), 5, 1, 3),
+    ]
+    return compute_signals(AREA, as_of, buckets).windows[0]
+
+
+def _reply() -> dict[str, Any]:
+    return {
+        "output": {"message": {"role": "assistant", "content": [{"text": json.dumps(ANSWER)}]}},
+        "stopReason": "end_turn",
+        "usage": {"inputTokens": 300, "outputTokens": 90, "totalTokens": 390},
+        "metrics": {"latencyMs": 900},
+    }
+
+
+@pytest.fixture
+def stubber() -> Iterator[Stubber]:
+    client = boto3.client("bedrock-runtime", region_name="us-east-1")
+    with Stubber(client) as stub:
+        yield stub
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def store(table: str) -> AdviceRepository:
+    return AdviceRepository(Table(make_client("us-east-1"), get_settings().table_name))
+
+
+@pytest.fixture
+def explainer(stubber: Stubber, store: AdviceRepository, clock: Clock) -> DebouncedExplainer:
+    model = ConverseModel(MODEL, lambda: stubber.client, sleep=lambda _: None)
+    advisor = AdvisorService(store, model, clock=clock)
+    return DebouncedExplainer(advisor, store, debounce=timedelta(minutes=30), clock=clock)
+
+
+def test_same_classifications_with_new_figures_call_the_model_once(
+    explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
+) -> None:
+    # Given the model answers once
+    stubber.add_response("converse", _reply())
+    # When the window is explained, then again with other figures but the same shape, later
+    first = explainer.explain(AREA, _week("12"), "c-1")
+    clock.now += timedelta(hours=2)
+    second = explainer.explain(AREA, _week("13"), "c-2")
+    # Then one model call was made
+    assert (first, second) == ("explained", "unchanged")
+    stubber.assert_no_pending_responses()
+
+
+def test_a_changed_classification_waits_for_the_debounce_then_calls_once_more(
+    explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
+) -> None:
+    shortage, balanced = _week("12"), _week("3")
+    assert window_shape(shortage) != window_shape(balanced)
+    stubber.add_response("converse", _reply())
+    stubber.add_response("converse", _reply())
+
+    assert explainer.explain(AREA, shortage, "c-1") == "explained"
+    clock.now += timedelta(minutes=29)
+    assert explainer.explain(AREA, balanced, "c-2") == "debounced"
+    clock.now += timedelta(minutes=1)
+    assert explainer.explain(AREA, balanced, "c-3") == "explained"
+    stubber.assert_no_pending_responses()
+
+
+def test_a_fallback_is_retried_once_debounce_and_its_cache_time_passed(
+    explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
+) -> None:
+    stubber.add_client_error("converse", "ValidationException", http_status_code=400)
+    stubber.add_response("converse", _reply())
+
+    assert explainer.explain(AREA, _week("12"), "c-1") == "explained"  # the fallback
+    assert explainer.explain(AREA, _week("12"), "c-2") == "debounced"
+    clock.now += timedelta(minutes=30)  # debounce over, the fallback still cached (1 h)
+    assert explainer.explain(AREA, _week("12"), "c-3") == "explained"
+    clock.now += timedelta(minutes=31)
+    assert explainer.explain(AREA, _week("12"), "c-4") == "explained"  # the model now
+    stubber.assert_no_pending_responses()
+
+
+def test_a_window_without_a_published_crop_never_calls_the_model(
+    explainer: DebouncedExplainer, store: AdviceRepository
+) -> None:
+    day = date(2026, 5, 19)
+    hidden = [DayTotals(day, "tomato", Decimal(3), Decimal(12), 2, 4, 2)]  # 2 users < k
+    window = compute_signals(AREA, TODAY, hidden).windows[0]
+
+    assert explainer.explain(AREA, window, "c-1") == "nothing_published"
+    assert store.latest(AREA, 7) is None  # the stubber has no response: no call was made
+
+
+def test_the_latest_explanation_outlives_the_calendar_moving_the_figures(
+    explainer: DebouncedExplainer, stubber: Stubber, store: AdviceRepository
+) -> None:
+    stubber.add_response("converse", _reply())
+    explainer.explain(AREA, _week("12"), "c-1")
+
+    # A day later with no event the window's figures are other ones (as of tomorrow)...
+    tomorrow = _week("12", as_of=TODAY + timedelta(days=1))
+    latest = store.latest(AREA, 7)
+
+    # ... but what it says is the same, so the API still has the model's explanation to serve.
+    assert latest is not None
+    assert latest.shape == window_shape(tomorrow)
+    assert latest.advice.source == "bedrock"
+    assert latest.advice.headline == ANSWER["headline"]
