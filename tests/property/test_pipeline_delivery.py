@@ -97,7 +97,9 @@ SEARCHERS: Final = ("searcher-a", "searcher-b")
 # before it: every item is created on one of the 13 days before today, so each day bucket
 # lies inside the 30-day window of a read made now.
 SPAN: Final = timedelta(days=12)
-IGNORED: Final = frozenset({"createdAt", "updatedAt", "correlationId"})
+# Bookkeeping of when a write happened (an empty presence's expiresAt is its write time + 7
+# days), not what it says.
+IGNORED: Final = frozenset({"createdAt", "updatedAt", "correlationId", "expiresAt"})
 
 
 # ---------------------------------------------------------------- core writes
