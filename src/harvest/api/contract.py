@@ -177,8 +177,10 @@ PARAMETERS: dict[str, dict[str, Any]] = {
         "name": CORRELATION_HEADER,
         "in": "header",
         "required": False,
-        "description": "Stored on every item the request writes; echoed back.",
-        "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{1,128}$"},
+        # Any value is accepted: a malformed one is ignored, not refused, so no pattern.
+        "description": "Echoed back and stored on every item the request writes when it "
+        "matches ^[A-Za-z0-9._:-]{1,128}$; otherwise the request id is used instead.",
+        "schema": {"type": "string"},
     },
 }
 ERRORS: dict[int, str] = {
