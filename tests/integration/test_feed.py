@@ -210,3 +210,21 @@ def test_the_openapi_documents_the_radius_floor_steps_and_the_kind_aliases(api: 
     assert f"next {feed_module.RADIUS_STEP_KM:g} km" in radius
     assert "published" in radius
     assert "`listings` and `requests` are deprecated" in parameters["kind"]["description"]
+
+
+@pytest.mark.parametrize(("lat", "lon"), [(89.9, 179.9), (-89.5, 0.0), (88.0, 10.0)])
+def test_a_wide_radius_next_to_a_pole_is_refused_quickly_not_planned_for_seconds(
+    api: Api, lat: float, lon: float
+) -> None:
+    response = api.get(f"/feed?lat={lat}&lon={lon}&radiusKm=50", user="seeker")
+
+    assert response.status == 422
+    assert response.body["errors"][0]["loc"] == "radiusKm"
+    assert "pole" in response.body["detail"]
+
+
+def test_a_smaller_radius_next_to_a_pole_and_a_wide_one_in_the_arctic_still_answer(
+    api: Api,
+) -> None:
+    assert api.get("/feed?lat=89.9&lon=179.9&radiusKm=5", user="seeker").status == 200
+    assert api.get("/feed?lat=78.22&lon=15.65&radiusKm=50", user="seeker").status == 200

@@ -32,7 +32,7 @@ from datetime import datetime
 from enum import StrEnum
 
 from harvest.domain import geo
-from harvest.domain.errors import ValidationFailed
+from harvest.domain.errors import FieldError, ValidationFailed
 from harvest.domain.listing import Listing
 from harvest.domain.request import Request
 from harvest.services.support import ServiceContext, page_size
@@ -46,6 +46,10 @@ RADIUS_MAX_KM = 50.0
 PROBE_ROWS = 24  # rows a first look at a partition reads: a sparse one ends here
 MAX_ROWS_PER_PAGE = 400  # ~0.4 KB each: <= ~20 RCU (eventually consistent) per request
 MAX_QUERIES_PER_PAGE = 48
+# Geohash cells narrow towards the poles: a 50 km circle meets ~30 index partitions at 52°N,
+# ~210 at 85° and 4,096 at 89.9°, where planning the read alone took ~30 s of CPU. Past this
+# many the request is refused with a clear error instead of being slow for everyone.
+MAX_PARTITIONS = 256
 
 
 class FeedKind(StrEnum):
@@ -127,6 +131,11 @@ def cells_in_range(lat: float, lon: float, radius_km: float) -> dict[str, dict[s
     the radius. Such a point lies in the circle, so its partition is among the covering
     cells' geohash-4 prefixes."""
     partitions = {cell[:GEO_PARTITION_PRECISION] for cell in partition_cells(lat, lon, radius_km)}
+    if len(partitions) > MAX_PARTITIONS:
+        raise ValidationFailed(
+            "this radius covers too many cells this close to a pole; use a smaller radiusKm",
+            [FieldError("radiusKm", "too large at this latitude", "radius_too_large")],
+        )
     found: dict[str, dict[str, float]] = {}
     for partition in sorted(partitions):
         children = {
