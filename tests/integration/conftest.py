@@ -33,9 +33,15 @@ def pytest_report_header() -> str:
 def serialized_moto(monkeypatch: pytest.MonkeyPatch) -> None:
     """moto applies a write in several unlocked steps; real DynamoDB serialises conflicting
     writes per item. A lock around moto's write operations restores that guarantee so that
-    concurrency tests exercise our conditions, not moto's thread safety."""
+    concurrency tests exercise our conditions, not moto's thread safety. Reads take the lock
+    too: without it a scan could see an item another thread was half-way through creating
+    (only its keys), which DynamoDB never shows (a redrive test failed on exactly that)."""
     lock = threading.RLock()
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "get_item"):
+    operations = (
+        "put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item",
+        "get_item", "batch_get_item", "transact_get_items", "query", "scan",
+    )  # fmt: skip
+    for name in operations:
         original: Callable[..., Any] = getattr(DynamoDBBackend, name)
 
         def locked(*args: Any, __original: Callable[..., Any] = original, **kw: Any) -> Any:
