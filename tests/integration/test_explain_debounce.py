@@ -8,7 +8,6 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
 
 import boto3
 import pytest
@@ -23,6 +22,7 @@ from harvest.settings import get_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.dynamo import make_client
 from harvest.store.table import Table
+from support.bedrock import converse_response
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 AREA = "u33d"
@@ -48,15 +48,6 @@ def _week(tomato_demand: str, *, as_of: date = TODAY) -> WindowSignals:
         DayTotals(day, "zucchini", Decimal(40), Decimal(5), 5, 1, 3),
     ]
     return compute_signals(AREA, as_of, buckets).windows[0]
-
-
-def _reply() -> dict[str, Any]:
-    return {
-        "output": {"message": {"role": "assistant", "content": [{"text": json.dumps(ANSWER)}]}},
-        "stopReason": "end_turn",
-        "usage": {"inputTokens": 300, "outputTokens": 90, "totalTokens": 390},
-        "metrics": {"latencyMs": 900},
-    }
 
 
 @pytest.fixture
@@ -87,7 +78,7 @@ def test_same_classifications_with_new_figures_call_the_model_once(
     explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
 ) -> None:
     # Given the model answers once
-    stubber.add_response("converse", _reply())
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
     # When the window is explained, then again with other figures but the same shape, later
     first = explainer.explain(AREA, _week("12"), "c-1")
     clock.now += timedelta(hours=2)
@@ -102,8 +93,8 @@ def test_a_changed_classification_waits_for_the_debounce_then_calls_once_more(
 ) -> None:
     shortage, balanced = _week("12"), _week("3")
     assert window_shape(shortage) != window_shape(balanced)
-    stubber.add_response("converse", _reply())
-    stubber.add_response("converse", _reply())
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
 
     assert explainer.explain(AREA, shortage, "c-1") == "explained"
     clock.now += timedelta(minutes=29)
@@ -117,7 +108,7 @@ def test_a_fallback_is_retried_once_debounce_and_its_cache_time_passed(
     explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
 ) -> None:
     stubber.add_client_error("converse", "ValidationException", http_status_code=400)
-    stubber.add_response("converse", _reply())
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
 
     assert explainer.explain(AREA, _week("12"), "c-1") == "explained"  # the fallback
     assert explainer.explain(AREA, _week("12"), "c-2") == "debounced"
@@ -142,7 +133,7 @@ def test_a_window_without_a_published_crop_never_calls_the_model(
 def test_the_latest_explanation_outlives_the_calendar_moving_the_figures(
     explainer: DebouncedExplainer, stubber: Stubber, store: AdviceRepository
 ) -> None:
-    stubber.add_response("converse", _reply())
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
     explainer.explain(AREA, _week("12"), "c-1")
 
     # A day later with no event the window's figures are other ones (as of tomorrow)...

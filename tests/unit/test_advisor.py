@@ -25,6 +25,7 @@ from harvest.domain.signals import AreaSignals, DayTotals, WindowSignals, comput
 from harvest.services.advisor import AdvisorService
 from harvest.services.model_client import ConverseModel, DisabledModel
 from harvest.store.advice import ModelCall
+from support.bedrock import converse_response
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 AREA = "u33d"
@@ -137,12 +138,7 @@ class Clock:
 
 
 def reply(text: str) -> dict[str, Any]:
-    return {
-        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-        "stopReason": "end_turn",
-        "usage": {"inputTokens": 300, "outputTokens": 90, "totalTokens": 390},
-        "metrics": {"latencyMs": 900},
-    }
+    return converse_response(text, input_tokens=300, output_tokens=90)
 
 
 @pytest.fixture

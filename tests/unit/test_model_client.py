@@ -17,22 +17,10 @@ from harvest.services.model_client import (
     ModelUnavailable,
     bedrock_client_factory,
 )
+from support.bedrock import converse_response
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 PROMPT = Prompt(system="You explain signals.", user="Data: {}")
-
-
-def converse_response(*texts: str, input_tokens: int = 120, output_tokens: int = 45) -> Any:
-    return {
-        "output": {"message": {"role": "assistant", "content": [{"text": t} for t in texts]}},
-        "stopReason": "end_turn",
-        "usage": {
-            "inputTokens": input_tokens,
-            "outputTokens": output_tokens,
-            "totalTokens": input_tokens + output_tokens,
-        },
-        "metrics": {"latencyMs": 800},
-    }
 
 
 EXPECTED_REQUEST = {
