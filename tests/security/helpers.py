@@ -77,6 +77,17 @@ def table_snapshot(table: str, region: str = "us-east-1") -> list[dict[str, Any]
     return [item.to_json()["Attributes"] for item in stored.all_items()]
 
 
+def assert_answered_cleanly(
+    response: ApiResponse, table: str, before: list[dict[str, Any]]
+) -> None:
+    """Whatever the input: never a 5xx, and a refusal is a problem+json that wrote nothing
+    (`before` is the table's snapshot taken before the call)."""
+    assert response.status < 500, (response.status, response.raw[:300])
+    if response.status >= 400:
+        assert_problem(response, response.status)
+        assert table_snapshot(table) == before, (response.status, response.body)
+
+
 def stream_record(
     dynamodb: Any, table: str, key: dict[str, str], sequence: int, old: Any = None
 ) -> dict[str, Any]:
