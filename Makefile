@@ -5,12 +5,13 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas bench
+.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas client bench
 
 help:
 	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
 	@echo "make serve   - set up and start the local runtime (API + stream pollers) on 127.0.0.1:3000"
-	@echo "make schemas - regenerate schemas/ from the models"
+	@echo "make schemas - regenerate schemas/ from the models, then the generated client"
+	@echo "make client  - regenerate the typed Python client (tests/harvest_client) from schemas/openapi.json"
 	@echo "make bench   - run every benchmark (~15 min) and write the figures to docs/performance.md"
 
 setup:
@@ -55,6 +56,12 @@ test: lint typecheck cfn security unit conformance
 
 schemas: setup
 	$(VENV)/harvest schemas --write
+	$(VENV)/python scripts/generate_client.py
+
+# The typed client the end-to-end suite drives the API with (checked in; a drift test fails
+# when it is not what schemas/openapi.json generates).
+client: setup
+	$(VENV)/python scripts/generate_client.py
 
 serve: setup
 	$(VENV)/harvest serve

@@ -1,0 +1,222 @@
+from http import HTTPStatus
+from typing import Any, cast
+from urllib.parse import quote
+
+import httpx
+
+from ...client import AuthenticatedClient, Client
+from ...types import Response, UNSET
+from ... import errors
+
+from ...models.community_signals_out import CommunitySignalsOut
+from ...models.problem import Problem
+from ...types import UNSET, Unset
+from typing import cast
+
+
+def _get_kwargs(
+    geohash: str,
+    *,
+    x_correlation_id: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
+) -> dict[str, Any]:
+    headers: dict[str, Any] = {}
+    if not isinstance(x_correlation_id, Unset):
+        headers["X-Correlation-Id"] = x_correlation_id
+
+    if not isinstance(if_none_match, Unset):
+        headers["If-None-Match"] = if_none_match
+
+    _kwargs: dict[str, Any] = {
+        "method": "get",
+        "url": "/communities/{geohash}/signals".format(
+            geohash=quote(str(geohash), safe=""),
+        ),
+    }
+
+    _kwargs["headers"] = headers
+    return _kwargs
+
+
+def _parse_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Any | CommunitySignalsOut | Problem | None:
+    if response.status_code == 200:
+        response_200 = CommunitySignalsOut.from_dict(response.json())
+
+        return response_200
+
+    if response.status_code == 304:
+        response_304 = cast(Any, None)
+        return response_304
+
+    if response.status_code == 400:
+        response_400 = Problem.from_dict(response.json())
+
+        return response_400
+
+    if response.status_code == 401:
+        response_401 = Problem.from_dict(response.json())
+
+        return response_401
+
+    if response.status_code == 404:
+        response_404 = Problem.from_dict(response.json())
+
+        return response_404
+
+    if response.status_code == 422:
+        response_422 = Problem.from_dict(response.json())
+
+        return response_422
+
+    if response.status_code == 503:
+        response_503 = Problem.from_dict(response.json())
+
+        return response_503
+
+    if client.raise_on_unexpected_status:
+        raise errors.UnexpectedStatus(response.status_code, response.content)
+    else:
+        return None
+
+
+def _build_response(
+    *, client: AuthenticatedClient | Client, response: httpx.Response
+) -> Response[Any | CommunitySignalsOut | Problem]:
+    return Response(
+        status_code=HTTPStatus(response.status_code),
+        content=response.content,
+        headers=response.headers,
+        parsed=_parse_response(client=client, response=response),
+    )
+
+
+def sync_detailed(
+    geohash: str,
+    *,
+    client: AuthenticatedClient,
+    x_correlation_id: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | CommunitySignalsOut | Problem]:
+    """Supply/demand signals of an area (geohash precision 4-6) over 7, 14 and 30 days
+
+    Args:
+        geohash (str):
+        x_correlation_id (str | Unset):
+        if_none_match (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | CommunitySignalsOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        geohash=geohash,
+        x_correlation_id=x_correlation_id,
+        if_none_match=if_none_match,
+    )
+
+    response = client.get_httpx_client().request(
+        **kwargs,
+    )
+
+    return _build_response(client=client, response=response)
+
+
+def sync(
+    geohash: str,
+    *,
+    client: AuthenticatedClient,
+    x_correlation_id: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
+) -> Any | CommunitySignalsOut | Problem | None:
+    """Supply/demand signals of an area (geohash precision 4-6) over 7, 14 and 30 days
+
+    Args:
+        geohash (str):
+        x_correlation_id (str | Unset):
+        if_none_match (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | CommunitySignalsOut | Problem
+    """
+
+    return sync_detailed(
+        geohash=geohash,
+        client=client,
+        x_correlation_id=x_correlation_id,
+        if_none_match=if_none_match,
+    ).parsed
+
+
+async def asyncio_detailed(
+    geohash: str,
+    *,
+    client: AuthenticatedClient,
+    x_correlation_id: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
+) -> Response[Any | CommunitySignalsOut | Problem]:
+    """Supply/demand signals of an area (geohash precision 4-6) over 7, 14 and 30 days
+
+    Args:
+        geohash (str):
+        x_correlation_id (str | Unset):
+        if_none_match (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Response[Any | CommunitySignalsOut | Problem]
+    """
+
+    kwargs = _get_kwargs(
+        geohash=geohash,
+        x_correlation_id=x_correlation_id,
+        if_none_match=if_none_match,
+    )
+
+    response = await client.get_async_httpx_client().request(**kwargs)
+
+    return _build_response(client=client, response=response)
+
+
+async def asyncio(
+    geohash: str,
+    *,
+    client: AuthenticatedClient,
+    x_correlation_id: str | Unset = UNSET,
+    if_none_match: str | Unset = UNSET,
+) -> Any | CommunitySignalsOut | Problem | None:
+    """Supply/demand signals of an area (geohash precision 4-6) over 7, 14 and 30 days
+
+    Args:
+        geohash (str):
+        x_correlation_id (str | Unset):
+        if_none_match (str | Unset):
+
+    Raises:
+        errors.UnexpectedStatus: If the server returns an undocumented status code and Client.raise_on_unexpected_status is True.
+        httpx.TimeoutException: If the request takes longer than Client.timeout.
+
+    Returns:
+        Any | CommunitySignalsOut | Problem
+    """
+
+    return (
+        await asyncio_detailed(
+            geohash=geohash,
+            client=client,
+            x_correlation_id=x_correlation_id,
+            if_none_match=if_none_match,
+        )
+    ).parsed
