@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas client bench
+.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas client browser bench
 
 help:
 	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
@@ -39,7 +39,11 @@ security: setup
 			-o "$$requirements"; \
 		$(VENV)/python scripts/dependency_audit.py "$$requirements"
 
-unit: setup
+# Debian's chromium + chromedriver for the headless /docs test (installed once, needs root).
+browser:
+	@scripts/install_browser.sh
+
+unit: setup browser
 	@echo "== pytest"
 	@$(VENV)/pytest --cov --cov-report= -q
 	@echo "== coverage (domain + services must be >= 90%)"

@@ -20,10 +20,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+from harvest.local import docs
 from harvest.local.tokens import InvalidToken, TokenIssuer, bearer
 
 log = logging.getLogger("harvest.local.api")
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+IDLE_CONNECTION_S = 5.0
 
 
 def _open_events(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
@@ -186,6 +188,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
     gateway: ApiGatewayEmulator
     protocol_version = "HTTP/1.1"
     server_version = "harvest-local"
+    # Seconds a kept-alive connection may sit idle. A browser (Swagger UI at /docs) keeps idle
+    # connections for minutes, and stopping the runtime waits for open ones (block_on_close).
+    timeout = IDLE_CONNECTION_S
 
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: one structured line per request is logged in _handle instead."""
@@ -195,6 +200,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
+        page = docs.answer(self.command, path)
+        if page is not None:  # Swagger UI, the local runtime's own page: never the API's
+            self._send(page.status, page.headers, page.body)
+            log.info("%s %s %d %.1fms", self.command, self.path, page.status, _ms(started))
+            return
         try:
             claims = self.gateway.authorize(path, self.headers.get("Authorization"), self.command)
         except InvalidToken as error:
