@@ -12,6 +12,7 @@ help:
 	@echo "make serve   - set up and start the local runtime (API + stream pollers) on 127.0.0.1:3000"
 	@echo "make schemas - regenerate schemas/ from the models, then the generated client"
 	@echo "make client  - regenerate the typed Python client (tests/harvest_client) from schemas/openapi.json"
+	@echo "make browser - install Debian's chromium + chromedriver for the /docs test (make test does)"
 	@echo "make bench   - run every benchmark (~15 min) and write the figures to docs/performance.md"
 
 setup:
