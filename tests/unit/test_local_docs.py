@@ -44,7 +44,12 @@ def test_each_asset_comes_from_the_installed_swagger_ui_package(name: str) -> No
 
 @pytest.mark.parametrize(
     "path",
-    ["/docs/../template.yaml", "/docs/swagger-editor.js", "/docs/LICENSE", "/docs/x/initializer.js"],
+    [
+        "/docs/../template.yaml",
+        "/docs/swagger-editor.js",
+        "/docs/LICENSE",
+        "/docs/x/initializer.js",
+    ],
 )
 def test_nothing_else_under_docs_is_served(path: str) -> None:
     page = docs.answer("GET", path)
