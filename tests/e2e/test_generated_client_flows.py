@@ -15,20 +15,17 @@ from pathlib import Path
 
 import pytest
 
-from harvest_client.api.default import (
+from harvest_client.api.claims import create_claim, get_claim, my_claims, transition_claim
+from harvest_client.api.feed import feed
+from harvest_client.api.health import health
+from harvest_client.api.listings import (
     cancel_listing,
-    create_claim,
     create_listing,
-    create_request,
-    feed,
-    get_claim,
     get_listing,
-    health,
-    my_claims,
     my_listings,
-    transition_claim,
     update_listing,
 )
+from harvest_client.api.requests import create_request
 from harvest_client.models import (
     ClaimCollection,
     ClaimCreate,

@@ -13,7 +13,7 @@ import sys
 from pathlib import Path
 from types import ModuleType
 
-import harvest_client.api.default as operations_package
+import harvest_client.api as operations_package
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = ROOT / "scripts" / "generate_client.py"
@@ -59,18 +59,17 @@ def test_the_drift_check_names_a_changed_a_missing_and_an_extra_file(tmp_path: P
     ]
 
 
-def test_every_operation_of_the_document_has_a_call() -> None:
-    ids = {
-        operation["operationId"]
+def test_every_operation_of_the_document_has_a_call_under_its_tag() -> None:
+    expected = {
+        (operation["tags"][0], _snake(operation["operationId"]))
         for path_item in DOCUMENT["paths"].values()
         for operation in path_item.values()
         if isinstance(operation, dict) and "operationId" in operation
     }
+    package = Path(str(operations_package.__file__)).parent
     modules = {
-        path.stem
-        for path in Path(str(operations_package.__file__)).parent.glob("*.py")
-        if path.stem != "__init__"
+        (path.parent.name, path.stem) for path in package.glob("*/*.py") if path.stem != "__init__"
     }
 
-    assert len(ids) >= 20
-    assert modules == {_snake(identifier) for identifier in ids}
+    assert len(expected) >= 20
+    assert modules == expected

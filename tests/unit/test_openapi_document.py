@@ -158,3 +158,15 @@ def test_statuses_and_tiers_are_enums_of_the_domain_values() -> None:
     assert schemas["ListingOut"]["properties"]["status"] == {
         "$ref": "#/components/schemas/ListingStatus"
     }
+
+
+def test_every_operation_has_one_declared_tag_and_every_tag_is_used() -> None:
+    declared = [tag["name"] for tag in DOCUMENT["tags"]]
+    used = {operation["tags"][0] for _, _, operation in OPERATIONS}
+
+    assert all(len(operation["tags"]) == 1 for _, _, operation in OPERATIONS)
+    assert all(tag["description"] for tag in DOCUMENT["tags"])
+    assert used == set(declared)
+    assert contract.tag_of("/me/listings") == contract.tag_of("/listings/{listingId}")
+    assert contract.tag_of("/listings/{listingId}/claims") == "claims"
+    assert contract.tag_of("/me") == "profile"

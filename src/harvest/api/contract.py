@@ -67,6 +67,29 @@ BUDGETED = {("post", "/me/guidance")}  # 429 with Retry-After when the daily bud
 NOT_THROTTLED = {"/health", "/crops"}  # served without a DynamoDB read
 
 
+# One tag per operation, by resource: Swagger UI groups by it, and a generated client puts
+# each operation under it (harvest_client.api.listings.create_listing).
+TAGS = {
+    "listings": "Surplus food posted by growers",
+    "requests": "Food asked for by searchers",
+    "claims": "A searcher's reservation of part of a listing, and its lifecycle",
+    "feed": "Live listings and open requests near a point",
+    "communities": "Published supply/demand signals and explanations of an area",
+    "guidance": "Personal grower guidance (pro tier)",
+    "profile": "The caller's own profile",
+    "crops": "The crop catalogue: units and conversions",
+    "health": "Liveness",
+}
+
+
+def tag_of(path: str) -> str:
+    """`/me/listings` -> listings, `/listings/{listingId}/claims` -> claims, `/me` -> profile."""
+    segments = [part for part in path.strip("/").split("/") if not part.startswith("{")]
+    if segments[0] == "me":
+        segments = segments[1:] or ["profile"]
+    return "claims" if "claims" in segments else segments[0]
+
+
 def _problem_schemas() -> dict[str, Any]:
     return {
         "Problem": {
@@ -286,6 +309,7 @@ def complete(document: dict[str, Any], operation_ids: dict[tuple[str, str], str]
     done = copy.deepcopy(document)
     done["info"]["description"] = DESCRIPTION
     done.pop("servers", None)  # the deployment's URL, not the document's
+    done["tags"] = [{"name": name, "description": text} for name, text in TAGS.items()]
     components = done.setdefault("components", {})
     schemas = components.setdefault("schemas", {})
     for generated in ("HTTPValidationError", "ValidationError", "ResponseValidationError"):
@@ -304,6 +328,7 @@ def complete(document: dict[str, Any], operation_ids: dict[tuple[str, str], str]
     for path, operations in done["paths"].items():
         for method, operation in operations.items():
             operation["operationId"] = operation_ids.get((method, path), operation["operationId"])
+            operation["tags"] = [tag_of(path)]
             operation["security"] = [] if path in PUBLIC_PATHS else [{SECURITY_SCHEME: []}]
             responses = operation["responses"]
             responses.pop("422", None)
