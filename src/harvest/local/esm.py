@@ -216,9 +216,10 @@ class StreamPoller:
             while not stop_event.is_set():
                 try:
                     stats = self.poll_once()
-                except Exception:
-                    # A poller thread must outlive a flaky endpoint, as Lambda's pollers do.
-                    log.exception("%s: polling failed", self.config.function_name)
+                except Exception as error:
+                    # Outlive a flaky endpoint, as Lambda's pollers do: one line, no traceback.
+                    if not stop_event.is_set():
+                        log.warning("%s: polling failed: %r", self.config.function_name, error)
                     stop_event.wait(self._max_retry_backoff_s)
                     continue
                 if stats.idle:
