@@ -66,13 +66,19 @@ def _json(raw: bytes) -> Any:
 
 @contextmanager
 def running_runtime(
-    data_dir: Path, template: dict[str, Any] | None = None, engine: str = "moto"
+    data_dir: Path,
+    template: dict[str, Any] | None = None,
+    engine: str = "moto",
+    *,
+    with_pollers: bool = True,
 ) -> Iterator[tuple[LocalRuntime, HttpClient]]:
     """Start the runtime on free ports; restore the process environment afterwards."""
     saved = dict(os.environ)
     os.environ["HARVEST_CONFIG_DIR"] = str(data_dir / "config")
     runtime = LocalRuntime(
-        RuntimeOptions(port=0, data_dir=data_dir, template=template, engine=engine)
+        RuntimeOptions(
+            port=0, data_dir=data_dir, template=template, engine=engine, with_pollers=with_pollers
+        )
     )
     clear_container_caches()
     try:

@@ -121,4 +121,16 @@ def _announce(runtime: LocalRuntime) -> None:
     print("  token      harvest token --user alice --tier free", flush=True)
     if runtime.unclean_report:
         print(f"  WARNING    {runtime.unclean_report}", flush=True)
+    print(*_status_lines(runtime), sep="\n", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
+
+
+def _status_lines(runtime: LocalRuntime) -> list[str]:
+    """`harvest status`'s per-function lines: after a crash, how much the pollers owe."""
+    from harvest.local.status import render, runtime_status  # noqa: PLC0415 - local-only
+
+    if runtime.options.data_dir is None or not runtime.poller_names:
+        return []
+    lines = render(runtime_status(runtime.options.data_dir, runtime.template))
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("function"))
+    return ["  status     (harvest status)", *lines[start:]]

@@ -28,7 +28,7 @@ from harvest.local.deadletter import (
     failure_record,
     parse_batch_response,
 )
-from harvest.local.mappings import MappingConfig
+from harvest.local.mappings import MappingConfig, checkpoint_key
 from harvest.local.records import (
     CheckpointStore,
     Shard,
@@ -187,7 +187,7 @@ class StreamPoller:
         self._idle_sleep_s = idle_sleep_s
         self._retry_backoff_s = retry_backoff_s
         self._max_retry_backoff_s = max_retry_backoff_s
-        self._store_key = f"{stream_arn}|{config.function_logical_id}|{config.event_name}"
+        self._store_key = checkpoint_key(stream_arn, config)
         self.reader = ShardReader(
             client=streams_client,
             stream_arn=stream_arn,
