@@ -26,7 +26,9 @@ def quiet_template() -> dict[str, Any]:
 
 
 @contextmanager
-def running(engine: str, *, consumers: bool = True) -> Iterator[LocalRuntime]:
+def running(
+    engine: str, *, consumers: bool = True, api_process: bool = False
+) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
     free port, in a scratch directory that is removed afterwards."""
     with tempfile.TemporaryDirectory() as scratch:
@@ -38,6 +40,7 @@ def running(engine: str, *, consumers: bool = True) -> Iterator[LocalRuntime]:
                 engine=engine,
                 template=quiet_template(),
                 with_pollers=consumers,
+                api_process=api_process,
             )
         )
         runtime.start()

@@ -76,6 +76,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         data_dir=args.data_dir,
         table_name=args.table,
         region=args.region,
+        api_process=True,
     )
     runtime = LocalRuntime(options)
     stop = threading.Event()

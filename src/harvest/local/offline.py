@@ -48,7 +48,7 @@ def read_runtime_file(data_dir: Path) -> dict[str, Any]:
     return document
 
 
-def _local_credentials() -> None:
+def local_credentials() -> None:
     # Local engines accept any credentials but boto3 insists on having some.
     if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
         os.environ["AWS_ACCESS_KEY_ID"] = "local"
@@ -62,7 +62,7 @@ def open_data_dir(data_dir: Path, *, write_back: bool = False) -> Iterator[Endpo
     region = str(document.get("region") or "us-east-1")
     engine_name = str(document["engine"])
     if engine_name != "external":
-        _local_credentials()
+        local_credentials()
     if document.get("state", "running") in LIVE_STATES and pid_alive(document.get("pid")):
         yield Endpoint(str(document["endpointUrl"]), table, region)
         return

@@ -27,6 +27,7 @@ from harvest.local.adapter import (
     preflight_is_public,
     public_routes,
 )
+from harvest.local.api_process import ApiProcess, ApiProcessSpec
 from harvest.local.bus import EventSink, make_bus_server
 from harvest.local.engines import (
     DynamoDbLocalEngine,
@@ -35,7 +36,14 @@ from harvest.local.engines import (
     MotoEngine,
     choose_engine,
 )
-from harvest.local.lifecycle import SNAPSHOT_FILE, UncleanStop, now_iso, previous_run, write_state
+from harvest.local.lifecycle import (
+    SNAPSHOT_FILE,
+    UncleanStop,
+    now_iso,
+    previous_run,
+    read_state,
+    write_state,
+)
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.store.dynamo import make_client
@@ -57,6 +65,9 @@ class RuntimeOptions:
     table_name: str = "harvest-local"
     region: str = "us-east-1"
     with_pollers: bool = True
+    # The API function in a process of its own (as Lambda runs it: consumers and the engine
+    # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
+    api_process: bool = False
     # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
     template: dict[str, Any] | None = None
 
@@ -80,6 +91,7 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_server: ThreadingHTTPServer | None = None
+        self.api_child: ApiProcess | None = None
         self.bus_server: ThreadingHTTPServer | None = None
         self.pollers: list[Any] = []
         self.poller_names: list[str] = []
@@ -89,6 +101,8 @@ class LocalRuntime:
         self.unclean_stop: UncleanStop | None = None
         self.unclean_report = ""
         self.announced = False
+        self.pipeline_drained = False
+        self.previous: dict[str, Any] = {}
         self.template = options.template or load_template()
 
     # ------------------------------------------------------------------ lifecycle
@@ -97,6 +111,7 @@ class LocalRuntime:
         data_dir = self.options.data_dir
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
+            self.previous = read_state(data_dir) or {}
             # Before anything starts: a live runtime on this dir refuses the start, a dead
             # one that never said "stopped" is reported (never silently papered over).
             self.unclean_stop = previous_run(data_dir)
@@ -115,6 +130,7 @@ class LocalRuntime:
             restored = import_table(client, self.options.table_name, data_dir / SNAPSHOT_FILE)
             if restored:
                 log.info("restored %d items from %s", restored, data_dir / SNAPSHOT_FILE)
+                self._skip_restored_records(client)
         if self.options.with_pollers:
             self._start_pollers()
         self._start_api()
@@ -143,6 +159,11 @@ class LocalRuntime:
             self.api_server.shutdown()
             self.api_server.server_close()  # joins request threads (block_on_close)
             log.info("api: stopped (requests in flight were answered)")
+        if self.api_child is not None:
+            self.api_child.stop()
+            log.info("api: process stopped (requests in flight were answered)")
+        if isinstance(self.engine, MotoEngine) and self.pollers and self.options.data_dir:
+            self._let_pollers_drain()
         self.stop_event.set()
         for thread in self.threads:
             thread.join(timeout=30)
@@ -168,6 +189,41 @@ class LocalRuntime:
                 client, self.options.table_name, self.options.data_dir / SNAPSHOT_FILE
             )
             log.info("saved %d items to %s", count, self.options.data_dir / SNAPSHOT_FILE)
+
+    # ------------------------------------------------------------------ moto restarts
+    def _let_pollers_drain(self) -> None:
+        """moto's snapshot is all that survives: save it with the pipeline caught up, so the
+        restored derived items hold every restored core item's effect (see restore.py)."""
+        from harvest.local.restore import DRAIN_STALL_S, wait_until_drained  # noqa: PLC0415
+
+        document = {
+            "endpointUrl": self.engine.endpoint_url,
+            "tableName": self.options.table_name,
+            "region": self.options.region,
+        }
+        self.pipeline_drained = wait_until_drained(
+            document, self.data_path(), self.template, DRAIN_STALL_S
+        )
+        log.info("pollers: %s", "drained" if self.pipeline_drained else "still behind (kept)")
+
+    def _skip_restored_records(self, client: Any) -> None:
+        previous = self.previous
+        if not (previous.get("state") == "stopped" and previous.get("pipelineDrained")):
+            log.info("pollers: the restored items will be delivered (the last stop left work)")
+            return
+        from harvest.local.restore import start_at_tip  # noqa: PLC0415
+
+        table = client.describe_table(TableName=self.options.table_name)["Table"]
+        stream_arn = table.get("LatestStreamArn")
+        if stream_arn is not None and self.options.with_pollers:
+            start_at_tip(
+                self.options.region,
+                self.engine.endpoint_url,
+                stream_arn,
+                self.data_path(),
+                self.template,
+            )
+            log.info("pollers: start after the restored items (already processed before)")
 
     # ------------------------------------------------------------------ pieces
     def data_path(self) -> Path:
@@ -218,6 +274,19 @@ class LocalRuntime:
         self.pollers = start_pollers(self)
 
     def _start_api(self) -> None:
+        if self.options.api_process:
+            self.api_child = ApiProcess(
+                ApiProcessSpec(
+                    host=self.options.host,
+                    port=self.options.port,
+                    public=sorted(public_routes(self.template)),
+                    open_preflight=preflight_is_public(self.template),
+                    refusal_headers=gateway_response_headers(self.template),
+                    log_level=logging.getLogger().getEffectiveLevel(),
+                )
+            )
+            self.api_url = f"http://{self.options.host}:{self.api_child.port}"
+            return
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 
         issuer = TokenIssuer(signing_key())
@@ -257,6 +326,7 @@ class LocalRuntime:
             "region": self.options.region,
             "pid": os.getpid(),
             "previousStop": "unclean" if self.unclean_stop else "clean",
+            "pipelineDrained": self.pipeline_drained,
         }
         write_state(self.data_path(), info)
 

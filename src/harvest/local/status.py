@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from harvest.local.lifecycle import LIVE_STATES, pid_alive, read_state
 from harvest.local.mappings import MappingConfig, checkpoint_key, mappings_from_template
+from harvest.local.offline import local_credentials
 from harvest.local.records import make_streams_client
 from harvest.store.dynamo import make_client
 
@@ -105,7 +106,7 @@ def _behind(
     return count, oldest
 
 
-def _measure_lag(
+def measure_lag(
     document: dict[str, Any], data_dir: Path, mappings: list[MappingConfig]
 ) -> dict[str, tuple[int, float | None]]:
     region, endpoint = str(document.get("region") or "us-east-1"), str(document["endpointUrl"])
@@ -151,8 +152,10 @@ def runtime_status(data_dir: Path, template: dict[str, Any]) -> RuntimeStatus:
     mappings = mappings_from_template(template, str(document.get("tableName", "t")))
     lag: dict[str, tuple[int, float | None]] = {}
     if running:
+        if status.engine != "external":
+            local_credentials()  # local engines take any; boto3 insists on some
         try:
-            lag = _measure_lag(document, data_dir, mappings)
+            lag = measure_lag(document, data_dir, mappings)
         except Exception as error:  # a busy or dying engine: say so, show the rest
             status.problem = f"could not read the stream: {type(error).__name__}: {error}"
     else:
