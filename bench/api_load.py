@@ -181,8 +181,6 @@ def read_under_writes(
     engine: str, workers: int, requests: int, rate: float, api_process: bool
 ) -> dict[str, Any]:
     """Read latency while a paced client keeps the stream consumers busy."""
-    get_settings.cache_clear()  # the in-process handler's container state: a new runtime
-    dependencies.services.cache_clear()
     with running(engine, api_process=api_process) as runtime:
         base = runtime.api_url
         token = TokenIssuer(signing_key()).issue("paced", "free")
