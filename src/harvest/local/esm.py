@@ -37,19 +37,13 @@ from harvest.local.records import (
     make_streams_client,
     sequence_number,
 )
+from harvest.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-__all__ = [
-    "Invoke",
-    "LambdaContextLike",
-    "LocalLambdaContext",
-    "PollStats",
-    "StreamPoller",
-    "make_streams_client",
-    "resolve_handler",
-]
+__all__ = ["Invoke", "LambdaContextLike", "LocalLambdaContext", "PollStats", "StreamPoller",
+           "make_streams_client", "resolve_handler"]  # fmt: skip
 
 log = logging.getLogger("harvest.local.esm")
 
@@ -97,6 +91,9 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
     with _ENVIRONMENT_LOCK:
         saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
+        # Settings are cached process-wide: read afresh, they are this function's (issue 12:
+        # the AI worker's CONSUMER_MIN_REMAINING_MS had become every consumer's).
+        get_settings.cache_clear()
         try:
             yield
         finally:
@@ -105,6 +102,7 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+            get_settings.cache_clear()
 
 
 def resolve_handler(dotted: str, environment: Mapping[str, str] | None = None) -> Invoke:
