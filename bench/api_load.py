@@ -10,8 +10,11 @@ N/4 open requests within 5 km, in a second runtime whose stream consumers stay i
 today's read (reproduced on the same table) beside the FeedIndex read, then the feed over
 HTTP, one request at a time.
 
-The runtime runs in this process (API handler, engine and the four stream consumers), as
-`make serve` does; the figures therefore include the consumers competing for the same cores.
+The runtime runs in this process (API handler, engine and the four stream consumers), the
+figures therefore include the consumers competing for the same cores. `--paced-writes R`
+(default 10) then measures reads while a background client creates R listings a second (so
+the consumers keep working), twice side by side: the API handler in this process (as the
+runtime ran it before issue 12) and in a process of its own (as `harvest serve` runs it now).
 Prints figures; never asserts. Run on an idle machine for stable numbers.
 """
 
@@ -114,6 +117,9 @@ def main() -> None:
     parser.add_argument("--requests", type=int, default=200, help="per phase")
     parser.add_argument("--density", type=int, default=0, help="live listings for the feed")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--paced-writes", type=float, default=10.0, help="creates/s behind the read comparison"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
@@ -156,11 +162,67 @@ def main() -> None:
             f"{name:<10}{row['requests']:>9}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
             f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row.get('throughput_rps', 0):>8}"
         )
+    if args.paced_writes:
+        results["read_under_writes"] = {
+            where: read_under_writes(
+                args.engine, args.workers, args.requests, args.paced_writes, where == "process"
+            )
+            for where in ("in-process", "process")
+        }
+        print_read_under_writes(results["read_under_writes"], args.paced_writes)
     if args.density:
         results["density"] = density(args.engine, args.density, args.requests)
         print_density(results["density"])
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def read_under_writes(
+    engine: str, workers: int, requests: int, rate: float, api_process: bool
+) -> dict[str, Any]:
+    """Read latency while a paced client keeps the stream consumers busy."""
+    with running(engine, api_process=api_process) as runtime:
+        base = runtime.api_url
+        token = TokenIssuer(signing_key()).issue("paced", "free")
+        ids = [str(call(base, token, "POST", "/listings", listing_body(n))[1]["listingId"])
+               for n in range(10)]  # fmt: skip
+        stop, written = threading.Event(), [0, 0]  # [acknowledged, refused]
+
+        def writer() -> None:
+            started, n = time.perf_counter(), 0
+            while not stop.is_set():
+                status, _ = call(base, token, "POST", "/listings", listing_body(100 + n))
+                written[0 if status == 201 else 1] += 1
+                n += 1
+                stop.wait(max(0.0, started + n / rate - time.perf_counter()))
+
+        def read(n: int) -> tuple[int, Any]:
+            return call(base, token, "GET", f"/listings/{ids[n % len(ids)]}")
+
+        background = threading.Thread(target=writer)
+        background.start()
+        time.sleep(2.0)  # let the consumers get going before measuring
+        began = time.perf_counter()
+        sample = run_phase(workers, requests, read, {200})
+        elapsed = time.perf_counter() - began
+        stop.set()
+        background.join()
+    return {
+        **sample.summary(),
+        "writes_per_s": round(written[0] / (elapsed + 2.0), 1),
+        "writes_refused": written[1],
+    }
+
+
+def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float) -> None:
+    print(f"reads while a client creates {rate:g} listings/s (consumers running):")
+    print(f"{'API handler':<14}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
+          f"{'max ms':>9}{'writes/s':>10}")  # fmt: skip
+    for where, row in figures.items():
+        print(
+            f"{where:<14}{row['requests']:>7}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
+            f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row['writes_per_s']:>10}"
+        )
 
 
 def density(engine: str, listings: int, requests: int) -> dict[str, Any]:

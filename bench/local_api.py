@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -14,7 +15,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from harvest.api import dependencies
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.settings import get_settings
 from harvest.tools.template import load_template
 
 
@@ -25,10 +28,26 @@ def quiet_template() -> dict[str, Any]:
     return document
 
 
+def clear_container_caches() -> None:
+    """What the in-process functions keep between invocations (settings, clients of the
+    previous runtime's endpoints) goes with that runtime; every consumer module's cache is
+    found by looking (as tests/support/runtime.py does)."""
+    get_settings.cache_clear()
+    dependencies.services.cache_clear()
+    for name, module in list(sys.modules.items()):
+        if name.startswith("harvest.consumers.") and module is not None:
+            for value in list(vars(module).values()):
+                if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
+                    value.cache_clear()
+
+
 @contextmanager
-def running(engine: str, *, consumers: bool = True) -> Iterator[LocalRuntime]:
+def running(
+    engine: str, *, consumers: bool = True, api_process: bool = False
+) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
     free port, in a scratch directory that is removed afterwards."""
+    clear_container_caches()
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
         runtime = LocalRuntime(
@@ -38,6 +57,7 @@ def running(engine: str, *, consumers: bool = True) -> Iterator[LocalRuntime]:
                 engine=engine,
                 template=quiet_template(),
                 with_pollers=consumers,
+                api_process=api_process,
             )
         )
         runtime.start()

@@ -66,19 +66,27 @@ def _json(raw: bytes) -> Any:
 
 @contextmanager
 def running_runtime(
-    data_dir: Path, template: dict[str, Any] | None = None, engine: str = "moto"
+    data_dir: Path,
+    template: dict[str, Any] | None = None,
+    engine: str = "moto",
+    *,
+    with_pollers: bool = True,
 ) -> Iterator[tuple[LocalRuntime, HttpClient]]:
     """Start the runtime on free ports; restore the process environment afterwards."""
     saved = dict(os.environ)
     os.environ["HARVEST_CONFIG_DIR"] = str(data_dir / "config")
     runtime = LocalRuntime(
-        RuntimeOptions(port=0, data_dir=data_dir, template=template, engine=engine)
+        RuntimeOptions(
+            port=0, data_dir=data_dir, template=template, engine=engine, with_pollers=with_pollers
+        )
     )
     clear_container_caches()
+    _ACTIVE_DATA_DIRS.append(data_dir)
     try:
         runtime.start()
         yield runtime, HttpClient(runtime.api_url, TokenIssuer(signing_key()))
     finally:
+        _ACTIVE_DATA_DIRS.remove(data_dir)
         runtime.stop()
         os.environ.clear()
         os.environ.update(saved)
@@ -115,11 +123,45 @@ def audit_clean(runtime: LocalRuntime) -> bool:
     return main([*argv, "--table", runtime.options.table_name, "--segments", "2"]) == 0
 
 
+# The data dirs of the runtimes running in this process: wait_for watches their pipeline.
+_ACTIVE_DATA_DIRS: list[Path] = []
+# A last guard against a pipeline that keeps moving without ever getting there.
+WAIT_LIMIT_S = 900.0
+
+
+def pipeline_progress(data_dirs: list[Path]) -> tuple[tuple[str, int, int], ...]:
+    """What changes while the consumers work: their checkpoints (saved after each batch),
+    their dead-letter files and the event bus's log."""
+    found: list[tuple[str, int, int]] = []
+    for data in data_dirs:
+        paths = [*data.glob("checkpoints/*.json"), *data.glob("dlq/*.jsonl"), data / "events.jsonl"]
+        for path in paths:
+            try:
+                info = path.stat()
+            except OSError:
+                continue
+            found.append((str(path), info.st_mtime_ns, info.st_size))
+    return tuple(sorted(found))
+
+
 def wait_for[T](probe: Callable[[], T | None], timeout_s: float = 30.0) -> T:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+    """The probe's first truthy value. With a runtime of this process running, it waits on
+    progress, not on the clock: it fails once its pipeline (checkpoints, DLQs, events) has
+    not moved for timeout_s, a real stall, as a loaded machine makes consumers slow, not
+    stuck (or after WAIT_LIMIT_S in all). Without one, timeout_s is a plain deadline."""
+    started = last_move = time.monotonic()
+    seen = pipeline_progress(_ACTIVE_DATA_DIRS)
+    while True:
         value = probe()
         if value:
             return value
+        now = time.monotonic()
+        if _ACTIVE_DATA_DIRS:
+            current = pipeline_progress(_ACTIVE_DATA_DIRS)
+            if current != seen:
+                seen, last_move = current, now
+        if now - last_move > timeout_s:
+            raise AssertionError(f"condition not met: nothing moved for {timeout_s}s")
+        if now - started > WAIT_LIMIT_S:
+            raise AssertionError(f"condition not met within {WAIT_LIMIT_S}s")
         time.sleep(0.05)
-    raise AssertionError(f"condition not met within {timeout_s}s")

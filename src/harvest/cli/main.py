@@ -23,6 +23,7 @@ from harvest.cli import (
     schemas,
     seed,
     serve,
+    status,
     token,
 )
 from harvest.cli.target import ClientFactory
@@ -43,7 +44,7 @@ class Command(Protocol):
 
 
 COMMANDS: tuple[Command, ...] = (
-    serve, token, events, seed, query, schemas, export, audit, rebuild, redrive,
+    serve, status, token, events, seed, query, schemas, export, audit, rebuild, redrive,
 )  # fmt: skip
 
 

@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from harvest.cli import CliError
+from harvest.local.engines import ENGINES, durability
 
 if TYPE_CHECKING:
     from harvest.cli.main import Context, Subparsers
+    from harvest.local.runtime import LocalRuntime
 
 
 def register(subparsers: Subparsers) -> None:
@@ -25,11 +27,15 @@ def register(subparsers: Subparsers) -> None:
         help="run the API, the stream pollers and an embedded DynamoDB locally",
         description="Runs the REST API on 127.0.0.1 behind an API Gateway + Cognito emulator, "
         "stream pollers emulating every event source mapping of template.yaml, a local event "
-        "bus, and an embedded DynamoDB (moto by default). Stop with Ctrl-C.",
+        "bus, and an embedded DynamoDB: DynamoDB Local (durable) where Java 17 is on PATH, "
+        "else moto (memory only, saved on a clean stop). Stop with Ctrl-C.",
     )
     parser.add_argument("--port", type=int, default=3000, help="API port (default 3000)")
     parser.add_argument(
-        "--engine", choices=["moto", "dynamodb-local"], default="moto", help="embedded DynamoDB"
+        "--engine",
+        choices=ENGINES,
+        default="auto",
+        help="embedded DynamoDB (default auto: dynamodb-local with Java, else moto)",
     )
     parser.add_argument("--endpoint-url", help="use this DynamoDB endpoint instead of an engine")
     parser.add_argument(
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         data_dir=args.data_dir,
         table_name=args.table,
         region=args.region,
+        api_process=True,
     )
     runtime = LocalRuntime(options)
     stop = threading.Event()
@@ -83,18 +90,48 @@ def run(args: argparse.Namespace, context: Context) -> int:
     try:
         runtime.start()
     except Exception as error:
-        runtime.stop()
+        try:
+            runtime.stop()
+        except Exception:  # the start's error is the one to report
+            logging.getLogger("harvest.local").debug("stop after a failed start", exc_info=True)
         raise CliError(f"could not start: {error}") from error
+    try:
+        _announce(runtime)
+        while not stop.wait(0.5):
+            pass
+    finally:
+        # Every way out (a signal, an error in this loop) drains, saves and stops the engine.
+        try:
+            runtime.stop()
+        except Exception as error:
+            raise CliError(f"the stop did not complete ({error}); see runtime.json") from error
+    print("Harvest Exchange stopped.", flush=True)
+    return 0
+
+
+def _announce(runtime: LocalRuntime) -> None:
+    options = runtime.options
     elapsed = time.monotonic() - runtime.started_at
     print(f"Harvest Exchange is running ({elapsed:.1f}s)", flush=True)
     print(f"  API        {runtime.api_url}   (try {runtime.api_url}/health)", flush=True)
     print(f"  DynamoDB   {runtime.engine.name} at {runtime.engine.endpoint_url}", flush=True)
+    print(f"  data       {durability(runtime.engine.name, runtime.engine.persistent)}", flush=True)
     print(f"  table      {options.table_name} (from template.yaml)", flush=True)
     print(f"  pollers    {', '.join(runtime.poller_names) or 'none'}", flush=True)
     print(f"  data dir   {options.data_dir}  (events.jsonl, dlq/, runtime.json)", flush=True)
     print("  token      harvest token --user alice --tier free", flush=True)
+    if runtime.unclean_report:
+        print(f"  WARNING    {runtime.unclean_report}", flush=True)
+    print(*_status_lines(runtime), sep="\n", flush=True)
     print("Press Ctrl-C to stop.", flush=True)
-    while not stop.wait(0.5):
-        pass
-    runtime.stop()
-    return 0
+
+
+def _status_lines(runtime: LocalRuntime) -> list[str]:
+    """`harvest status`'s per-function lines: after a crash, how much the pollers owe."""
+    from harvest.local.status import render, runtime_status  # noqa: PLC0415 - local-only
+
+    if runtime.options.data_dir is None or not runtime.poller_names:
+        return []
+    lines = render(runtime_status(runtime.options.data_dir, runtime.template))
+    start = next(i for i, line in enumerate(lines) if line.lstrip().startswith("function"))
+    return ["  status     (harvest status)", *lines[start:]]

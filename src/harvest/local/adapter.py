@@ -10,6 +10,7 @@ template routes OPTIONS past the authorizer), the headers of the API's gateway r
 from __future__ import annotations
 
 import base64
+import json
 import logging
 import threading
 import time
@@ -26,6 +27,11 @@ from harvest.local.tokens import InvalidToken, TokenIssuer, bearer
 log = logging.getLogger("harvest.local.api")
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 IDLE_CONNECTION_S = 5.0
+# Connections the kernel completes while every accepting thread is busy (a CPU hog, a slow
+# handler). socketserver's default of 5 made clients see resets under load; API Gateway
+# never refuses a connection for being early.
+LISTEN_BACKLOG = 128
+PROBLEM_TYPE = "application/problem+json"
 
 
 def _open_events(template: dict[str, Any], function: str) -> list[dict[str, Any]]:
@@ -179,9 +185,21 @@ class ApiGatewayEmulator:
         class Handler(_RequestHandler):
             gateway = emulator
 
-        server = ThreadingHTTPServer((host, port), Handler)
+        server = GatewayServer((host, port), Handler)
         server.daemon_threads = True
         return server
+
+
+class GatewayServer(ThreadingHTTPServer):
+    """A thread per connection and a listen backlog that holds a burst of clients."""
+
+    request_queue_size = LISTEN_BACKLOG
+
+
+def problem(status: int, title: str, detail: str) -> bytes:
+    """An RFC 7807 body, the shape every error of this API has."""
+    document = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return json.dumps(document).encode()
 
 
 class _RequestHandler(BaseHTTPRequestHandler):
@@ -195,9 +213,46 @@ class _RequestHandler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silenced: one structured line per request is logged in _handle instead."""
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """http.server's own refusals (a malformed request line or header block, a method
+        it has no handler for) as problem documents instead of its HTML page."""
+        title = self.responses.get(code, ("Error",))[0]
+        self.close_connection = True
+        if self.request_version == "HTTP/0.9":
+            # Set when the request line could not be parsed; a 0.9 answer has no status
+            # line or headers, and no client of this API speaks 0.9.
+            self.request_version = self.protocol_version
+        self.send_response(code, title)
+        payload = problem(code, title, message or explain or title)
+        self.send_header("Content-Type", PROBLEM_TYPE)
+        self.send_header("Connection", "close")
+        self.send_header("Content-Length", str(len(payload)))
+        self.end_headers()
+        if self.command != "HEAD" and code >= 200 and code not in {204, 304}:
+            self.wfile.write(payload)
+        log.info("%s %s %d (%s)", self.command, getattr(self, "path", "-"), code, message)
+
+    def _content_length(self) -> int | None:
+        """The declared body length; None (after a 400 answer) when it is not a number."""
+        declared = self.headers.get_all("Content-Length") or []
+        values = {value.strip() for value in declared}
+        if not values:
+            return 0
+        if len(values) == 1:
+            (value,) = values
+            if value.isdigit():  # digits only: no sign, no spaces, no underscores
+                return int(value)
+        self.send_error(400, "Bad Request", f"Content-Length {', '.join(declared)!r} is invalid")
+        return None
+
     def _handle(self) -> None:
         started = time.perf_counter()
-        length = int(self.headers.get("Content-Length") or 0)
+        if self.headers.defects:  # a line that is no header: what follows cannot be trusted
+            self.send_error(400, "Malformed header block", type(self.headers.defects[0]).__name__)
+            return
+        length = self._content_length()
+        if length is None:
+            return
         body = self.rfile.read(length) if length else b""
         path = urlsplit(self.path).path
         page = docs.answer(self.command, path)

@@ -1,12 +1,15 @@
-"""DynamoDB endpoints the local runtime can run on: moto's server in-process (default),
-DynamoDB Local (the jar shipped in the npm package amplify-dynamodb-simulator, Java 17), or
+"""DynamoDB endpoints the local runtime can run on: DynamoDB Local (the jar shipped in the npm
+package amplify-dynamodb-simulator, Java 17; the default where Java is present: it keeps every
+acknowledged write in SQLite files), moto's server in-process (the fallback, memory only), or
 any external endpoint (LocalStack, real AWS)."""
 
 from __future__ import annotations
 
+import ctypes
 import logging
 import os
 import shutil
+import signal
 import socket
 import subprocess  # nosec B404
 import tarfile
@@ -19,6 +22,39 @@ from urllib.request import Request, urlopen
 
 log = logging.getLogger("harvest.local.engine")
 SIMULATOR_PACKAGE = "amplify-dynamodb-simulator"
+ENGINES = ("auto", "dynamodb-local", "moto")
+_PR_SET_PDEATHSIG = 1  # prctl(2): the signal a child gets when its parent thread dies
+
+
+def choose_engine(requested: str) -> str:
+    """'auto' is DynamoDB Local (durable) where Java is on PATH, moto (memory only) without."""
+    if requested != "auto":
+        return requested
+    return "dynamodb-local" if shutil.which("java") else "moto"
+
+
+def durability(engine: str, persistent: bool) -> str:
+    """One line for the start-up banner: what a crash does to this engine's data."""
+    if engine == "dynamodb-local" and persistent:
+        return "durable: every acknowledged write is in SQLite files, also after a crash"
+    if engine == "dynamodb-local":
+        return "NOT durable: in memory (no data dir), lost at every stop"
+    if engine == "moto":
+        return (
+            "NOT durable: moto keeps data in memory and saves it on a clean stop only; a crash "
+            "(SIGKILL, power loss) loses every write since the last clean stop. Install Java "
+            "17 to get DynamoDB Local (durable) by default"
+        )
+    return "as durable as the endpoint"
+
+
+def _stop_with_parent(parent: int) -> None:
+    """Runs in the child between fork and exec: SIGTERM when the process that started it
+    dies, whatever the way (SIGKILL included), so no engine outlives its runtime."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # the parent died before prctl took effect
+        os._exit(1)
 
 
 def free_port() -> int:
@@ -160,8 +196,16 @@ class DynamoDbLocalEngine:
             str(self.port),
             *storage,
         ]
+        parent = os.getpid()
         self._process = subprocess.Popen(  # noqa: S603  # nosec B603
-            command, cwd=jar.parent, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+            command,
+            cwd=jar.parent,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            # Its own session: a Ctrl-C in the terminal reaches the runtime only, which then
+            # drains against a live engine before stopping it (not one dying under it).
+            start_new_session=True,
+            preexec_fn=lambda: _stop_with_parent(parent),  # noqa: PLW1509
         )
         self.endpoint_url = f"http://127.0.0.1:{self.port}"
         wait_until_listening(self.endpoint_url, timeout_s=60)

@@ -28,7 +28,7 @@ from harvest.local.deadletter import (
     failure_record,
     parse_batch_response,
 )
-from harvest.local.mappings import MappingConfig
+from harvest.local.mappings import MappingConfig, checkpoint_key
 from harvest.local.records import (
     CheckpointStore,
     Shard,
@@ -37,19 +37,13 @@ from harvest.local.records import (
     make_streams_client,
     sequence_number,
 )
+from harvest.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-__all__ = [
-    "Invoke",
-    "LambdaContextLike",
-    "LocalLambdaContext",
-    "PollStats",
-    "StreamPoller",
-    "make_streams_client",
-    "resolve_handler",
-]
+__all__ = ["Invoke", "LambdaContextLike", "LocalLambdaContext", "PollStats", "StreamPoller",
+           "make_streams_client", "resolve_handler"]  # fmt: skip
 
 log = logging.getLogger("harvest.local.esm")
 
@@ -97,6 +91,9 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
     with _ENVIRONMENT_LOCK:
         saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
+        # Settings are cached process-wide: read afresh, they are this function's (issue 12:
+        # the AI worker's CONSUMER_MIN_REMAINING_MS had become every consumer's).
+        get_settings.cache_clear()
         try:
             yield
         finally:
@@ -105,6 +102,7 @@ def _environment(variables: Mapping[str, str]) -> Iterator[None]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
+            get_settings.cache_clear()
 
 
 def resolve_handler(dotted: str, environment: Mapping[str, str] | None = None) -> Invoke:
@@ -187,7 +185,7 @@ class StreamPoller:
         self._idle_sleep_s = idle_sleep_s
         self._retry_backoff_s = retry_backoff_s
         self._max_retry_backoff_s = max_retry_backoff_s
-        self._store_key = f"{stream_arn}|{config.function_logical_id}|{config.event_name}"
+        self._store_key = checkpoint_key(stream_arn, config)
         self.reader = ShardReader(
             client=streams_client,
             stream_arn=stream_arn,
@@ -216,9 +214,10 @@ class StreamPoller:
             while not stop_event.is_set():
                 try:
                     stats = self.poll_once()
-                except Exception:
-                    # A poller thread must outlive a flaky endpoint, as Lambda's pollers do.
-                    log.exception("%s: polling failed", self.config.function_name)
+                except Exception as error:
+                    # Outlive a flaky endpoint, as Lambda's pollers do: one line, no traceback.
+                    if not stop_event.is_set():
+                        log.warning("%s: polling failed: %r", self.config.function_name, error)
                     stop_event.wait(self._max_retry_backoff_s)
                     continue
                 if stats.idle:

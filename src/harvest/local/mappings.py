@@ -247,3 +247,9 @@ class _Intrinsics:
         if isinstance(parameter, Mapping) and "Default" in parameter:
             return str(parameter["Default"])
         return None
+
+
+def checkpoint_key(stream_arn: str, mapping: MappingConfig) -> str:
+    """Where a mapping's shard positions are kept in its checkpoint file (one per stream:
+    a new table has a new stream, and the positions of the old one mean nothing there)."""
+    return f"{stream_arn}|{mapping.function_logical_id}|{mapping.event_name}"

@@ -16,12 +16,12 @@ from pathlib import Path
 from typing import Any
 
 from harvest.local.engines import DynamoDbLocalEngine, MotoEngine
+from harvest.local.lifecycle import LIVE_STATES, RUNTIME_FILE, SNAPSHOT_FILE, pid_alive
 from harvest.local.snapshot import export_table, import_table
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
 
-RUNTIME_FILE = "runtime.json"
-SNAPSHOT_FILE = "table.jsonl"
+__all__ = ["RUNTIME_FILE", "SNAPSHOT_FILE", "DataDirError", "Endpoint", "open_data_dir"]
 
 
 class DataDirError(Exception):
@@ -48,19 +48,7 @@ def read_runtime_file(data_dir: Path) -> dict[str, Any]:
     return document
 
 
-def _alive(pid: object) -> bool:
-    if not isinstance(pid, int):
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # exists, owned by someone else
-        return True
-    return True
-
-
-def _local_credentials() -> None:
+def local_credentials() -> None:
     # Local engines accept any credentials but boto3 insists on having some.
     if not os.environ.get("AWS_ACCESS_KEY_ID") and not os.environ.get("AWS_PROFILE"):
         os.environ["AWS_ACCESS_KEY_ID"] = "local"
@@ -74,8 +62,8 @@ def open_data_dir(data_dir: Path, *, write_back: bool = False) -> Iterator[Endpo
     region = str(document.get("region") or "us-east-1")
     engine_name = str(document["engine"])
     if engine_name != "external":
-        _local_credentials()
-    if document.get("state", "running") == "running" and _alive(document.get("pid")):
+        local_credentials()
+    if document.get("state", "running") in LIVE_STATES and pid_alive(document.get("pid")):
         yield Endpoint(str(document["endpointUrl"]), table, region)
         return
     if engine_name == "dynamodb-local":

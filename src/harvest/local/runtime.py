@@ -7,7 +7,6 @@ Application code is unchanged: boto3 honours AWS_ENDPOINT_URL, so it talks to th
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import secrets
@@ -20,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from harvest.local.adapter import (
     ApiGatewayEmulator,
@@ -27,27 +27,47 @@ from harvest.local.adapter import (
     preflight_is_public,
     public_routes,
 )
+from harvest.local.api_process import ApiProcess, ApiProcessSpec
 from harvest.local.bus import EventSink, make_bus_server
-from harvest.local.engines import DynamoDbLocalEngine, Engine, ExternalEngine, MotoEngine
-from harvest.local.offline import RUNTIME_FILE, SNAPSHOT_FILE
+from harvest.local.engines import (
+    DynamoDbLocalEngine,
+    Engine,
+    ExternalEngine,
+    MotoEngine,
+    choose_engine,
+)
+from harvest.local.lifecycle import (
+    SNAPSHOT_FILE,
+    UncleanStop,
+    now_iso,
+    previous_run,
+    read_state,
+    write_state,
+)
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table, load_template
 
 log = logging.getLogger("harvest.local")
+_SAVE_CONFIG = Config(
+    retries={"mode": "standard", "total_max_attempts": 10}, connect_timeout=10, read_timeout=120
+)
 
 
 @dataclass
 class RuntimeOptions:
     port: int = 3000
     host: str = "127.0.0.1"
-    engine: str = "moto"
+    engine: str = "auto"  # DynamoDB Local where Java is present, else moto
     endpoint_url: str | None = None
     data_dir: Path | None = field(default_factory=lambda: Path(".harvest"))
     table_name: str = "harvest-local"
     region: str = "us-east-1"
     with_pollers: bool = True
+    # The API function in a process of its own (as Lambda runs it: consumers and the engine
+    # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
+    api_process: bool = False
     # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
     template: dict[str, Any] | None = None
 
@@ -55,12 +75,13 @@ class RuntimeOptions:
 def make_engine(options: RuntimeOptions) -> Engine:
     if options.endpoint_url:
         return ExternalEngine(options.endpoint_url)
-    if options.engine == "dynamodb-local":
+    engine = choose_engine(options.engine)
+    if engine == "dynamodb-local":
         storage = options.data_dir / "dynamodb-local" if options.data_dir else None
         return DynamoDbLocalEngine(data_dir=storage)
-    if options.engine == "moto":
+    if engine == "moto":
         return MotoEngine()
-    raise ValueError(f"unknown engine '{options.engine}' (moto, dynamodb-local)")
+    raise ValueError(f"unknown engine '{options.engine}' (auto, moto, dynamodb-local)")
 
 
 class LocalRuntime:
@@ -70,11 +91,18 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_server: ThreadingHTTPServer | None = None
+        self.api_child: ApiProcess | None = None
         self.bus_server: ThreadingHTTPServer | None = None
         self.pollers: list[Any] = []
         self.poller_names: list[str] = []
         self.api_url = ""
         self.started_at = 0.0
+        self.started_iso = now_iso()
+        self.unclean_stop: UncleanStop | None = None
+        self.unclean_report = ""
+        self.announced = False
+        self.pipeline_drained = False
+        self.previous: dict[str, Any] = {}
         self.template = options.template or load_template()
 
     # ------------------------------------------------------------------ lifecycle
@@ -83,6 +111,13 @@ class LocalRuntime:
         data_dir = self.options.data_dir
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
+            self.previous = read_state(data_dir) or {}
+            # Before anything starts: a live runtime on this dir refuses the start, a dead
+            # one that never said "stopped" is reported (never silently papered over).
+            self.unclean_stop = previous_run(data_dir)
+            if self.unclean_stop is not None:
+                self.unclean_report = self.unclean_stop.report(self.engine.name, data_dir)
+                log.warning("unclean stop detected: %s", self.unclean_report)
         self.engine.start()
         forward = _moto_forwarder(self.engine, self.options.region)
         self.bus_server = make_bus_server(EventSink(self._path("events.jsonl"), forward))
@@ -95,32 +130,100 @@ class LocalRuntime:
             restored = import_table(client, self.options.table_name, data_dir / SNAPSHOT_FILE)
             if restored:
                 log.info("restored %d items from %s", restored, data_dir / SNAPSHOT_FILE)
+                self._skip_restored_records(client)
         if self.options.with_pollers:
             self._start_pollers()
         self._start_api()
         self._write_runtime_file()
 
     def stop(self) -> None:
-        """Stop taking requests, let in-flight requests and batches finish, then persist."""
+        """Stop taking requests, let in-flight requests and batches finish, then persist.
+        runtime.json says `stopped` only once all of that is done; a failed save leaves
+        `stop-failed`, which the next start reports."""
         log.info("stopping: draining requests and stream batches")
+        if self.api_url:
+            self._write_runtime_file(state="stopping")
+        try:
+            self._drain_and_save()
+        except BaseException:
+            self._write_runtime_file(state="stop-failed")
+            raise
+        finally:
+            self.engine.stop()
+            log.info("engine: %s stopped", self.engine.name)
+        self._write_runtime_file(state="stopped")
+        log.info("stopped")
+
+    def _drain_and_save(self) -> None:
         if self.api_server is not None:
             self.api_server.shutdown()
             self.api_server.server_close()  # joins request threads (block_on_close)
+            log.info("api: stopped (requests in flight were answered)")
+        if self.api_child is not None:
+            self.api_child.stop()
+            log.info("api: process stopped (requests in flight were answered)")
+        if isinstance(self.engine, MotoEngine) and self.pollers and self.options.data_dir:
+            self._let_pollers_drain()
         self.stop_event.set()
         for thread in self.threads:
             thread.join(timeout=30)
+        if self.poller_names:
+            log.info("pollers: %d stopped at their checkpoints", len(self.poller_names))
         if self.bus_server is not None:
             self.bus_server.shutdown()
             self.bus_server.server_close()
-        if isinstance(self.engine, MotoEngine) and self.options.data_dir is not None:
-            client = make_client(self.options.region, self.engine.endpoint_url)
+            log.info("event bus: stopped")
+        if (
+            isinstance(self.engine, MotoEngine)
+            and self.engine.endpoint_url
+            and self.options.data_dir
+        ):
+            # Patient: a busy machine must slow the save down, not make it give up.
+            client = boto3.client(
+                "dynamodb",
+                region_name=self.options.region,
+                endpoint_url=self.engine.endpoint_url,
+                config=_SAVE_CONFIG,
+            )
             count = export_table(
                 client, self.options.table_name, self.options.data_dir / SNAPSHOT_FILE
             )
             log.info("saved %d items to %s", count, self.options.data_dir / SNAPSHOT_FILE)
-        self.engine.stop()
-        self._write_runtime_file(state="stopped")
-        log.info("stopped")
+
+    # ------------------------------------------------------------------ moto restarts
+    def _let_pollers_drain(self) -> None:
+        """moto's snapshot is all that survives: save it with the pipeline caught up, so the
+        restored derived items hold every restored core item's effect (see restore.py)."""
+        from harvest.local.restore import DRAIN_STALL_S, wait_until_drained  # noqa: PLC0415
+
+        document = {
+            "endpointUrl": self.engine.endpoint_url,
+            "tableName": self.options.table_name,
+            "region": self.options.region,
+        }
+        self.pipeline_drained = wait_until_drained(
+            document, self.data_path(), self.template, DRAIN_STALL_S
+        )
+        log.info("pollers: %s", "drained" if self.pipeline_drained else "still behind (kept)")
+
+    def _skip_restored_records(self, client: Any) -> None:
+        previous = self.previous
+        if not (previous.get("state") == "stopped" and previous.get("pipelineDrained")):
+            log.info("pollers: the restored items will be delivered (the last stop left work)")
+            return
+        from harvest.local.restore import start_at_tip  # noqa: PLC0415
+
+        table = client.describe_table(TableName=self.options.table_name)["Table"]
+        stream_arn = table.get("LatestStreamArn")
+        if stream_arn is not None and self.options.with_pollers:
+            start_at_tip(
+                self.options.region,
+                self.engine.endpoint_url,
+                stream_arn,
+                self.data_path(),
+                self.template,
+            )
+            log.info("pollers: start after the restored items (already processed before)")
 
     # ------------------------------------------------------------------ pieces
     def data_path(self) -> Path:
@@ -171,6 +274,19 @@ class LocalRuntime:
         self.pollers = start_pollers(self)
 
     def _start_api(self) -> None:
+        if self.options.api_process:
+            self.api_child = ApiProcess(
+                ApiProcessSpec(
+                    host=self.options.host,
+                    port=self.options.port,
+                    public=sorted(public_routes(self.template)),
+                    open_preflight=preflight_is_public(self.template),
+                    refusal_headers=gateway_response_headers(self.template),
+                    log_level=logging.getLogger().getEffectiveLevel(),
+                )
+            )
+            self.api_url = f"http://{self.options.host}:{self.api_child.port}"
+            return
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 
         issuer = TokenIssuer(signing_key())
@@ -195,16 +311,24 @@ class LocalRuntime:
             self.threads.append(thread)
 
     def _write_runtime_file(self, state: str = "running") -> None:
+        if state == "running":
+            self.announced = True
+        elif not self.announced:  # a start that failed early: the file is not ours to touch
+            return
         info = {
             "state": state,
+            "startedAt": self.started_iso,
+            "updatedAt": now_iso(),
             "apiUrl": self.api_url,
             "endpointUrl": self.engine.endpoint_url,
             "engine": self.engine.name,
             "tableName": self.options.table_name,
             "region": self.options.region,
             "pid": os.getpid(),
+            "previousStop": "unclean" if self.unclean_stop else "clean",
+            "pipelineDrained": self.pipeline_drained,
         }
-        self._path(RUNTIME_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
+        write_state(self.data_path(), info)
 
 
 def _moto_forwarder(engine: Engine, region: str) -> Callable[[list[dict[str, Any]]], None] | None:
