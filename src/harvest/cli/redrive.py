@@ -35,9 +35,8 @@ def _rebuild_aggregates(where: RebuildTarget) -> str:
 # What to do per consumer when its records are gone from the stream. A new consumer adds
 # its line here; one without a line keeps its entries (as the publisher does).
 FALLBACKS: Final[Mapping[str, Fallback]] = {
+    # The derivation consumer: the rebuild recomputes the insights from the rebuilt buckets.
     "AggregatorFunction": Fallback("rebuild the AGG# items", _rebuild_aggregates),
-    # The same rebuild: insights are recomputed from the (rebuilt) buckets after them.
-    "InsightFunction": Fallback("rebuild the AGG# and INSIGHT# items", _rebuild_aggregates),
     "PublisherFunction": Fallback("domain events cannot be rebuilt from the table"),
 }
 
@@ -47,8 +46,8 @@ numbers, no payload. For each entry: find the consumer in template.yaml (the DLQ
 name, --function, or the function ARN of the record), re-read the range from the table's
 stream, keep what the consumer's FilterCriteria matches and call its handler in batches of
 its BatchSize. When the records are gone from the stream, the consumer's derived keys are
-rebuilt instead, once (AggregatorFunction, InsightFunction: the AGG# and INSIGHT# items, as
-`harvest rebuild`, so pause those workers meanwhile); the publisher's events and the AI
+rebuilt instead, once (AggregatorFunction, the derivation consumer: the AGG# and INSIGHT#
+items, as `harvest rebuild`, so pause it meanwhile); the publisher's events and the AI
 worker's model calls are not rebuilt: their entries stay. A handled
 entry is removed (DLQ file rewritten atomically, SQS message deleted); a record that fails
 again stops the redrive and keeps its entry. With --data-dir, events the publisher puts go

@@ -1,7 +1,8 @@
 """The local runtime: one process that runs the whole system with production wiring.
 
 DynamoDB engine -> table from template.yaml -> stream pollers emulating each event source
-mapping of template.yaml -> local event bus -> the REST API through an API Gateway emulator.
+mapping of template.yaml -> local event bus -> EventBridge rules -> SQS queues -> SQS event
+source pollers (local.eventing, on moto) -> the REST API through an API Gateway emulator.
 Application code is unchanged: boto3 honours AWS_ENDPOINT_URL, so it talks to the engine.
 """
 
@@ -13,13 +14,10 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-
-import boto3
 
 from harvest.local.adapter import (
     ApiGatewayEmulator,
@@ -29,6 +27,7 @@ from harvest.local.adapter import (
 )
 from harvest.local.bus import EventSink, make_bus_server
 from harvest.local.engines import DynamoDbLocalEngine, Engine, ExternalEngine, MotoEngine
+from harvest.local.eventing import RuleBus
 from harvest.local.offline import RUNTIME_FILE, SNAPSHOT_FILE
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
@@ -71,6 +70,7 @@ class LocalRuntime:
         self.threads: list[threading.Thread] = []
         self.api_server: ThreadingHTTPServer | None = None
         self.bus_server: ThreadingHTTPServer | None = None
+        self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
         self.poller_names: list[str] = []
         self.api_url = ""
@@ -84,7 +84,9 @@ class LocalRuntime:
         if data_dir is not None:
             data_dir.mkdir(parents=True, exist_ok=True)
         self.engine.start()
-        forward = _moto_forwarder(self.engine, self.options.region)
+        # Rules and queues of template.yaml on moto's EventBridge and SQS (issue 9).
+        self.rule_bus = RuleBus.start(self.template, self.options.table_name, self.options.region)
+        forward = self.rule_bus.forward
         self.bus_server = make_bus_server(EventSink(self._path("events.jsonl"), forward))
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
         self._serve_in_thread(self.bus_server, "event-bus")
@@ -97,6 +99,8 @@ class LocalRuntime:
                 log.info("restored %d items from %s", restored, data_dir / SNAPSHOT_FILE)
         if self.options.with_pollers:
             self._start_pollers()
+            self.threads += self.rule_bus.start_pollers(self.stop_event)
+            self.poller_names += [m.function.logical_id for m in self.rule_bus.topology.mappings]
         self._start_api()
         self._write_runtime_file()
 
@@ -112,6 +116,8 @@ class LocalRuntime:
         if self.bus_server is not None:
             self.bus_server.shutdown()
             self.bus_server.server_close()
+        if self.rule_bus is not None:
+            self.rule_bus.stop()
         if isinstance(self.engine, MotoEngine) and self.options.data_dir is not None:
             client = make_client(self.options.region, self.engine.endpoint_url)
             count = export_table(
@@ -205,20 +211,3 @@ class LocalRuntime:
             "pid": os.getpid(),
         }
         self._path(RUNTIME_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
-
-
-def _moto_forwarder(engine: Engine, region: str) -> Callable[[list[dict[str, Any]]], None] | None:
-    """With the moto engine, events also land on moto's EventBridge (default bus), so
-    rules and targets set up there by a developer see them too."""
-    if not isinstance(engine, MotoEngine):
-        return None
-
-    def forward(entries: list[dict[str, Any]]) -> None:
-        client = boto3.client("events", region_name=region, endpoint_url=engine.endpoint_url)
-        plain = [{k: v for k, v in e.items() if k != "EventBusName"} for e in entries]
-        try:
-            client.put_events(Entries=plain)  # type: ignore[arg-type]
-        except Exception:  # best effort: the JSON-lines sink is the record of truth
-            log.warning("could not forward %d events to moto's EventBridge", len(plain))
-
-    return forward
