@@ -184,8 +184,9 @@ def provision(
     sqs: Any,  # boto3 SQS client (no stubs in the lock: one more dev dependency for one module)
 ) -> dict[str, str]:
     """Creates the bus, the queues (DLQs first, with their redrive policies) and the rules
-    with their queue targets on moto; returns queue logical id -> URL. Queues are emptied:
-    moto keeps them in memory only, so nothing of a previous run could be in them anyway."""
+    with their queue targets on moto; returns queue logical id -> URL. Queues are emptied
+    (moto keeps them in memory only, so nothing of a previous run could be in them, but a
+    previous runtime of the same process could have left some)."""
     if topology.bus_name != "default":
         with contextlib.suppress(events.exceptions.ResourceAlreadyExistsException):
             events.create_event_bus(Name=topology.bus_name)
@@ -203,7 +204,7 @@ def provision(
             )
         url = str(sqs.create_queue(QueueName=queue.name, Attributes=attributes)["QueueUrl"])
         sqs.set_queue_attributes(QueueUrl=url, Attributes=attributes)
-        sqs.purge_queue(QueueUrl=url)
+        _empty(sqs, url)
         urls[queue.logical_id] = url
         found = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
         arns[queue.logical_id] = str(found["Attributes"]["QueueArn"])
@@ -218,3 +219,19 @@ def provision(
         )
         log.info("rule %s -> %s", rule.name, ", ".join(rule.queues))
     return urls
+
+
+def _empty(sqs: Any, url: str) -> None:
+    """Deletes every message (PurgeQueue is allowed once a minute per queue)."""
+    while True:
+        messages = sqs.receive_message(
+            QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=60, WaitTimeSeconds=0
+        ).get("Messages", [])
+        if not messages:
+            return
+        sqs.delete_message_batch(
+            QueueUrl=url,
+            Entries=[
+                {"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(messages)
+            ],
+        )

@@ -209,5 +209,7 @@ class LocalRuntime:
             "tableName": self.options.table_name,
             "region": self.options.region,
             "pid": os.getpid(),
+            # moto's EventBridge and SQS: the rules' queues and their DLQs (local.eventing)
+            "queuesEndpointUrl": self.rule_bus.endpoint_url if self.rule_bus else None,
         }
         self._path(RUNTIME_FILE).write_text(json.dumps(info, indent=2), encoding="utf-8")
