@@ -78,7 +78,7 @@ bench: setup
 # `sam build` calls build-<LogicalId> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
 # Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda.
 # Every function ships the same package; the targets share one recipe.
-FUNCTIONS := ApiFunction PublisherFunction AggregatorFunction InsightFunction AdvisorFunction
+FUNCTIONS := ApiFunction PublisherFunction AggregatorFunction AdvisorFunction
 .PHONY: $(addprefix build-,$(FUNCTIONS))
 $(addprefix build-,$(FUNCTIONS)):
 	$(eval UV := $(shell scripts/bootstrap.sh))

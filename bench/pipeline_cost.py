@@ -6,7 +6,8 @@
 A figure printer, not a test (DESIGN §10): tables on stdout, progress on stderr. For a
 synthetic area with N live listings (one geohash-4 cell, spread over its 1,024 precision-6
 cells, 10 crops and the last 30 days; 4 listings per owner; a quarter as many open requests)
-it prints per stage (the API's core write, aggregator, insight worker, AI worker, publisher):
+it prints per stage (the API's core write, the derivation consumer: buckets then insights,
+the AI worker behind its rule and queue, the publisher):
 write and read units per core write, records and handler CPU per record, the hottest derived
 partition keys, and the sizes of the derived items. `--sizes 1000 10000 100000` is the
 synthetic city (its seed alone takes ~15 minutes on 2 cores).
@@ -22,11 +23,13 @@ leaves, bucket write counters at 1. The AI cache is then warmed by the AI worker
 service for the areas the measured writes touch.
 
 Measured writes go through the real services (MIX below); DynamoDB Local's table stream is
-read and each consumer gets the records its template FilterCriteria match, in stream order:
-  alone    every record in its own invocation (batch size 1: a quiet stream, or records
-           spread over many shards; the worst case);
+read and each stream consumer gets the records its template FilterCriteria match, in stream
+order; the events the publisher puts are matched against the template's rules and handed
+to the AI worker as the SQS messages its queue would deliver:
+  alone    every record and message in its own invocation (batch size 1: a quiet stream, or
+           records spread over many shards; the worst case);
   batched  core writes 100 at a time, then the template's BatchSize per consumer (a busy
-           shard: the insight worker coalesces the records of an area).
+           shard: the derivation consumer refreshes each area of a batch once).
 The publisher's PutEvents is answered in-process (no bus; it never touches the table).
 
 Figures.
@@ -83,7 +86,7 @@ import boto3
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 
-from harvest.consumers import advisor, aggregator, insights, publisher
+from harvest.consumers import advisor, derivation, publisher
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location, iso
 from harvest.domain.crops import CropCatalog, load_catalog
@@ -92,9 +95,11 @@ from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.request import Request, RequestStatus
 from harvest.domain.signals import SignalPolicy
 from harvest.local.engines import DynamoDbLocalEngine
-from harvest.local.filters import matches_any
+from harvest.local.filters import compile_pattern, matches_any
 from harvest.local.mappings import mappings_from_template
+from harvest.local.queues import bus_event
 from harvest.local.records import ShardReader, make_streams_client
+from harvest.local.rules import topology_from_template
 from harvest.services.insight_rebuild import areas_of, rebuild_insight
 from harvest.services.listings import ListingChanges, ListingDraft, ListingService
 from harvest.services.rebuild import expected_derived, is_marker
@@ -118,13 +123,13 @@ CROPS: Final = ("tomato", "apple", "zucchini", "lettuce", "potato", "carrot", "b
                 "cucumber", "strawberry")  # fmt: skip
 MIX: Final = (("create listing", 40), ("change quantity", 25), ("cancel listing", 15),
               ("create request", 20))  # fmt: skip
+# The table stream's readers (two at most) and the subscribers of the bus (rule -> queue).
 CONSUMERS: Final = {
-    "aggregator": ("AggregatorFunction", aggregator.handler),
-    "insights": ("InsightFunction", insights.handler),
-    "advisor": ("AdvisorFunction", advisor.handler),
+    "derivation": ("AggregatorFunction", derivation.handler),
     "publisher": ("PublisherFunction", publisher.handler),
 }
-STAGES: Final = ("api", *CONSUMERS)
+SUBSCRIBERS: Final = {"advisor": ("AdvisorFunction", advisor.handler)}
+STAGES: Final = ("api", "derivation", "advisor", "publisher")
 DERIVED: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#")
 WRITES: Final = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
 METERED: Final = (*WRITES, "GetItem", "Query", "Scan", "BatchGetItem", "TransactGetItems")
@@ -222,10 +227,8 @@ class Meter:
 
 def stage_of(pk: str) -> str:
     """Who writes a key: each derived family has exactly one writer (DESIGN §3)."""
-    if pk.startswith("AGG#"):
-        return "aggregator"
-    if pk.startswith("INSIGHT#"):
-        return "insights"
+    if pk.startswith(("AGG#", "INSIGHT#")):
+        return "derivation"
     return "advisor" if pk.startswith(("AICACHE#", "AIUSAGE#")) else "api"
 
 
@@ -531,9 +534,13 @@ def answer_converse(**_: Any) -> tuple[Accepted, dict[str, Any]]:
     }
 
 
+PUT_ENTRIES: list[dict[str, Any]] = []  # what the publisher put, for the rules to route
+
+
 def accept_put_events(params: Mapping[str, Any], **_: Any) -> tuple[Accepted, dict[str, Any]]:
     """PutEvents answered in-process, every entry accepted (a botocore before-call hook)."""
     entries = json.loads(params["body"])["Entries"]
+    PUT_ENTRIES.extend(entries)
     return Accepted(), {"FailedEntryCount": 0, "Entries": [{"EventId": "e"} for _ in entries]}
 
 
@@ -547,14 +554,18 @@ def _client_of(owner: object) -> DynamoDBClient:
 def connect_consumers(metering: Metering, table: str) -> None:
     """Fresh cached services on `table`, each client metered under its consumer's name."""
     os.environ["TABLE_NAME"] = table
-    for factory in (get_settings, aggregator.aggregation_service, insights.insight_service,
-                    advisor.advisor, publisher.event_publisher):  # fmt: skip
+    for factory in (get_settings, derivation.derivation, advisor.advisor,
+                    advisor.insight_repository, publisher.event_publisher):  # fmt: skip
         factory.cache_clear()
-    insight, advice = insights.insight_service(), advisor.advisor()[0]
+    derive, advice = derivation.derivation(), advisor.advisor()[0]
+    insight = derive.insights
     owners: dict[str, list[object]] = {
-        "aggregator": [aggregator.aggregation_service().repository],
-        "insights": [insight.store, getattr(insight.signals, "derived", None)],
-        "advisor": [advice.repository],
+        "derivation": [
+            derive.aggregation.repository,
+            insight.store,
+            getattr(insight.signals, "derived", None),
+        ],
+        "advisor": [advice.repository, advisor.insight_repository()],
     }
     for stage, found in owners.items():
         for client in {id(c): c for c in map(_client_of, found)}.values():
@@ -592,6 +603,19 @@ class Pipeline:
         self.sizes = {
             name: mappings[logical].batch_size for name, (logical, _) in CONSUMERS.items()
         }
+        topology = topology_from_template(load_template(), table)
+        by_function = {m.function.logical_id: m for m in topology.mappings}
+        self.queue_sizes = {
+            name: by_function[logical].batch_size for name, (logical, _) in SUBSCRIBERS.items()
+        }
+        self.rules = {
+            name: [
+                compile_pattern(json.dumps(rule.pattern))
+                for rule in topology.rules
+                if by_function[logical].queue in rule.queues
+            ]
+            for name, (logical, _) in SUBSCRIBERS.items()
+        }
         self.tap = ShardReader(
             make_streams_client(REGION), arn, REGION, (), batch_size=10_000, window_s=0,
             starting_position="LATEST", clock=time.monotonic, checkpoints={},
@@ -608,6 +632,15 @@ class Pipeline:
                 size = self.sizes[name] if batched else 1
                 for first in range(0, len(matched), size):
                     self._invoke(name, handler, matched[first : first + size])
+            events = [bus_event(entry, region=REGION) for entry in PUT_ENTRIES]
+            PUT_ENTRIES.clear()
+            for name, (_, handler) in SUBSCRIBERS.items():
+                messages = [
+                    queue_message(event) for event in events if matches_any(self.rules[name], event)
+                ]
+                size = self.queue_sizes[name] if batched else 1
+                for first in range(0, len(messages), size):
+                    self._invoke(name, handler, messages[first : first + size])
 
     def _read(self) -> list[dict[str, Any]]:
         records: list[dict[str, Any]] = []
@@ -636,9 +669,21 @@ class Pipeline:
             raise RuntimeError(f"{name} reported a failed record; rerun with --logs to see why")
 
 
+def queue_message(event: Mapping[str, Any]) -> dict[str, Any]:
+    """An SQS record as the subscriber's queue delivers the event (local.queues.sqs_record)."""
+    return {
+        "messageId": str(uuid.uuid4()),
+        "receiptHandle": "bench",
+        "body": json.dumps(event),
+        "attributes": {"ApproximateReceiveCount": "1"},
+        "eventSource": "aws:sqs",
+        "awsRegion": REGION,
+    }
+
+
 def quiet_consumer_logs(to_stderr: bool) -> None:
     """The consumers keep logging at INFO as deployed (that CPU is real), but not on stdout."""
-    for module in (aggregator, insights, advisor, publisher):
+    for module in (derivation, advisor, publisher):
         handler = module.logger.registered_handler
         if isinstance(handler, logging.StreamHandler):
             handler.setStream(sys.stderr if to_stderr else DISCARD)
@@ -690,7 +735,7 @@ def figures(metering: Metering, writes: int, seconds: float) -> dict[str, Any]:
         }  # fmt: skip
     averages = {"cpu_ms_per_record", "wall_ms_per_record"}
     stages["derived total"] = {
-        name: sum(stages[stage][name] for stage in CONSUMERS)
+        name: sum(stages[stage][name] for stage in STAGES if stage != "api")
         for name in stages["api"] if name not in averages
     }  # fmt: skip
     return {

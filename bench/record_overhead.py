@@ -1,5 +1,5 @@
-"""Per-record CPU overhead of each stream consumer with no I/O: decode + validate + route,
-next to Powertools' own DynamoDB stream parsers on the very same records.
+"""Per-record CPU overhead of each table stream consumer with no I/O: decode + validate +
+route, next to Powertools' own DynamoDB stream parsers on the very same records.
 
     .venv/bin/python bench/record_overhead.py [--records 20000] [--repeats 5] [--json PATH]
 
@@ -13,13 +13,14 @@ and cut into batches of the mapping's BatchSize from template.yaml.
 
 What is timed per consumer (the handler's work before its first AWS call):
   publisher   events_from_record (decode, route, envelope) + the PutEvents entry per event
-  aggregator  parse_source_change (the attributes a contribution reads of the NewImage) +
+  derivation  parse_source_change (the attributes a contribution reads of the NewImage) +
               contribution_of + bucket_deltas from the old contribution (in Lambda the
-              marker's: computed before the timing here); before issue 9 it was
-              parse_record + contribution_of of both images + bucket_deltas
-  insights    grouping the batch per area with area_of (keys only), as process_grouped does
-  advisor     parse_record + version check + stored_insight / item_to_guidance
-and, on the same batches: parse_record alone; Powertools' parser model
+              marker's: computed before the timing here) + the areas of the batch to
+              refresh, first and last record per area, as process_then_refresh keeps them;
+              before issue 9 the aggregator's was parse_record + contribution_of of both
+              images + bucket_deltas, and the insight worker grouped bucket records per area
+The AI worker is no stream consumer since issue 9 (it reads SQS messages: no Powertools
+DynamoDB model to compare with). On the same batches: parse_record alone; Powertools' parser model
 (aws_lambda_powertools.utilities.parser.models.DynamoDBStreamModel, pydantic v2
 model_validate of the whole event); Powertools' DynamoDBStreamEvent data class with keys,
 NewImage and OldImage read (its deserialization is lazy, so they are read to compare).
@@ -54,15 +55,12 @@ from aws_lambda_powertools.utilities.parser.models import DynamoDBStreamModel
 from boto3.dynamodb.types import TypeSerializer
 
 from harvest.cli.sample import sample_items
-from harvest.consumers.insights import area_of
 from harvest.domain.contribution import Contribution, bucket_deltas, contribution_of
 from harvest.domain.crops import load_catalog
 from harvest.domain.events import to_put_events_entry
 from harvest.domain.insight import insight_of, windows_to_stored
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.rebuild import expected_derived
-from harvest.store.codec import item_to_guidance
-from harvest.store.insights import stored_insight
 from harvest.store.stream import events_from_record, parse_record, parse_source_change
 from harvest.tools.template import load_template
 
@@ -181,14 +179,6 @@ def _less_remaining(item: Item) -> Item:
     return item
 
 
-def _one_more(item: Item) -> Item:
-    if item.get("type") == "agg-bucket":
-        for name in ("listings", "requests"):
-            if name in item:
-                item[name] = Decimal(item[name]) + 1
-    return item
-
-
 def record_sets() -> dict[str, list[Record]]:
     """Per consumer, the records its template filter lets through."""
     maker = RecordMaker()
@@ -212,11 +202,7 @@ def record_sets() -> dict[str, list[Record]]:
     return {
         "publisher": changes("listing", "request", "claim", "profile", "insight")
         + guidance_inserts,
-        "aggregator": changes("listing", "request"),
-        "insights": [
-            record for item in buckets for record in maker.insert_and_modify(item, _one_more)
-        ],
-        "advisor": changes("insight") + guidance_inserts,
+        "derivation": changes("listing", "request"),
     }
 
 
@@ -232,46 +218,23 @@ def publisher_path(batch: Batch) -> object:
 OLD_CONTRIBUTIONS: dict[int, Contribution | None] = {}
 
 
-def aggregator_path(batch: Batch) -> object:
+def derivation_path(batch: Batch) -> object:
     """As the handler: the lean decoder, the new contribution, the deltas from the old one
-    (in Lambda the marker's, read from the table: computed here outside the timing)."""
+    (in Lambda the marker's, read from the table: computed here outside the timing), and
+    the areas to refresh (the contribution's cells), first and last record per area."""
     out = []
-    for record in batch:
+    first: dict[str, int] = {}
+    last: dict[str, Record] = {}
+    for index, record in enumerate(batch):
         change = parse_source_change(record)
         if change.new is None:
             continue
         new = contribution_of(change.new, CATALOG)
         out.append(bucket_deltas(OLD_CONTRIBUTIONS.get(id(record)), new))
-    return out
-
-
-def insights_path(batch: Batch) -> object:
-    first: dict[str, int] = {}
-    last: dict[str, Record] = {}
-    counts: dict[str, int] = {}
-    for index, record in enumerate(batch):
-        group = area_of(record)
-        if group is not None:
-            first.setdefault(group, index)
-            last[group] = record
-            counts[group] = counts.get(group, 0) + 1
-    return first, last, counts
-
-
-def advisor_path(batch: Batch) -> object:
-    out: list[object] = []
-    for record in batch:
-        change = parse_record(record)
-        new = change.new
-        if new is None:
-            continue
-        if new.get("type") == "insight":
-            if change.old is not None and change.old.get("version") == new.get("version"):
-                continue
-            out.append(stored_insight(dict(new)))
-        elif new.get("type") == "guidance" and change.event_name == "INSERT":
-            out.append(item_to_guidance(new))
-    return out
+        for area in new.cells if new is not None else ():
+            first.setdefault(area, index)
+            last[area] = record
+    return out, first, last
 
 
 def decode_only(batch: Batch) -> object:
@@ -293,15 +256,11 @@ def powertools_data_class(batch: Batch) -> object:
 
 CONSUMER_PATHS: dict[str, Callable[[Batch], object]] = {
     "publisher": publisher_path,
-    "aggregator": aggregator_path,
-    "insights": insights_path,
-    "advisor": advisor_path,
+    "derivation": derivation_path,
 }
 FUNCTIONS = {
     "publisher": "PublisherFunction",
-    "aggregator": "AggregatorFunction",
-    "insights": "InsightFunction",
-    "advisor": "AdvisorFunction",
+    "derivation": "AggregatorFunction",
 }
 COLUMNS: dict[str, Callable[[Batch], object] | None] = {
     "consumer path": None,
@@ -368,7 +327,7 @@ def main() -> None:
     args = parser.parse_args()
     started = time.perf_counter()
     sets = record_sets()
-    for record in sets["aggregator"]:
+    for record in sets["derivation"]:
         old = parse_record(record).old
         OLD_CONTRIBUTIONS[id(record)] = contribution_of(old, CATALOG) if old else None
     results: dict[str, dict[str, Any]] = {}

@@ -1,6 +1,7 @@
-"""End to end on the local runtime, the whole pipeline of issue 4: listings and requests in
-one area -> aggregator -> insight worker -> AI worker (deterministic fallback locally, no
-Bedrock) -> the signals, explanation and guidance routes; then `harvest audit` is clean."""
+"""End to end on the local runtime, the whole pipeline of issues 4 and 9: listings and
+requests in one area -> derivation consumer (buckets, insights) -> publisher -> EventBridge
+rule -> SQS queue -> AI worker (deterministic fallback locally, no Bedrock) -> the signals,
+explanation and guidance routes; then `harvest audit` is clean."""
 
 from __future__ import annotations
 
@@ -43,9 +44,14 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
 ) -> None:
     data = tmp_path / "data"
     with running_runtime(data) as (runtime, http):
-        assert {"AggregatorFunction", "InsightFunction", "AdvisorFunction"} <= set(
+        assert {"AggregatorFunction", "PublisherFunction", "AdvisorFunction"} <= set(
             runtime.poller_names
         )
+        # The AI worker is fed by its queue, not by the table stream (two readers at most).
+        assert runtime.rule_bus is not None
+        [advisor] = runtime.rule_bus.pollers
+        assert advisor.mapping.function.logical_id == "AdvisorFunction"
+        assert "AdvisorFunction" not in [p.config.function_logical_id for p in runtime.pollers]
         # Given three growers offering tomatoes and a family asking for some, in one area
         for grower in ("g1", "g2", "g3"):
             made = http.call("POST", "/listings", payloads.listing(quantity=4), user=grower)
@@ -98,6 +104,10 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
 
         guidance = wait_for(answered, timeout_s=60)
         assert guidance["status"] == "ready"
+        # ... answered from messages of the AI worker's queue (its only input), each taken
+        # off the queue once done
+        assert advisor.stats.deleted >= 1
+        assert advisor.stats.failed == 0
         assert guidance["guidance"]["source"] == "fallback"
         assert guidance["guidance"]["actions"]
         wait_for(lambda: audit_clean(runtime), timeout_s=60)

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from botocore.stub import Stubber
 
-from harvest.consumers import aggregator
+from harvest.consumers import derivation
 from harvest.domain.signals import DayTotals
 from harvest.settings import get_settings
 from harvest.store.derived import CoreKeyWriteRefused, DerivedRepository
@@ -26,13 +26,13 @@ PRECISIONS = (4, 5, 6)
 
 @pytest.fixture
 def derived(table: str) -> Iterator[DerivedRepository]:
-    aggregator.aggregation_service.cache_clear()
+    derivation.derivation.cache_clear()
     yield DerivedRepository(Table(make_client("us-east-1"), get_settings().table_name))
-    aggregator.aggregation_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
 def _deliver(records: list[dict[str, Any]]) -> None:
-    response = aggregator.handler({"Records": records}, LongContext())
+    response = derivation.handler({"Records": records}, LongContext())
     assert response == {"batchItemFailures": []}
 
 

@@ -12,25 +12,23 @@ from typing import Any
 import pytest
 
 from harvest.cli.main import main
-from harvest.consumers import aggregator, insights
+from harvest.consumers import derivation
 from harvest.domain.errors import ServiceUnavailable
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import deserialize, make_client
 from harvest.store.table import Item
 from support import payloads
 from support.apigw import Api
-from support.stored_records import LongContext, bucket_records, stored_item_record
+from support.stored_records import LongContext, stored_item_record
 
 ENDPOINT = "http://127.0.0.1:1"  # ignored: the factory returns the fixture's client
 
 
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
     yield
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
 def _harvest(command: str, table: str, *extra: str) -> int:
@@ -40,7 +38,7 @@ def _harvest(command: str, table: str, *extra: str) -> int:
 
 def _seed(api: Api, dynamodb: Any, table: str) -> str:
     """Two tomato listings (one fully claimed), a zucchini listing and a request; every
-    state delivered to the aggregator. Returns the first listing's geohash."""
+    state delivered to the derivation consumer. Returns the first listing's geohash."""
     pks: list[str] = []
     for user, crop in (("grower-a", "tomato"), ("grower-b", "tomato"), ("grower-a", "zucchini")):
         made = api.post("/listings", payloads.listing(crop=crop, quantity=10), user=user)
@@ -60,9 +58,7 @@ def _seed(api: Api, dynamodb: Any, table: str) -> str:
     )
     assert confirmed.status == 200, confirmed.body
     records.append(stored_item_record(dynamodb, table, pks[1], len(records) + 1))
-    assert aggregator.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
-    buckets = {"Records": bucket_records(dynamodb, table)}
-    assert insights.handler(buckets, LongContext()) == {"batchItemFailures": []}
+    assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
     return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
 
 

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harvest.consumers import aggregator
+from harvest.consumers import derivation
 from harvest.domain.signals import SignalPolicy, WindowSignals
 from harvest.services.signals import SignalService
 from harvest.settings import get_settings
@@ -28,9 +28,9 @@ K = 3
 
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
-    aggregator.aggregation_service.cache_clear()
+    derivation.derivation.cache_clear()
     yield
-    aggregator.aggregation_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
 class Area:
@@ -46,7 +46,7 @@ class Area:
         record = stored_item_record(self.dynamodb, self.table, pk, self.sequence)
         assert int(record["dynamodb"]["NewImage"]["version"]["N"]) == version
         # Twice: the effect must be exactly once.
-        response = aggregator.handler({"Records": [record, record]}, LongContext())
+        response = derivation.handler({"Records": [record, record]}, LongContext())
         assert response == {"batchItemFailures": []}
 
     def list(self, user: str, crop: str = "tomato") -> str:

@@ -1,5 +1,6 @@
-"""The insight worker on the real table: bucket changes delivered as the stream would deliver
-them become one versioned INSIGHT# item per area, exactly once, and never go backwards."""
+"""Insights on the real table: listing and request changes delivered to the derivation
+consumer as the stream would deliver them become one versioned INSIGHT# item per area, exactly
+once, and never go backwards."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from harvest.consumers import aggregator, insights
+from harvest.consumers import derivation
 from harvest.domain.insight import Insight
 from harvest.domain.signals import Classification
 from harvest.settings import get_settings
@@ -19,20 +20,19 @@ from harvest.store.insights import InsightRepository, StoredInsight
 from harvest.store.table import Table
 from support import payloads
 from support.apigw import Api
-from support.stored_records import LongContext, bucket_records, stored_item_record
+from support.stored_records import LongContext, stored_item_record
 
 
 @pytest.fixture
 def repository(table: str) -> Iterator[InsightRepository]:
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
     yield InsightRepository(Table(make_client("us-east-1"), get_settings().table_name))
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
-def _community(api: Api, dynamodb: Any, table: str) -> str:
-    """Three growers offer 4 kg each, a family asks for 3 kg; the aggregator has run."""
+def _community(api: Api, dynamodb: Any, table: str) -> tuple[str, list[dict[str, Any]]]:
+    """Three growers offer 4 kg each, a family asks for 3 kg; the derivation consumer has
+    run. Returns the first listing's geohash and the records delivered."""
     records = []
     for n, grower in enumerate(("ann", "ben", "cem")):
         created = api.post("/listings", payloads.listing(quantity=4), user=grower)
@@ -43,22 +43,17 @@ def _community(api: Api, dynamodb: Any, table: str) -> str:
     asked = api.post("/requests", payloads.request(location=dict(payloads.BERLIN)), user="family")
     assert asked.status == 201, asked.body
     records.append(stored_item_record(dynamodb, table, f"REQUEST#{asked.body['requestId']}", 9))
-    assert aggregator.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
-    return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
+    assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
+    return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"]), records
 
 
-def _deliver_buckets(dynamodb: Any, table: str) -> None:
-    response = insights.handler({"Records": bucket_records(dynamodb, table)}, LongContext())
-    assert response == {"batchItemFailures": []}
-
-
-def test_bucket_changes_become_one_published_insight_per_area_exactly_once(
+def test_source_changes_become_one_published_insight_per_area_exactly_once(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
-    geohash = _community(api, dynamodb, table)
+    geohash, records = _community(api, dynamodb, table)
 
-    _deliver_buckets(dynamodb, table)
-    _deliver_buckets(dynamodb, table)  # a duplicate delivery of the whole batch
+    # A duplicate delivery of the whole batch.
+    assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
 
     for cell in (geohash[:4], geohash[:5], geohash[:6]):
         stored = repository.current(cell)
@@ -82,9 +77,7 @@ def test_an_insight_under_k_contributors_stores_no_figures(
 ) -> None:
     created = api.post("/listings", payloads.listing(quantity=4), user="ann")
     record = stored_item_record(dynamodb, table, f"LISTING#{created.body['listingId']}", 1)
-    aggregator.handler({"Records": [record]}, LongContext())
-
-    _deliver_buckets(dynamodb, table)
+    assert derivation.handler({"Records": [record]}, LongContext()) == {"batchItemFailures": []}
 
     geohash = str(record["dynamodb"]["NewImage"]["geohash"]["S"])
     stored = repository.current(geohash[:5])
@@ -103,8 +96,7 @@ def test_an_insight_under_k_contributors_stores_no_figures(
 def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
-    geohash = _community(api, dynamodb, table)
-    _deliver_buckets(dynamodb, table)
+    geohash, _ = _community(api, dynamodb, table)
     before = repository.current(geohash[:4])
     assert before is not None
     today = datetime.now(UTC).date().isoformat()
@@ -116,7 +108,7 @@ def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
 
-    outcome = insights.insight_service().refresh(geohash[:4], "corr-counter")
+    outcome = derivation.derivation().insights.refresh(geohash[:4], "corr-counter")
 
     after = repository.current(geohash[:4])
     assert outcome.decision == "unchanged"
@@ -132,8 +124,7 @@ def _insight(area: str, day: date, input_version: int, template: StoredInsight) 
 def test_an_older_computation_can_never_overwrite_a_newer_insight(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
-    geohash = _community(api, dynamodb, table)
-    _deliver_buckets(dynamodb, table)
+    geohash, _ = _community(api, dynamodb, table)
     area = geohash[:5]
     stored = repository.current(area)
     assert stored is not None

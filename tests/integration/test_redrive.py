@@ -16,7 +16,7 @@ import boto3
 import pytest
 
 from harvest.cli.main import main
-from harvest.consumers import aggregator
+from harvest.consumers import derivation
 from harvest.local.records import make_streams_client
 from harvest.store.derived import marker_key
 from harvest.store.dynamo import make_client
@@ -47,15 +47,15 @@ def fresh_containers() -> Iterator[None]:
 @pytest.fixture
 def poison(monkeypatch: pytest.MonkeyPatch) -> Poison:
     state = Poison()
-    original = aggregator.aggregate_record
+    original = derivation.aggregate_record
 
-    def failing(record: Mapping[str, Any]) -> None:
+    def failing(record: Mapping[str, Any]) -> tuple[str, ...]:
         notes = record["dynamodb"].get("NewImage", {}).get("notes", {}).get("S")
         if state.active and notes == "poison":
             raise RuntimeError("poison listing")
-        original(record)
+        return original(record)
 
-    monkeypatch.setattr(aggregator, "aggregate_record", failing)
+    monkeypatch.setattr(derivation, "aggregate_record", failing)
     return state
 
 

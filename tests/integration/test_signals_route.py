@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harvest.consumers import aggregator
+from harvest.consumers import derivation
 from support import payloads
 from support.apigw import Api
 from support.stored_records import LongContext, stored_item_record
@@ -18,9 +18,9 @@ AREA = "u33d"  # payloads.BERLIN is u33dc...
 
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
-    aggregator.aggregation_service.cache_clear()
+    derivation.derivation.cache_clear()
     yield
-    aggregator.aggregation_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
 def _seed(api: Api, dynamodb: Any, table: str) -> None:
@@ -39,7 +39,7 @@ def _seed(api: Api, dynamodb: Any, table: str) -> None:
     pks.append(f"REQUEST#{asked.body['requestId']}")
     records = [stored_item_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
     # Delivered twice: the effect must be exactly once.
-    response = aggregator.handler({"Records": records + records}, LongContext())
+    response = derivation.handler({"Records": records + records}, LongContext())
     assert response == {"batchItemFailures": []}
 
 

@@ -29,7 +29,7 @@ from hypothesis import strategies as st
 from moto import mock_aws
 from moto.dynamodb.models import DynamoDBBackend
 
-from harvest.consumers import aggregator, insights
+from harvest.consumers import derivation
 from harvest.domain.claim import ClaimStatus
 from harvest.domain.common import Actor
 from harvest.domain.crops import COUNT_UNITS, load_catalog
@@ -74,11 +74,10 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
-# The stream consumers, in the order a round of delivery visits them; each runs with its own
-# mapping from template.yaml (filters, bisection) over the same stream, and a consumer whose
-# input is another's output (the insight worker reads the aggregator's AGG# DAY# buckets)
-# sees those writes as they land.
-CONSUMERS: Final[list[Handler]] = [aggregator.handler, insights.handler]
+# The stream consumers that write derived items, in the order a round of delivery visits
+# them, each with its own mapping from template.yaml (filters, bisection) over the same
+# stream: the derivation consumer alone (buckets, then the insights of its batch's areas).
+CONSUMERS: Final[list[Handler]] = [derivation.handler]
 
 REGION: Final = "us-east-1"
 TABLE: Final = "harvest-pipeline-property"
@@ -492,8 +491,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     # DynamoDB Local by tests/integration/test_moto_patches.py); patched for this test only.
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches.transact_write_items)
     get_settings.cache_clear()
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
     with mock_aws():
         # Clients cost ~0.1 s each to create: made once per test, shared by its examples. The
         # aggregator's cached client stays valid too: same mock, same table name.
@@ -503,8 +501,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             [consumer_for(handler) for handler in CONSUMERS],
         )
     get_settings.cache_clear()
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
 def _scan(table: Table, prefixes: tuple[str, ...]) -> list[Item]:

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from harvest.api import dependencies
-from harvest.consumers import aggregator, insights
+from harvest.consumers import derivation
 from harvest.domain.advice import explanation_prompt, guidance_prompt
 from harvest.domain.entitlements import Tier
 from harvest.settings import get_settings
@@ -26,7 +26,7 @@ from harvest.store.stream import events_from_record
 from security.helpers import stream_record
 from support import payloads
 from support.apigw import Api
-from support.stored_records import LongContext, bucket_records
+from support.stored_records import LongContext
 
 AREA = "u33d"  # payloads.BERLIN is u33dc...; the insight worker keeps cells of 4, 5 and 6
 HIDDEN = {"zucchini", "apple"}
@@ -39,11 +39,9 @@ FIGURES = ("supply", "demand", "listings", "requests", "scarcity", "abundance", 
 def community(module_api: Api, module_dynamodb: Any, module_table: str) -> Iterator[str]:
     """The community, stored and aggregated once for the module (the pipeline is the costly
     part); yields the stored geohash of the listings."""
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
     yield _pipeline(module_api, module_dynamodb, module_table)
-    aggregator.aggregation_service.cache_clear()
-    insights.insight_service.cache_clear()
+    derivation.derivation.cache_clear()
 
 
 def _pipeline(api: Api, dynamodb: Any, table: str) -> str:
@@ -61,9 +59,7 @@ def _pipeline(api: Api, dynamodb: Any, table: str) -> str:
         entity_id = response.body[f"{kind.lower()}Id"]
         key = {"PK": f"{kind}#{entity_id}", "SK": kind}
         records.append(stream_record(dynamodb, table, key, n))
-    assert aggregator.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
-    delivered = insights.handler({"Records": bucket_records(dynamodb, table)}, LongContext())
-    assert delivered == {"batchItemFailures": []}
+    assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
     return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
 
 

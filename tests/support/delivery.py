@@ -259,26 +259,34 @@ def _injected(consumer: Consumer, fault: Fault | None, log: DeliveryLog) -> Iter
         if not fired:
             raise AssertionError(f"{consumer.name}: {fault} never fired")
         return
-    runner: Callable[..., Any] = consumer.module.process_batch
+    # The derivation consumer's runner takes the record processor and then a refresh per
+    # area: the fault hits the record processor, as for a plain in-order runner.
+    name = (
+        "process_then_refresh"
+        if hasattr(consumer.module, "process_then_refresh")
+        else "process_batch"
+    )
+    runner: Callable[..., Any] = getattr(consumer.module, name)
 
     def faulty_runner(
         event: Mapping[str, Any],
         context: Any,
-        process_record: Callable[[Mapping[str, Any]], object],
+        process_record: Callable[[Mapping[str, Any]], Any],
+        *more: Any,
         **options: Any,
     ) -> Any:
         position = 0
 
-        def process(record: Mapping[str, Any]) -> object:
+        def process(record: Mapping[str, Any]) -> Any:
             nonlocal position
             index, position = position, position + 1
             if index != fault.at:
                 return process_record(record)
             return fail(index, lambda: process_record(record))
 
-        return runner(event, context, process, **options)
+        return runner(event, context, process, *more, **options)
 
-    with mock.patch.object(consumer.module, "process_batch", faulty_runner):
+    with mock.patch.object(consumer.module, name, faulty_runner):
         yield
     if not fired:
         raise AssertionError(f"{consumer.name}: {fault} never fired (an earlier record failed?)")

@@ -30,6 +30,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from harvest.cli.main import main
 from harvest.local.mappings import mappings_from_template
 from harvest.local.offline import RUNTIME_FILE
+from harvest.local.rules import topology_from_template
 from harvest.tools.template import load_template
 
 if TYPE_CHECKING:
@@ -50,6 +51,9 @@ __all__ = [
 
 # The functions with a stream mapping in template.yaml.
 CONSUMERS = tuple(m.function_logical_id for m in mappings_from_template(load_template(), "t"))
+# The queues SQS event sources read (the AI worker's): drained when empty, in flight included.
+_TOPOLOGY = topology_from_template(load_template(), "t")
+SOURCE_QUEUES = tuple(_TOPOLOGY.queues[m.queue].name for m in _TOPOLOGY.mappings)
 
 # What a before-send handler does with one attempt: None lets it through.
 type Respond = Callable[[AWSPreparedRequest], AWSResponse | None]
@@ -225,7 +229,34 @@ def drained(data_dir: Path, consumers: Collection[str]) -> bool:
         slowest = min(known, key=int) if len(known) == len(positions) else None
         if _records_after(stream, shard, slowest, 1):
             return False
-    return True
+    # What the stream readers put on the bus is in the queues by now (PutEvents returns once
+    # the rules delivered): drained when no message is waiting or being handled.
+    return all(depth == 0 for depth in queue_depths(data_dir).values())
+
+
+def queue_depths(data_dir: Path) -> dict[str, int]:
+    """Messages visible or in flight per queue an SQS event source reads."""
+    document = json.loads((data_dir / RUNTIME_FILE).read_text(encoding="utf-8"))
+    endpoint = document.get("queuesEndpointUrl")
+    if not endpoint:
+        return {}
+    sqs = boto3.client(
+        "sqs",
+        region_name=str(document["region"]),
+        endpoint_url=str(endpoint),
+        config=_READER_CONFIG,
+    )
+    depths: dict[str, int] = {}
+    for name in SOURCE_QUEUES:
+        url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
+        found = sqs.get_queue_attributes(
+            QueueUrl=url,
+            AttributeNames=["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"],
+        )["Attributes"]
+        depths[name] = int(found["ApproximateNumberOfMessages"]) + int(
+            found["ApproximateNumberOfMessagesNotVisible"]
+        )
+    return depths
 
 
 def wait_until_drained(

@@ -28,26 +28,3 @@ def stored_item_record(dynamodb: Any, table: str, pk: str, sequence: int) -> dic
             "StreamViewType": "NEW_AND_OLD_IMAGES",
         },
     }
-
-
-def bucket_records(dynamodb: Any, table: str) -> list[dict[str, Any]]:
-    """Every day bucket as a MODIFY record, as the stream delivers the aggregator's writes."""
-    items = dynamodb.scan(TableName=table)["Items"]
-    buckets = [
-        i for i in items if i["PK"]["S"].startswith("AGG#") and i["SK"]["S"].startswith("DAY#")
-    ]
-    return [
-        {
-            "eventID": f"b{n}",
-            "eventName": "MODIFY",
-            "eventSource": "aws:dynamodb",
-            "dynamodb": {
-                "Keys": {"PK": item["PK"], "SK": item["SK"]},
-                "NewImage": item,
-                "OldImage": item,
-                "SequenceNumber": f"{9000 + n:021d}",
-                "StreamViewType": "NEW_AND_OLD_IMAGES",
-            },
-        }
-        for n, item in enumerate(sorted(buckets, key=lambda i: (i["PK"]["S"], i["SK"]["S"])))
-    ]

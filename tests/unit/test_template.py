@@ -275,32 +275,6 @@ def test_filters_are_json_and_miss_own_writes_bookkeeping_and_ttl_deletes(
     assert not matches_any(patterns, _lambda_record("LISTING#x", "REMOVE", ttl=True))
 
 
-def test_consumers_form_a_pipeline_without_cycles() -> None:
-    """Who reads what the others write: a cycle would be a feedback loop across consumers."""
-    consumes: dict[str, set[str]] = {}
-    for function, _, properties in STREAM_EVENTS:
-        patterns = _patterns(properties)
-        families = (*keys.CORE_PREFIXES, *keys.DERIVED_PREFIXES)
-        consumes.setdefault(function, set()).update(f for f in families if _consumes(patterns, f))
-    feeds = {
-        writer: {reader for reader, read in consumes.items() if read & _written_families(writer)}
-        for writer in consumes
-    }
-    visiting: list[str] = []
-
-    def visit(function: str) -> None:
-        assert function not in visiting, f"feedback loop: {[*visiting, function]}"
-        visiting.append(function)
-        for reader in sorted(feeds[function]):
-            visit(reader)
-        visiting.pop()
-
-    for function in sorted(feeds):
-        visit(function)
-    assert feeds["AggregatorFunction"] == {"InsightFunction"}
-    assert feeds["InsightFunction"] >= {"PublisherFunction"}
-
-
 def test_publisher_filter_takes_inserts_and_updates_of_published_families_only() -> None:
     [properties] = [p for f, _, p in STREAM_EVENTS if f == "PublisherFunction"]
     patterns = _patterns(properties)
@@ -361,14 +335,14 @@ def test_every_dlq_and_every_consumer_iterator_age_has_an_alarm(
     assert age[0]["Threshold"] <= 60_000
 
 
-# ---------------------------------------------------------------- aggregator (DESIGN §5)
+# ---------------------------------------------------------------- derivation consumer (DESIGN §5)
 
 
-def test_the_aggregator_is_a_stream_consumer_of_the_table() -> None:
+def test_the_derivation_consumer_is_a_stream_consumer_of_the_table() -> None:
     [properties] = [p for f, _, p in STREAM_EVENTS if f == "AggregatorFunction"]
     assert _get_att(properties["Stream"]) == ("HarvestTable", "StreamArn")
     function = _resources()["AggregatorFunction"]["Properties"]
-    assert function["Handler"] == "harvest.consumers.aggregator.handler"
+    assert function["Handler"] == "harvest.consumers.derivation.handler"
 
 
 def test_aggregator_filter_takes_inserts_and_updates_of_listings_and_requests_only() -> None:
@@ -382,7 +356,7 @@ def test_aggregator_filter_takes_inserts_and_updates_of_listings_and_requests_on
         assert not matches_any(patterns, _lambda_record(f"{prefix}x", "MODIFY"))
 
 
-def test_aggregator_role_touches_the_agg_family_only() -> None:
+def test_derivation_role_writes_buckets_and_insights_only() -> None:
     policies = _resources()["AggregatorFunction"]["Properties"]["Policies"]
     assert all(isinstance(policy, dict) for policy in policies)
     statements = [s for p in policies for s in p.get("Statement", [])]
@@ -396,12 +370,16 @@ def test_aggregator_role_touches_the_agg_family_only() -> None:
             continue
         assert _get_att(statement["Resource"]) == ("HarvestTable", "Arn")
         leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        assert leading == ["AGG#*"]
+        assert set(leading) <= {"AGG#*", "INSIGHT#*"}
         assert not any(p.rstrip("*").startswith(keys.CORE_PREFIXES) for p in leading)
+    assert _written_families("AggregatorFunction") == {"AGG#", "INSIGHT#"}
+    # Insights are written by UpdateItem only (the newer-computation guard is a condition).
+    [insights] = [s for s in writes if "INSIGHT#*" in str(s["Condition"])]
+    assert _as_list(insights["Action"]) == ["dynamodb:UpdateItem"]
 
 
 @pytest.mark.parametrize(("function", "event", "properties"), STREAM_EVENTS, ids=STREAM_IDS)
-def test_only_the_insight_worker_takes_day_buckets_and_nobody_takes_markers(
+def test_no_stream_reader_takes_day_buckets_or_markers(
     function: str, event: str, properties: dict[str, Any]
 ) -> None:
     patterns = _patterns(properties)
@@ -418,23 +396,9 @@ def test_only_the_insight_worker_takes_day_buckets_and_nobody_takes_markers(
             name: matches_any(patterns, _lambda_record(key["PK"], name, sk=key["SK"]))
             for name in ("INSERT", "MODIFY", "REMOVE")
         }
-        wanted = function == "InsightFunction"
-        assert taken == {"INSERT": wanted, "MODIFY": wanted, "REMOVE": False}, (function, key)
-
-
-# ---------------------------------------------------------------- insight worker (DESIGN §5)
-
-
-def test_insight_worker_reads_buckets_and_writes_its_family_only() -> None:
-    function = _resources()["InsightFunction"]["Properties"]
-    assert function["Handler"] == "harvest.consumers.insights.handler"
-    assert _written_families("InsightFunction") == {"INSIGHT#"}
-    statements = [s for p in function["Policies"] for s in p.get("Statement", [])]
-    actions = {a for s in statements for a in _as_list(s["Action"])}
-    assert not actions & {"dynamodb:DeleteItem", "dynamodb:BatchWriteItem", "dynamodb:Scan"}
-    for statement in statements:
-        leading = statement["Condition"]["ForAllValues:StringLike"]["dynamodb:LeadingKeys"]
-        assert not any(p.rstrip("*").startswith(keys.CORE_PREFIXES) for p in leading)
+        # The derivation consumer refreshes insights from its own batch: no bucket record
+        # needs to be read back from the stream.
+        assert taken == {"INSERT": False, "MODIFY": False, "REMOVE": False}, (function, key)
 
 
 # ---------------------------------------------------------------- AI worker (DESIGN §5)
@@ -469,16 +433,6 @@ def test_only_the_ai_worker_may_call_bedrock() -> None:
             continue
         actions = {a for s in _statements(logical_id) for a in _as_list(s["Action"])}
         assert not any(a.startswith("bedrock:") for a in actions), logical_id
-
-
-def test_ai_worker_takes_new_insights_and_new_guidance_requests() -> None:
-    [properties] = [p for f, _, p in STREAM_EVENTS if f == "AdvisorFunction"]
-    patterns = _patterns(properties)
-    assert matches_any(patterns, _lambda_record("INSIGHT#u33d", "INSERT", sk="CURRENT"))
-    assert matches_any(patterns, _lambda_record("INSIGHT#u33d", "MODIFY", sk="CURRENT"))
-    assert matches_any(patterns, _lambda_record("GUIDANCE#g1", "INSERT"))
-    assert not matches_any(patterns, _lambda_record("GUIDANCE#g1", "MODIFY"))
-    assert not matches_any(patterns, _lambda_record("LISTING#x", "INSERT"))
 
 
 def test_k_anonymity_is_one_parameter_for_api_and_workers() -> None:

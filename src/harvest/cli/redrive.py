@@ -21,6 +21,7 @@ from harvest.local.records import make_streams_client
 from harvest.local.redrive import Consumers, Fallback, RebuildTarget, Redrive
 from harvest.store.dynamo import CLIENT_CONFIG
 from harvest.store.table import Table
+from harvest.tools.queue_redrive import dlq_source, move_back
 from harvest.tools.redrive import DeadLetterSource, DlqDirectory, SqsQueue
 from harvest.tools.template import load_template
 
@@ -35,9 +36,8 @@ def _rebuild_aggregates(where: RebuildTarget) -> str:
 # What to do per consumer when its records are gone from the stream. A new consumer adds
 # its line here; one without a line keeps its entries (as the publisher does).
 FALLBACKS: Final[Mapping[str, Fallback]] = {
+    # The derivation consumer: the rebuild recomputes the insights from the rebuilt buckets.
     "AggregatorFunction": Fallback("rebuild the AGG# items", _rebuild_aggregates),
-    # The same rebuild: insights are recomputed from the (rebuilt) buckets after them.
-    "InsightFunction": Fallback("rebuild the AGG# and INSIGHT# items", _rebuild_aggregates),
     "PublisherFunction": Fallback("domain events cannot be rebuilt from the table"),
 }
 
@@ -47,12 +47,16 @@ numbers, no payload. For each entry: find the consumer in template.yaml (the DLQ
 name, --function, or the function ARN of the record), re-read the range from the table's
 stream, keep what the consumer's FilterCriteria matches and call its handler in batches of
 its BatchSize. When the records are gone from the stream, the consumer's derived keys are
-rebuilt instead, once (AggregatorFunction, InsightFunction: the AGG# and INSIGHT# items, as
-`harvest rebuild`, so pause those workers meanwhile); the publisher's events and the AI
+rebuilt instead, once (AggregatorFunction, the derivation consumer: the AGG# and INSIGHT#
+items, as `harvest rebuild`, so pause it meanwhile); the publisher's events and the AI
 worker's model calls are not rebuilt: their entries stay. A handled
 entry is removed (DLQ file rewritten atomically, SQS message deleted); a record that fails
 again stops the redrive and keeps its entry. With --data-dir, events the publisher puts go
 to DIR/events.jsonl. Exit 0 when the DLQ is empty afterwards, 1 otherwise.
+
+A --queue-url that is the DLQ of another queue (an SQS-fed consumer such as the AI worker:
+its RedrivePolicy names it) holds the events themselves: they are moved back to that queue,
+where the consumer handles them again (its effects are idempotent under redelivery).
 """
 
 
@@ -98,6 +102,11 @@ def run(args: argparse.Namespace, context: Context) -> int:
         source: DeadLetterSource
         if args.queue_url is not None:
             sqs = boto3.client("sqs", region_name=where.region, config=CLIENT_CONFIG)
+            queue = dlq_source(sqs, args.queue_url)
+            if queue is not None:
+                moved = move_back(sqs, args.queue_url, queue, dry_run=args.dry_run)
+                sys.stdout.write(moved.line(args.dry_run) + "\n")
+                return 0 if args.dry_run or moved.left == 0 else 1
             source = SqsQueue(sqs, args.queue_url, args.function)
         else:
             source = DlqDirectory(args.data_dir / "dlq", args.function)

@@ -1,5 +1,10 @@
-"""The AI worker Lambda: new insight versions -> explanations per window, new guidance
-requests -> grower guidance (DESIGN §5). The only code that calls Bedrock.
+"""The AI worker Lambda: `insight.generated` -> explanations per window, `guidance.requested`
+-> grower guidance (DESIGN §5). The only code that calls Bedrock.
+
+Not a stream reader (the table stream has two: the publisher and the derivation consumer):
+the publisher puts both events on the bus, the rule `AdvisorRule` delivers them to
+`AdvisorQueue`, and this function is that queue's SQS event source (partial batch responses
+by messageId, redrive to `AdvisorDlq` after maxReceiveCount receives).
 
 Thin by design: the record is decoded here, AdvisorService goes through the digest-keyed
 cache (an unchanged input never calls the model twice) and falls back deterministically.
@@ -11,8 +16,11 @@ at all when no model is configured (the local runtime: fallbacks only).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
@@ -20,7 +28,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from harvest.consumers.batch import BatchResponse, correlation_id_of, process_batch
+from harvest.consumers.batch import BatchResponse, process_messages
 from harvest.domain.entitlements import parse_tier
 from harvest.domain.signals import SignalPolicy
 from harvest.services.advisor import AdvisorService
@@ -37,8 +45,7 @@ from harvest.store.advice import AdviceRepository
 from harvest.store.codec import item_to_guidance
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
-from harvest.store.insights import stored_insight
-from harvest.store.stream import parse_record
+from harvest.store.insights import InsightRepository, stored_insight
 from harvest.store.table import Table
 
 SERVICE = "harvest-ai"
@@ -65,6 +72,12 @@ def advisor() -> tuple[AdvisorService, SignalService]:
     return service, signals
 
 
+@cache
+def insight_repository() -> InsightRepository:
+    settings = get_settings()
+    return InsightRepository(Table(make_client(settings.aws_region), settings.table_name))
+
+
 def explainer() -> DebouncedExplainer:
     """Explanations through the debounce (services.explain_debounce), on advisor()'s service
     (not cached itself: it follows advisor()'s cache)."""
@@ -76,43 +89,91 @@ def explainer() -> DebouncedExplainer:
     return DebouncedExplainer(service, store, debounce=timedelta(minutes=minutes))
 
 
-@tracer.capture_method
-def advise_record(record: Mapping[str, Any]) -> None:
-    change = parse_record(record)
-    correlation_id = correlation_id_of(record) or UNKNOWN_CORRELATION
-    if change.new is None or change.event_name == "REMOVE":
-        return
-    kind = change.new.get("type")
-    service, signals = advisor()
-    if kind == "insight":
-        # A MODIFY that kept the version only moved the insight's guard: nothing to explain.
-        if change.old is not None and change.old.get("version") == change.new.get("version"):
-            return
-        insight = stored_insight(dict(change.new)).insight
-        for window in insight.windows:
-            decision = explainer().explain(insight.area, window, correlation_id)
-            metrics.add_metric(name=f"Explanations_{decision}", unit=MetricUnit.Count, value=1)
-    elif kind == "guidance" and change.event_name == "INSERT":
-        request = item_to_guidance(change.new)
-        view = signals.for_area(request.area)
-        advice = service.guide(
-            request.guidance_id,
-            view.signals.geohash,
-            view.signals,
-            request.crop,
-            parse_tier(request.tier),
-            correlation_id,
+class UnknownEvent(ValueError):
+    """A message that is not an EventBridge event this worker subscribes to: it fails, and
+    after maxReceiveCount receives the queue moves it to the DLQ (a poison message)."""
+
+
+@dataclass(frozen=True, slots=True)
+class DomainEventMessage:
+    """The domain event an SQS message carries (the EventBridge event, as the rule's target
+    delivers it: the envelope of harvest.domain.events is its `detail`)."""
+
+    event_id: str
+    detail_type: str
+    entity_id: str
+    version: int
+    correlation_id: str
+    data: Mapping[str, Any]
+
+
+def event_of(message: Mapping[str, Any]) -> DomainEventMessage:
+    """Decodes a message body; numbers as Decimal, as DynamoDB gives them (exact)."""
+    try:
+        body = json.loads(str(message.get("body", "")), parse_float=Decimal)
+        detail = body["detail"]
+        return DomainEventMessage(
+            event_id=str(detail["id"]),
+            detail_type=str(detail["detailType"]),
+            entity_id=str(detail["entityId"]),
+            version=int(detail["version"]),
+            correlation_id=str(detail.get("correlationId") or UNKNOWN_CORRELATION),
+            data=dict(detail["data"]),
         )
-        metrics.add_metric(name=f"Guidance_{advice.source}", unit=MetricUnit.Count, value=1)
+    except (ValueError, TypeError, KeyError) as error:
+        raise UnknownEvent(f"message {message.get('messageId')} is not a domain event") from error
+
+
+@tracer.capture_method
+def advise_message(message: Mapping[str, Any]) -> None:
+    """One message: explain a new insight, or answer a guidance request. Both are idempotent
+    under redelivery and duplicates: the explanation goes through the debounce and the digest
+    cache (the same insight twice is "unchanged", no model call), a guidance request already
+    answered returns the stored answer (AdvisorService.guide)."""
+    event = event_of(message)
+    logger.set_correlation_id(event.correlation_id)
+    logger.append_keys(eventId=event.event_id)
+    if event.detail_type == "insight.generated":
+        explain_insight(event)
+    elif event.detail_type == "guidance.requested":
+        answer_guidance(event)
+    else:
+        raise UnknownEvent(f"{event.detail_type} is not an event the AI worker handles")
+
+
+def explain_insight(event: DomainEventMessage) -> None:
+    # Queues do not keep order: explain the newest insight known, the stored one unless the
+    # event is newer than what the read returned, so a late old event explains nothing old.
+    stored = insight_repository().current(event.entity_id)
+    if stored is None or stored.version < event.version:
+        stored = stored_insight(dict(event.data))
+    for window in stored.insight.windows:
+        decision = explainer().explain(stored.insight.area, window, event.correlation_id)
+        metrics.add_metric(name=f"Explanations_{decision}", unit=MetricUnit.Count, value=1)
+
+
+def answer_guidance(event: DomainEventMessage) -> None:
+    request = item_to_guidance({**event.data, "correlationId": event.correlation_id})
+    service, signals = advisor()
+    view = signals.for_area(request.area)
+    advice = service.guide(
+        request.guidance_id,
+        view.signals.geohash,
+        view.signals,
+        request.crop,
+        parse_tier(request.tier),
+        event.correlation_id,
+    )
+    metrics.add_metric(name=f"Guidance_{advice.source}", unit=MetricUnit.Count, value=1)
 
 
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    return process_batch(
+    return process_messages(
         event,
         context,
-        advise_record,
+        advise_message,
         logger=logger,
         min_remaining_ms=get_settings().consumer_min_remaining_ms,
     )

@@ -30,6 +30,8 @@ __all__ = [
     "correlation_id_of",
     "process_batch",
     "process_grouped",
+    "process_messages",
+    "process_then_refresh",
     "sequence_number_of",
 ]
 
@@ -135,6 +137,103 @@ def process_grouped(
         for group, index in first.items()
     )
     return _run(steps, context, logger, min_remaining_ms, _GROUP)
+
+
+def process_then_refresh(
+    event: Mapping[str, Any],
+    context: RemainingTime,
+    process_record: Callable[[Mapping[str, Any]], Iterable[str]],
+    refresh_group: Callable[[str, Mapping[str, Any]], object],
+    *,
+    logger: Logger,
+    min_remaining_ms: int,
+) -> BatchResponse:
+    """process_batch, then process_grouped over what it did: each record is processed in
+    order and says which groups (areas) it touched; then each group touched by a processed
+    record is refreshed once, in the order of its first record, with its last record.
+
+    The response reports the earliest record that must come again: the first group that
+    failed reports its first record (what follows it, processed or not, is idempotent to
+    redo), else the record processing stopped at, else nothing. The record phase stops with
+    twice the minimum time left, so that the refresh phase has time to run."""
+    records: list[Mapping[str, Any]] = list(event.get("Records") or [])
+    first: dict[str, int] = {}
+    last: dict[str, Mapping[str, Any]] = {}
+    counts: dict[str, int] = {}
+
+    def run(index: int) -> None:
+        for group in process_record(records[index]):
+            first.setdefault(group, index)
+            last[group] = records[index]
+            counts[group] = counts.get(group, 0) + 1
+
+    record_steps = (
+        _Step(
+            sequence=sequence_number_of(record),
+            record=record,
+            fields={
+                "eventName": record.get("eventName"),
+                "pk": _pk_of(record),
+                "position": index,
+                "batchSize": len(records),
+            },
+            run=partial(run, index),
+        )
+        for index, record in enumerate(records)
+    )
+    processed = _run(record_steps, context, logger, 2 * min_remaining_ms, _RECORD)
+    group_steps = (
+        _Step(
+            sequence=sequence_number_of(records[index]),
+            record=last[group],
+            fields={"group": group, "records": counts[group], "batchSize": len(records)},
+            run=partial(refresh_group, group, last[group]),
+        )
+        for group, index in first.items()
+    )
+    refreshed = _run(group_steps, context, logger, min_remaining_ms, _GROUP)
+    return refreshed if refreshed["batchItemFailures"] else processed
+
+
+def process_messages(
+    event: Mapping[str, Any],
+    context: RemainingTime,
+    process_message: RecordProcessor,
+    *,
+    logger: Logger,
+    min_remaining_ms: int,
+) -> BatchResponse:
+    """The SQS counterpart of process_batch: messages of a standard queue have no order, so
+    a failed message does not stop the others; each failure is reported by its `messageId`
+    (it comes back after the queue's visibility timeout, and after maxReceiveCount receives
+    it goes to the queue's DLQ). With too little time left, every message not yet done is
+    reported. Effects must be idempotent: SQS delivers at least once."""
+    messages: list[Mapping[str, Any]] = list(event.get("Records") or [])
+    failures: list[BatchItemFailure] = []
+    try:
+        for index, message in enumerate(messages):
+            message_id = str(message.get("messageId", ""))
+            fields = {"messageId": message_id, "position": index, "batchSize": len(messages)}
+            remaining = context.get_remaining_time_in_millis()
+            if remaining < min_remaining_ms:
+                logger.warning(
+                    "stopping before message: invocation time is running out",
+                    extra={**fields, "remainingMs": remaining, "minRemainingMs": min_remaining_ms},
+                )
+                failures.extend(
+                    {"itemIdentifier": str(rest.get("messageId", ""))} for rest in messages[index:]
+                )
+                break
+            try:
+                process_message(message)
+            except Exception:
+                logger.exception("message failed; reporting it for redelivery", extra=fields)
+                failures.append({"itemIdentifier": message_id})
+                continue
+            logger.info("message processed", extra=fields)
+    finally:
+        logger.set_correlation_id(None)
+    return {"batchItemFailures": failures}
 
 
 @dataclass(frozen=True, slots=True)

@@ -43,7 +43,7 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 __all__ = ["Invoke", "LambdaContextLike", "LocalLambdaContext", "PollStats", "StreamPoller",
-           "make_streams_client", "resolve_handler"]  # fmt: skip
+           "function_environment", "make_streams_client", "resolve_handler"]  # fmt: skip
 
 log = logging.getLogger("harvest.local.esm")
 
@@ -87,7 +87,7 @@ class LocalLambdaContext:
 
 
 @contextmanager
-def _environment(variables: Mapping[str, str]) -> Iterator[None]:
+def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
     with _ENVIRONMENT_LOCK:
         saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
@@ -110,7 +110,7 @@ def resolve_handler(dotted: str, environment: Mapping[str, str] | None = None) -
     phase does, so module-level configuration sees the same variables as the handler."""
     module_name, _, attribute = dotted.rpartition(".")
     try:
-        with _environment(environment or {}):
+        with function_environment(environment or {}):
             module = importlib.import_module(module_name)
     except ImportError as error:
         raise ValueError(f"handler {dotted!r} cannot be imported: {error}") from error
@@ -344,7 +344,7 @@ class StreamPoller:
         stats.invoked_batches += 1
         error: BaseException | None = None
         response: object = None
-        with _environment(self.config.environment):
+        with function_environment(self.config.environment):
             # Its time starts once it runs, not while it waited for the process environment.
             context = LocalLambdaContext(
                 self.config.function_name, request_id, self.function_arn, self.config.memory_mb,

@@ -16,7 +16,14 @@ from typing import Any, Literal
 from harvest.local.filters import InvalidFilterPattern, Pattern, compile_pattern
 from harvest.tools.template import TABLE_LOGICAL_ID
 
-__all__ = ["MappingConfig", "StartingPosition", "mappings_from_template"]
+__all__ = [
+    "FunctionSettings",
+    "MappingConfig",
+    "StartingPosition",
+    "function_settings",
+    "mappings_from_template",
+    "resolve_name",
+]
 
 log = logging.getLogger("harvest.local.mappings")
 
@@ -253,3 +260,47 @@ def checkpoint_key(stream_arn: str, mapping: MappingConfig) -> str:
     """Where a mapping's shard positions are kept in its checkpoint file (one per stream:
     a new table has a new stream, and the positions of the old one mean nothing there)."""
     return f"{stream_arn}|{mapping.function_logical_id}|{mapping.event_name}"
+
+
+# ---------------------------------------------------------------- for local/rules.py (issue 9)
+@dataclass(frozen=True)
+class FunctionSettings:
+    """What the SQS event source emulation needs of a function: how to call it and with what."""
+
+    logical_id: str
+    handler: str
+    function_name: str
+    environment: dict[str, str]
+    timeout_s: float
+    memory_mb: int
+
+
+def function_settings(
+    template: Mapping[str, Any], logical_id: str, table_name: str, resolve: Resolver | None = None
+) -> FunctionSettings:
+    """A function's handler, name, environment (Globals merged under its own), timeout and
+    memory, resolved as for its stream mappings."""
+    intrinsics = _Intrinsics(template, table_name, resolve)
+    globals_function: Mapping[str, Any] = template.get("Globals", {}).get("Function", {}) or {}
+    function: Mapping[str, Any] = template["Resources"][logical_id].get("Properties") or {}
+    handler = function.get("Handler", globals_function.get("Handler"))
+    if not isinstance(handler, str) or "." not in handler:
+        raise ValueError(f"{logical_id}: Handler must be a 'module.function' string")
+    variables = {**_variables(globals_function), **_variables(function)}
+    return FunctionSettings(
+        logical_id=logical_id,
+        handler=handler,
+        function_name=intrinsics.resolve(function.get("FunctionName")) or logical_id,
+        environment={
+            name: resolved
+            for name, value in variables.items()
+            if (resolved := intrinsics.resolve(value)) is not None
+        },
+        timeout_s=_number(function.get("Timeout", globals_function.get("Timeout")), 3),
+        memory_mb=int(_number(function.get("MemorySize", globals_function.get("MemorySize")), 128)),
+    )
+
+
+def resolve_name(template: Mapping[str, Any], value: object, table_name: str) -> str | None:
+    """A resource name as the template gives it (a string, Ref to a parameter, Fn::Sub)."""
+    return _Intrinsics(template, table_name, None).resolve(value)

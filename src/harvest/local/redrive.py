@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError
 
 from harvest.local.deadletter import parse_batch_response
-from harvest.local.esm import LocalLambdaContext, _environment, resolve_handler
+from harvest.local.esm import LocalLambdaContext, function_environment, resolve_handler
 from harvest.local.filters import matches_any
 from harvest.local.mappings import MappingConfig, mappings_from_template
 from harvest.local.records import GET_RECORDS_LIMIT, sequence_number, to_lambda_record
@@ -295,7 +295,7 @@ class Redrive:
                 deadline=time.time() + INVOCATION_S,
                 clock=time.time,
             )
-            with _environment(environment):
+            with function_environment(environment):
                 try:
                     response = handler({"Records": batch}, context)
                 except Exception as error:

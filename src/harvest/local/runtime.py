@@ -1,7 +1,8 @@
 """The local runtime: one process that runs the whole system with production wiring.
 
 DynamoDB engine -> table from template.yaml -> stream pollers emulating each event source
-mapping of template.yaml -> local event bus -> the REST API through an API Gateway emulator.
+mapping of template.yaml -> local event bus -> EventBridge rules -> SQS queues -> SQS event
+source pollers (local.eventing, on moto) -> the REST API through an API Gateway emulator.
 Application code is unchanged: boto3 honours AWS_ENDPOINT_URL, so it talks to the engine.
 """
 
@@ -12,7 +13,6 @@ import os
 import secrets
 import threading
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import ThreadingHTTPServer
 from pathlib import Path
@@ -36,6 +36,7 @@ from harvest.local.engines import (
     MotoEngine,
     choose_engine,
 )
+from harvest.local.eventing import RuleBus
 from harvest.local.lifecycle import (
     SNAPSHOT_FILE,
     UncleanStop,
@@ -93,6 +94,7 @@ class LocalRuntime:
         self.api_server: ThreadingHTTPServer | None = None
         self.api_child: ApiProcess | None = None
         self.bus_server: ThreadingHTTPServer | None = None
+        self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
         self.poller_names: list[str] = []
         self.api_url = ""
@@ -119,7 +121,9 @@ class LocalRuntime:
                 self.unclean_report = self.unclean_stop.report(self.engine.name, data_dir)
                 log.warning("unclean stop detected: %s", self.unclean_report)
         self.engine.start()
-        forward = _moto_forwarder(self.engine, self.options.region)
+        # Rules and queues of template.yaml on moto's EventBridge and SQS (issue 9).
+        self.rule_bus = RuleBus.start(self.template, self.options.table_name, self.options.region)
+        forward = self.rule_bus.forward
         self.bus_server = make_bus_server(EventSink(self._path("events.jsonl"), forward))
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
         self._serve_in_thread(self.bus_server, "event-bus")
@@ -133,6 +137,8 @@ class LocalRuntime:
                 self._skip_restored_records(client)
         if self.options.with_pollers:
             self._start_pollers()
+            self.threads += self.rule_bus.start_pollers(self.stop_event)
+            self.poller_names += [m.function.logical_id for m in self.rule_bus.topology.mappings]
         self._start_api()
         self._write_runtime_file()
 
@@ -173,6 +179,8 @@ class LocalRuntime:
             self.bus_server.shutdown()
             self.bus_server.server_close()
             log.info("event bus: stopped")
+        if self.rule_bus is not None:
+            self.rule_bus.stop()
         if (
             isinstance(self.engine, MotoEngine)
             and self.engine.endpoint_url
@@ -327,22 +335,7 @@ class LocalRuntime:
             "pid": os.getpid(),
             "previousStop": "unclean" if self.unclean_stop else "clean",
             "pipelineDrained": self.pipeline_drained,
+            # moto's EventBridge and SQS: the rules' queues and their DLQs (local.eventing)
+            "queuesEndpointUrl": self.rule_bus.endpoint_url if self.rule_bus else None,
         }
         write_state(self.data_path(), info)
-
-
-def _moto_forwarder(engine: Engine, region: str) -> Callable[[list[dict[str, Any]]], None] | None:
-    """With the moto engine, events also land on moto's EventBridge (default bus), so
-    rules and targets set up there by a developer see them too."""
-    if not isinstance(engine, MotoEngine):
-        return None
-
-    def forward(entries: list[dict[str, Any]]) -> None:
-        client = boto3.client("events", region_name=region, endpoint_url=engine.endpoint_url)
-        plain = [{k: v for k, v in e.items() if k != "EventBusName"} for e in entries]
-        try:
-            client.put_events(Entries=plain)  # type: ignore[arg-type]
-        except Exception:  # best effort: the JSON-lines sink is the record of truth
-            log.warning("could not forward %d events to moto's EventBridge", len(plain))
-
-    return forward

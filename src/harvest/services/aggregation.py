@@ -62,8 +62,13 @@ class MarkerStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AggregationOutcome:
+    """What was decided, how many buckets were written, and the cells (areas) whose buckets
+    the record concerns: also for a duplicate, so that a consumer retried after a failed
+    insight refresh still refreshes them (docs/pipeline-design.md, the derivation consumer)."""
+
     decision: Decision
     buckets: int = 0
+    areas: tuple[str, ...] = ()
 
 
 class AggregationService:
@@ -86,7 +91,7 @@ class AggregationService:
         for attempt in range(MAX_ATTEMPTS):
             marker = self.repository.marker(pk)
             if marker is not None and marker.version >= version:
-                return AggregationOutcome("duplicate")
+                return AggregationOutcome("duplicate", areas=contribution.cells)
             old = marker.contribution if marker else None
             deltas = bucket_deltas(old, contribution)
             presences: list[StoredPresence] = []
@@ -112,7 +117,8 @@ class AggregationService:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
                 continue
-            return AggregationOutcome("applied", len(deltas))
+            cells = dict.fromkeys((*(old.cells if old else ()), *contribution.cells))
+            return AggregationOutcome("applied", len(deltas), tuple(cells))
         raise AssertionError("unreachable")  # pragma: no cover
 
 

@@ -1,0 +1,106 @@
+"""The derivation consumer Lambda: listing/request changes on the table stream -> day buckets,
+then the insights of the areas the batch touched (DESIGN §5: at most two stream readers).
+
+One of the table stream's two readers (the publisher is the other). Per batch:
+
+1. Aggregation, record by record in order (AggregationService: marker + deltas in one
+   transaction; harvest.store.stream decodes only what a contribution is made of).
+2. Insights, once per area the aggregated records touched (the cells 4/5/6 of each record,
+   duplicates included, so a retry after a failed refresh still refreshes them), in the
+   order of each area's first record (InsightService: recompute, newer-computation guard).
+
+A batch of 100 listing changes in one city cell refreshes 3 areas, not 300: the coalescing
+the separate insight worker did on bucket records, now on the source records themselves,
+with no second stream reader and no filter on the consumer's own writes. Failures: the batch
+runner (harvest.consumers.batch.process_then_refresh) reports the earliest record that must
+come again; both effects are idempotent, so what comes again twice is harmless.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from harvest.consumers.batch import BatchResponse, correlation_id_of, process_then_refresh
+from harvest.domain.signals import SignalPolicy
+from harvest.services.aggregation import AggregationService
+from harvest.services.insights import InsightService
+from harvest.services.signals import SignalService
+from harvest.settings import IN_LAMBDA, get_settings
+from harvest.store.derived import DerivedRepository
+from harvest.store.dynamo import make_client
+from harvest.store.insights import InsightRepository
+from harvest.store.stream import parse_source_change
+from harvest.store.table import Table
+
+SERVICE = "harvest-derivation"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
+
+UNKNOWN_CORRELATION = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class Derivation:
+    aggregation: AggregationService
+    insights: InsightService
+
+
+@cache
+def derivation() -> Derivation:
+    """One client per container, created on first use (boto3 honours AWS_ENDPOINT_URL, which
+    is how the local runtime points it at its engine)."""
+    settings = get_settings()
+    table = Table(make_client(settings.aws_region), settings.table_name)
+    derived = DerivedRepository(table)
+    signals = SignalService(derived, policy=SignalPolicy(k=settings.signal_k))
+    insights = InsightService(signals, InsightRepository(table))
+    return Derivation(AggregationService(derived), insights)
+
+
+@tracer.capture_method
+def aggregate_record(record: Mapping[str, Any]) -> tuple[str, ...]:
+    """Applies one record to the buckets; returns the areas whose insights it concerns."""
+    change = parse_source_change(record)  # the attributes a contribution needs, no more
+    correlation_id = correlation_id_of(record) or UNKNOWN_CORRELATION
+    outcome = derivation().aggregation.handle(change, correlation_id)
+    if outcome.decision == "applied":
+        metrics.add_metric(name="BucketsUpdated", unit=MetricUnit.Count, value=outcome.buckets)
+    elif outcome.decision == "duplicate":
+        metrics.add_metric(name="RecordsSkipped", unit=MetricUnit.Count, value=1)
+    return outcome.areas
+
+
+@tracer.capture_method
+def refresh_area(area: str, record: Mapping[str, Any]) -> None:
+    correlation_id = correlation_id_of(record) or UNKNOWN_CORRELATION
+    outcome = derivation().insights.refresh(area, correlation_id)
+    metrics.add_metric(name=f"Insights_{outcome.decision}", unit=MetricUnit.Count, value=1)
+    logger.info(
+        "insight refreshed",
+        extra={
+            "area": area,
+            "decision": outcome.decision,
+            "asOfDay": outcome.insight.as_of_day.isoformat(),
+        },
+    )
+
+
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    return process_then_refresh(
+        event,
+        context,
+        aggregate_record,
+        refresh_area,
+        logger=logger,
+        min_remaining_ms=get_settings().consumer_min_remaining_ms,
+    )

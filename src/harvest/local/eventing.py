@@ -1,0 +1,93 @@
+"""The bus side of the local runtime: moto's EventBridge and SQS in a thread of this
+process, set up from template.yaml (local.rules), fed by the local event sink, and one SQS
+poller per SQS event source mapping (local.queues).
+
+Events keep landing in DATA_DIR/events.jsonl first (`harvest events --follow`); the sink
+then puts them on moto's bus, whose rules deliver them to the queues. A failure to forward
+fails the PutEvents call, so the publisher retries it: nothing is lost between the two.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from harvest.local.engines import free_port, wait_until_listening
+from harvest.local.queues import SqsPoller
+from harvest.local.rules import BusTopology, provision, topology_from_template
+
+__all__ = ["RuleBus"]
+
+log = logging.getLogger("harvest.local.eventing")
+
+
+@dataclass
+class RuleBus:
+    topology: BusTopology
+    region: str
+    endpoint_url: str = ""
+    queue_urls: dict[str, str] = field(default_factory=dict)
+    pollers: list[SqsPoller] = field(default_factory=list)
+    _server: Any = None
+
+    @classmethod
+    def start(cls, template: dict[str, Any], table_name: str, region: str) -> RuleBus:
+        from moto.server import ThreadedMotoServer  # noqa: PLC0415 - heavy, local-only
+
+        bus = cls(topology_from_template(template, table_name), region)
+        port = free_port()
+        bus._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        bus._server.start()
+        bus.endpoint_url = f"http://127.0.0.1:{port}"
+        wait_until_listening(bus.endpoint_url + "/moto-api/")
+        bus.queue_urls = provision(bus.topology, bus.client("events"), bus.client("sqs"))
+        log.info(
+            "bus %s: %d rules, %d queues on %s",
+            bus.topology.bus_name,
+            len(bus.topology.rules),
+            len(bus.queue_urls),
+            bus.endpoint_url,
+        )
+        return bus
+
+    def client(self, service: str) -> Any:
+        return boto3.client(  # type: ignore[call-overload]
+            service,
+            region_name=self.region,
+            endpoint_url=self.endpoint_url,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106  # nosec B106
+        )
+
+    def forward(self, entries: list[dict[str, Any]]) -> None:
+        """Puts the sink's entries on the bus of the template; raises when moto refuses one."""
+        events = self.client("events")
+        for first in range(0, len(entries), 10):
+            chunk = [
+                {**entry, "EventBusName": self.topology.bus_name}
+                for entry in entries[first : first + 10]
+            ]
+            response = events.put_events(Entries=chunk)
+            if response.get("FailedEntryCount"):
+                raise RuntimeError(f"the local bus refused {response['FailedEntryCount']} events")
+
+    def start_pollers(self, stop: threading.Event) -> list[threading.Thread]:
+        threads = []
+        for mapping in self.topology.mappings:
+            poller = SqsPoller(mapping, self.client("sqs"), self.queue_urls[mapping.queue])
+            self.pollers.append(poller)
+            name = f"sqs-{mapping.function.logical_id}"
+            thread = threading.Thread(target=poller.run, args=(stop,), name=name, daemon=True)
+            thread.start()
+            threads.append(thread)
+            log.info("sqs poller %s on %s", mapping.function.logical_id, mapping.queue)
+        return threads
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.stop()
+            self._server = None
