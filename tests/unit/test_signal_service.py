@@ -1,5 +1,5 @@
 """SignalService over a fake derived repository: which partitions it reads, over which days,
-and the freshness it reports."""
+and the freshness it reports (only cells of precision 5 publish: domain.release)."""
 
 from __future__ import annotations
 
@@ -75,21 +75,20 @@ def test_reads_30_days_of_the_crops_the_area_saw_and_reports_freshness() -> None
     fake = FakeDerived({"all": area, "tomato": tomato, "zucchini": [_row("zucchini", new_day)]})
     service = SignalService(fake, clock=lambda: NOW)
 
-    view = service.for_area("U33D")
+    view = service.for_area("U33DC")
 
     since = TODAY - timedelta(days=29)
     assert fake.calls == [
-        ("u33d", "all", since, TODAY),
-        ("u33d", "tomato", since, TODAY),
-        ("u33d", "zucchini", since, TODAY),
+        ("u33dc", "all", since, TODAY),
+        ("u33dc", "tomato", since, TODAY),
+        ("u33dc", "zucchini", since, TODAY),
     ]
     assert view.as_of == "2026-05-20T12:30:00.000Z"
-    # The newest stamp of any bucket read: a quantity-only change skips the all-crops row.
-    assert view.data_updated_at == tomato[1].updated_at == "2026-05-18T08:00:00.000Z"
+    # No finer than a day, and never a bucket's own stamp (it dates one grower's change).
+    assert view.data_updated_at == "2026-05-20T00:00:00.000Z"
     week, fortnight, month = view.signals.windows
-    assert [s.crop for s in week.crops] == ["tomato"]
-    assert week.crops[0].classification is Classification.INSUFFICIENT_DATA
-    assert fortnight.crops == week.crops
+    # One contributor in 7 and 14 days: tomato is not even named there.
+    assert week.crops == fortnight.crops == ()
     [crop] = month.crops
     assert (crop.supply, crop.listings, crop.classification) == (
         Decimal(7),
@@ -98,12 +97,37 @@ def test_reads_30_days_of_the_crops_the_area_saw_and_reports_freshness() -> None
     )
 
 
+def test_a_precision_4_area_reads_its_32_precision_5_cells_and_adds_what_they_show() -> None:
+    day = TODAY - timedelta(days=1)
+    area = [BucketRow(_row("all", day).totals, frozenset({"tomato"}), "")]
+    tomato = [_row("tomato", day, supply=5, listings=3, owners="a b c")]
+    fake = FakeDerived({"all": area, "tomato": tomato})
+
+    view = SignalService(fake, clock=lambda: NOW).for_area("u33d")
+
+    cells = sorted({cell for cell, *_ in fake.calls})
+    assert len(cells) == 32
+    assert all(len(cell) == 5 and cell.startswith("u33d") for cell in cells)
+    # Every child answers the same fake rows: 32 cells of 5 kg each.
+    assert view.signals.windows[0].crops[0].supply == Decimal(160)
+
+
+def test_a_precision_6_area_reads_nothing_and_looks_empty() -> None:
+    fake = FakeDerived({"all": [], "tomato": [_row("tomato", TODAY, supply=5, owners="a b c")]})
+
+    view = SignalService(fake, clock=lambda: NOW).for_area("u33dc0")
+
+    assert fake.calls == []
+    assert view.data_updated_at is None
+    assert all(not window.crops for window in view.signals.windows)
+
+
 def test_no_data_is_no_activity() -> None:
-    view = SignalService(FakeDerived({}), clock=lambda: NOW).for_area("u33d")
+    view = SignalService(FakeDerived({}), clock=lambda: NOW).for_area("u33dc")
 
     assert view.data_updated_at is None
     assert all(not window.crops for window in view.signals.windows)
-    assert view.signals.windows[0].summary == "Last 7 days around u33d: no listings or requests."
+    assert view.signals.windows[0].summary == "Last 7 days around u33dc: no listings or requests."
 
 
 @pytest.mark.parametrize("geohash", ["u33", "u33dc0c", "abc!", ""])

@@ -1,20 +1,23 @@
 """Community signals as of now (DESIGN §6 `GET /communities/{geohash}/signals`).
 
-Reads the last 30 days of an area's day buckets (the all-crops rows name the crops, then one
-Query per crop partition) and computes the 7/14/30-day windows at request time, so they are
-right as of now also when nothing new happened in the area (time moves items out of windows).
+Reads the last 30 days of the day buckets of the published cells an area is made of
+(domain.release: the area itself at precision 5, its 32 children at precision 4, none at
+precision 6): per cell, the all-crops rows name the crops, then one Query per crop
+partition. The 7/14/30-day windows are computed at request time, so they are right as of
+now also when nothing new happened in the area (time moves items out of windows).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from harvest.domain.common import iso, utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.geo import validate_geohash
-from harvest.domain.signals import WINDOWS, AreaSignals, DayTotals, SignalPolicy, compute_signals
+from harvest.domain.release import area_signals, cells_needed
+from harvest.domain.signals import WINDOWS, AreaSignals, DayTotals, SignalPolicy
 from harvest.services.support import Clock
 from harvest.store.derived import BucketRow
 
@@ -35,8 +38,9 @@ class BucketReader(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AreaSignalsView:
-    """The computed windows plus freshness: when they were computed and when the data last
-    changed (None: the area has no buckets in the last 30 days)."""
+    """The computed windows plus freshness: when they were computed, and the start of the
+    day the published figures are as of (None: nothing is published, as for an area where
+    nobody listed)."""
 
     signals: AreaSignals
     as_of: str
@@ -71,25 +75,28 @@ class SignalService:
         now: datetime = self.clock()
         today = now.date()
         since = today - timedelta(days=LOOKBACK_DAYS - 1)
-        area = self.derived.area_days(cell, since, today, consistent=consistent)
-        crops = sorted({slug for row in area for slug in row.crops if slug in self.catalog})
-        rows = [
-            row
-            for crop in crops
-            for row in self.derived.bucket_rows(cell, crop, since, today, consistent=consistent)
-        ]
-        stamps = [row.updated_at for row in (*area, *rows) if row.updated_at]
-        signals = compute_signals(
-            cell,
-            today,
+        buckets: dict[str, list[DayTotals]] = {}
+        version = 0
+        for published in cells_needed(cell):
+            area = self.derived.area_days(published, since, today, consistent=consistent)
+            crops = sorted({slug for row in area for slug in row.crops if slug in self.catalog})
+            rows = [
+                row
+                for crop in crops
+                for row in self.derived.bucket_rows(
+                    published, crop, since, today, consistent=consistent
+                )
+            ]
             # Buckets emptied by cancellations are no activity: they must not show up as crops.
-            (row.totals for row in rows if not _empty(row.totals)),
-            self.policy,
-            catalog=self.catalog,
-        )
+            buckets[published] = [row.totals for row in rows if not _empty(row.totals)]
+            version += sum(row.version for row in (*area, *rows))
+        signals = area_signals(cell, today, buckets, self.policy, catalog=self.catalog)
+        shown = any(window.crops for window in signals.windows)
         return AreaSignalsView(
             signals=signals,
             as_of=iso(now),
-            data_updated_at=max(stamps, default=None),
-            input_version=sum(row.version for row in (*area, *rows)),
+            # No finer than the published cadence (a day), and only about what is shown: a
+            # bucket's own updatedAt would say when one hidden grower was active.
+            data_updated_at=iso(datetime.combine(today, time(), UTC)) if shown else None,
+            input_version=version,
         )
