@@ -74,7 +74,8 @@ def demo_world(seed: int, now: datetime) -> tuple[dict[str, list[DayTotals]], li
 
 
 def before(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key, Classification]:
-    policy, shown = SignalPolicy(k=k), {}
+    policy = SignalPolicy(k=k)
+    shown: dict[Key, Classification] = {}
     for cell, days in buckets.items():
         for window in WINDOWS:
             for crop, figures in window_totals(days, today, window).items():
@@ -85,7 +86,7 @@ def before(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key
 
 
 def after(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key, Classification]:
-    shown = {}
+    shown: dict[Key, Classification] = {}
     for area in buckets:
         for window in area_signals(area, today, buckets, SignalPolicy(k=k)).windows:
             for signal in window.crops:
