@@ -9,9 +9,12 @@ from decimal import Decimal
 import pytest
 
 from harvest.domain.errors import InvalidGeohash
+from harvest.domain.insight import insight_of
+from harvest.domain.release import area_signals
 from harvest.domain.signals import Classification, DayTotals
-from harvest.services.signals import SignalService
+from harvest.services.signals import SignalService, valid_until
 from harvest.store.derived import BucketRow
+from harvest.store.insights import StoredInsight
 
 NOW = datetime(2026, 5, 20, 12, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -136,3 +139,65 @@ def test_precision_4_to_6_only(geohash: str) -> None:
     with pytest.raises(InvalidGeohash):
         SignalService(fake, clock=lambda: NOW).for_area(geohash)
     assert fake.calls == []
+
+
+# ------------------------------------------------------------------ O(1): the stored insight
+class FakeInsights:
+    def __init__(self, stored: StoredInsight | None) -> None:
+        self.stored, self.reads = stored, 0
+
+    def current(self, area: str) -> StoredInsight | None:
+        self.reads += 1
+        return self.stored
+
+
+def _stored(as_of: date, valid: date | None) -> StoredInsight:
+    tomato = [_row("tomato", as_of, supply=5, listings=3, owners="a b c")]
+    signals = area_signals("u33dc", as_of, {"u33dc": [row.totals for row in tomato]})
+    insight = insight_of(signals, 9, valid)
+    return StoredInsight(insight, insight.digests, 1, "", "corr")
+
+
+@pytest.mark.parametrize("days_later", [0, 1, 6])
+def test_the_route_answers_from_the_insight_while_its_windows_hold(days_later: int) -> None:
+    # Given an insight of 3 days ago whose first bucket leaves the 7-day window in 6 days
+    as_of = TODAY - timedelta(days=3)
+    insights = FakeInsights(_stored(as_of, as_of + timedelta(days=6)))
+    fake = FakeDerived({})
+    moment = datetime.combine(as_of + timedelta(days=days_later), NOW.time(), UTC)
+    service = SignalService(fake, clock=lambda: moment, insights=insights)
+    # When the route asks
+    view = service.published("u33dc")
+    # Then one read of the insight, no bucket, and its windows as of today
+    assert (insights.reads, fake.calls) == (1, [])
+    assert view.signals.as_of == moment.date()
+    assert view.signals.windows[0].crops[0].supply == Decimal(5)
+
+
+def test_once_a_bucket_has_left_a_window_the_route_computes_from_the_buckets() -> None:
+    as_of = TODAY - timedelta(days=3)
+    insights = FakeInsights(_stored(as_of, TODAY - timedelta(days=1)))
+    fake = FakeDerived({})
+
+    view = SignalService(fake, clock=lambda: NOW, insights=insights).published("u33dc")
+
+    assert fake.calls, "a stale insight is recomputed"
+    assert all(not window.crops for window in view.signals.windows)
+
+
+def test_an_area_without_insight_is_computed_and_a_precision_6_one_reads_no_bucket() -> None:
+    fake = FakeDerived({})
+    service = SignalService(fake, clock=lambda: NOW, insights=FakeInsights(None))
+
+    service.published("u33dc0")
+    assert fake.calls == []
+    service.published("u33dc")
+    assert [call[0] for call in fake.calls] == ["u33dc"]
+
+
+def test_windows_hold_until_the_day_before_a_bucket_leaves_one() -> None:
+    days = [_row("tomato", TODAY - timedelta(days=2)).totals,
+            _row("tomato", TODAY - timedelta(days=20)).totals]  # fmt: skip
+    # Day -2 leaves the 7-day window on day +5; day -20 leaves the 30-day one on day +10.
+    assert valid_until(days, TODAY) == TODAY + timedelta(days=4)
+    assert valid_until([], TODAY) is None

@@ -91,7 +91,7 @@ def rebuild_insight(
     """Recompute one area as of now and Put it when anything differs; True when written.
     The version moves on only when the published figures changed (one more event)."""
     view = signals.for_area(area, consistent=True)
-    insight = insight_of(view.signals, view.input_version)
+    insight = insight_of(view.signals, view.input_version, view.valid_until)
     current = store.current(area)
     if current is not None and current.digests == insight.digests:
         if current.guard == (insight.as_of_day, insight.input_version):
