@@ -277,7 +277,9 @@ class Health(Outbound):
 
 
 class CropSignalOut(Outbound):
-    """A crop of a window: every figure is null when classification is insufficient_data."""
+    """A crop of a window. Only crops that may be published are listed (a crop under the
+    k-anonymity thresholds is left out, as if nobody had listed it: docs/privacy.md); every
+    figure is null when classification is insufficient_data."""
 
     crop: str
     unit: str
@@ -292,8 +294,9 @@ class CropSignalOut(Outbound):
 
 
 class AllCropsOut(Outbound):
-    """Counts over every crop (null under k contributors; rounded down to multiples of k
-    when a crop is hidden). No quantities: units differ between crops."""
+    """Counts over the crops shown in the window: their sums, so nothing of a crop left out
+    (docs/privacy.md). `contributors` is always null and `rounded` always false (kept for
+    the v1 contract). No quantities: units differ between crops."""
 
     listings: int | None
     requests: int | None
