@@ -27,7 +27,7 @@ def _tomato(window: dict[str, Any]) -> dict[str, Any] | None:
 def _signals_ready(http: HttpClient) -> dict[str, Any] | None:
     body = http.call("GET", f"/communities/{AREA}/signals", user="reader").body
     tomato = _tomato(body["windows"][0])
-    return body if tomato and tomato["listings"] == 3 and tomato["requests"] == 1 else None
+    return body if tomato and tomato["listings"] == 3 and tomato["requests"] == 3 else None
 
 
 def _insight_version(runtime: LocalRuntime) -> int | None:
@@ -35,7 +35,7 @@ def _insight_version(runtime: LocalRuntime) -> int | None:
     if item is None:
         return None
     week = item["windows"][0]
-    ready = any(c["crop"] == "tomato" and c.get("requests") == 1 for c in week["crops"])
+    ready = any(c["crop"] == "tomato" and c.get("requests") == 3 for c in week["crops"])
     return int(item["version"]) if ready else None
 
 
@@ -52,12 +52,14 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
         [advisor] = runtime.rule_bus.pollers
         assert advisor.mapping.function.logical_id == "AdvisorFunction"
         assert "AdvisorFunction" not in [p.config.function_logical_id for p in runtime.pollers]
-        # Given three growers offering tomatoes and a family asking for some, in one area
+        # Given three growers offering tomatoes and three families asking for some (k of each
+        # kind: demand sums the requesters' items only), in one area
         for grower in ("g1", "g2", "g3"):
             made = http.call("POST", "/listings", payloads.listing(quantity=4), user=grower)
             assert made.status == 201, made.body
-        asked = payloads.request(location=dict(payloads.BERLIN))
-        assert http.call("POST", "/requests", asked, user="family").status == 201
+        asked = payloads.request(quantity=1, location=dict(payloads.BERLIN))
+        for family in ("f1", "f2", "f3"):
+            assert http.call("POST", "/requests", asked, user=family).status == 201
 
         # Then the signals show the windows and a classification
         signals = wait_for(lambda: _signals_ready(http), timeout_s=60)

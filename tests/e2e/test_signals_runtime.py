@@ -26,7 +26,7 @@ def _insight_with_tomato(runtime: LocalRuntime) -> dict[str, Any] | None:
     if item is None:
         return None
     week = item["windows"][0]
-    ready = any(c["crop"] == "tomato" and c.get("requests") == 1 for c in week["crops"])
+    ready = any(c["crop"] == "tomato" and c.get("requests") == 3 for c in week["crops"])
     return item if ready else None
 
 
@@ -36,18 +36,21 @@ def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
     data = tmp_path / "data"
     with running_runtime(data) as (runtime, http):
         assert "AggregatorFunction" in runtime.poller_names
-        # Given three growers offering tomatoes and a family asking for some
+        # Given three growers offering tomatoes and three families asking for some (k of
+        # each kind: demand sums the requesters' items only)
         for grower in ("g1", "g2", "g3"):
             created = http.call("POST", "/listings", payloads.listing(quantity=4), user=grower)
             assert created.status == 201
-        assert http.call("POST", "/requests", payloads.request(), user="family").status == 201
+        for family in ("f1", "f2", "f3"):
+            asked = http.call("POST", "/requests", payloads.request(quantity=1), user=family)
+            assert asked.status == 201
 
         # When the stream has been processed, the signals show every window
         def published() -> dict[str, Any] | None:
             body = http.call("GET", f"/communities/{AREA}/signals", user="reader").body
             week = next(w for w in body["windows"] if w["days"] == 7)
             tomato = _tomato(week)
-            ready = tomato and tomato["listings"] == 3 and tomato["requests"] == 1
+            ready = tomato and tomato["listings"] == 3 and tomato["requests"] == 3
             return body if ready else None
 
         signals = wait_for(published, timeout_s=60)

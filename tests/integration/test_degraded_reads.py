@@ -21,7 +21,7 @@ READ_ROUTES = {
     "/listings/{listing}": "get_item",
     "/me": "get_item",
     "/me/listings": "query",
-    "/communities/u33dc/signals": "query",
+    "/communities/u33dc/signals": "get_item",  # the INSIGHT# item first (O(1) signals)
 }
 THROTTLES = [
     "ProvisionedThroughputExceededException",

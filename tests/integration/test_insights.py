@@ -31,8 +31,9 @@ def repository(table: str) -> Iterator[InsightRepository]:
 
 
 def _community(api: Api, dynamodb: Any, table: str) -> tuple[str, list[dict[str, Any]]]:
-    """Three growers offer 4 kg each, a family asks for 3 kg; the derivation consumer has
-    run. Returns the first listing's geohash and the records delivered."""
+    """Three growers offer 4 kg each, three families ask for 1 kg each (k of each kind, as
+    demand sums the requesters' items only); the derivation consumer has run. Returns the
+    first listing's geohash and the records delivered."""
     records = []
     for n, grower in enumerate(("ann", "ben", "cem")):
         created = api.post("/listings", payloads.listing(quantity=4), user=grower)
@@ -40,9 +41,12 @@ def _community(api: Api, dynamodb: Any, table: str) -> tuple[str, list[dict[str,
         records.append(
             stored_item_record(dynamodb, table, f"LISTING#{created.body['listingId']}", n)
         )
-    asked = api.post("/requests", payloads.request(location=dict(payloads.BERLIN)), user="family")
-    assert asked.status == 201, asked.body
-    records.append(stored_item_record(dynamodb, table, f"REQUEST#{asked.body['requestId']}", 9))
+    for n, family in enumerate(("dora", "emil", "finn"), start=9):
+        body = payloads.request(quantity=1, location=dict(payloads.BERLIN))
+        asked = api.post("/requests", body, user=family)
+        assert asked.status == 201, asked.body
+        pk = f"REQUEST#{asked.body['requestId']}"
+        records.append(stored_item_record(dynamodb, table, pk, n))
     assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
     return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"]), records
 
@@ -55,7 +59,10 @@ def test_source_changes_become_one_published_insight_per_area_exactly_once(
     # A duplicate delivery of the whole batch.
     assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
 
-    for cell in (geohash[:4], geohash[:5], geohash[:6]):
+    finer = repository.current(geohash[:6])
+    assert finer is not None  # precision 6 publishes nothing (domain.release)
+    assert all(window.crops == () for window in finer.insight.windows)
+    for cell in (geohash[:4], geohash[:5]):
         stored = repository.current(cell)
         assert stored is not None
         assert stored.version == 1, "a replay must not make a new version"
@@ -65,7 +72,7 @@ def test_source_changes_become_one_published_insight_per_area_exactly_once(
             Decimal(12),
             Decimal(3),
             3,
-            1,
+            3,
         )
         assert tomato.classification is Classification.SURPLUS
         assert stored.correlation_id not in ("", "unknown")
@@ -82,15 +89,13 @@ def test_an_insight_under_k_contributors_stores_no_figures(
     geohash = str(record["dynamodb"]["NewImage"]["geohash"]["S"])
     stored = repository.current(geohash[:5])
     assert stored is not None
-    [tomato] = stored.insight.windows[0].crops
-    assert tomato.classification is Classification.INSUFFICIENT_DATA
-    assert tomato.supply is None
-    assert tomato.listings is None
+    # Not even named: a crop under k looks like a crop nobody listed (issue 11).
+    assert all(window.crops == () for window in stored.insight.windows)
     raw = dynamodb.get_item(
         TableName=table, Key={"PK": {"S": f"INSIGHT#{geohash[:5]}"}, "SK": {"S": "CURRENT"}}
     )["Item"]
-    [stored_crop] = raw["windows"]["L"][0]["M"]["crops"]["L"]
-    assert set(stored_crop["M"]) == {"crop", "unit", "classification"}, "no hidden figure"
+    assert raw["windows"]["L"][0]["M"]["crops"]["L"] == [], "no hidden crop"
+    assert "tomato" not in str(raw)
 
 
 def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
@@ -102,7 +107,8 @@ def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
     today = datetime.now(UTC).date().isoformat()
     dynamodb.update_item(
         TableName=table,
-        Key={"PK": {"S": f"AGG#{geohash[:4]}#tomato"}, "SK": {"S": f"DAY#{today}"}},
+        # One of the precision-5 cells the precision-4 area is made of (domain.release).
+        Key={"PK": {"S": f"AGG#{geohash[:5]}#tomato"}, "SK": {"S": f"DAY#{today}"}},
         UpdateExpression="ADD #v :one",
         ExpressionAttributeNames={"#v": "version"},
         ExpressionAttributeValues={":one": {"N": "1"}},

@@ -24,7 +24,7 @@ def fresh_aggregator(table: str) -> Iterator[None]:
 
 
 def _seed(api: Api, dynamodb: Any, table: str) -> None:
-    """Tomato: 3 growers x 10 kg and 1 request of 3 kg (4 contributors); zucchini: 2 growers."""
+    """Tomato: 3 growers x 10 kg and 3 requests of 1 kg (k of each kind); zucchini: 2 growers."""
     pks: list[str] = []
     for user in ("grower-a", "grower-b", "grower-c"):
         made = api.post("/listings", payloads.listing(quantity=10), user=user)
@@ -34,9 +34,10 @@ def _seed(api: Api, dynamodb: Any, table: str) -> None:
         made = api.post("/listings", payloads.listing(crop="zucchini", quantity=4), user=user)
         assert made.status == 201, made.body
         pks.append(f"LISTING#{made.body['listingId']}")
-    asked = api.post("/requests", payloads.request(quantity=3000, unit="g"), user="searcher")
-    assert asked.status == 201, asked.body
-    pks.append(f"REQUEST#{asked.body['requestId']}")
+    for user in ("searcher-a", "searcher-b", "searcher-c"):
+        asked = api.post("/requests", payloads.request(quantity=1000, unit="g"), user=user)
+        assert asked.status == 201, asked.body
+        pks.append(f"REQUEST#{asked.body['requestId']}")
     records = [stored_item_record(dynamodb, table, pk, n) for n, pk in enumerate(pks, start=1)]
     # Delivered twice: the effect must be exactly once.
     response = derivation.handler({"Records": records + records}, LongContext())
@@ -59,40 +60,29 @@ def test_signals_report_every_window_and_hide_crops_under_k(
     assert [window["days"] for window in body["windows"]] == [7, 14, 30]
     for window in body["windows"]:
         by_crop = {crop["crop"]: crop for crop in window["crops"]}
-        assert set(by_crop) == {"tomato", "zucchini"}
+        # Zucchini (2 growers) is not even named: it looks like a crop nobody listed.
+        assert set(by_crop) == {"tomato"}
         assert by_crop["tomato"] == {
             "crop": "tomato",
             "unit": "kg",
             "supply": 30,
             "demand": 3,
             "listings": 3,
-            "requests": 1,
+            "requests": 3,
             "scarcity": 0.097,
             "abundance": 7.5,
             "classification": "surplus",
-            "confidence": 0.44,
+            "confidence": 0.55,
         }
-        assert by_crop["zucchini"] == {
-            "crop": "zucchini",
-            "unit": "kg",
-            "supply": None,
-            "demand": None,
-            "listings": None,
-            "requests": None,
-            "scarcity": None,
-            "abundance": None,
-            "classification": "insufficient_data",
-            "confidence": None,
-        }
-        # 5 listings, 1 request, 4 contributors, rounded down to multiples of k=3.
+        # The sums of the crops shown: nothing of zucchini's 2 listings.
         assert window["allCrops"] == {
             "listings": 3,
-            "requests": 0,
-            "contributors": 3,
-            "rounded": True,
+            "requests": 3,
+            "contributors": None,
+            "rounded": False,
         }
         assert "Tomato" in window["summary"]
-        assert "1 crop has too few contributors to report." in window["summary"]
+        assert "contributors" not in window["summary"]
         assert "Zucchini" not in window["summary"]
 
 
@@ -101,25 +91,29 @@ def test_finer_cells_and_other_areas_see_only_their_buckets(
 ) -> None:
     _seed(api, dynamodb, table)
 
-    finer = api.get("/communities/U33DC/signals", user="reader")
+    cell = api.get("/communities/U33DC/signals", user="reader")
+    finer = api.get("/communities/u33dc0/signals", user="reader")
     elsewhere = api.get("/communities/u336/signals", user="reader")
 
-    assert finer.status == 200, finer.body
-    assert finer.body["geohash"] == "u33dc"
-    assert {crop["crop"] for crop in finer.body["windows"][0]["crops"]} == {"tomato", "zucchini"}
-    assert elsewhere.status == 200, elsewhere.body
-    assert elsewhere.body["dataUpdatedAt"] is None
-    for window in elsewhere.body["windows"]:
-        assert window["crops"] == []
-        assert window["summary"] == (
-            f"Last {window['days']} days around u336: no listings or requests."
-        )
-        assert window["allCrops"] == {
-            "listings": None,
-            "requests": None,
-            "contributors": None,
-            "rounded": False,
-        }
+    assert cell.status == 200, cell.body
+    assert cell.body["geohash"] == "u33dc"
+    assert {crop["crop"] for crop in cell.body["windows"][0]["crops"]} == {"tomato"}
+    # Precision 6 would place growers inside the public cell: it shows nothing, like an
+    # area nobody is in (domain.disclosure, rule 1).
+    for empty, area in ((finer, "u33dc0"), (elsewhere, "u336")):
+        assert empty.status == 200, empty.body
+        assert empty.body["dataUpdatedAt"] is None
+        for window in empty.body["windows"]:
+            assert window["crops"] == []
+            assert window["summary"] == (
+                f"Last {window['days']} days around {area}: no listings or requests."
+            )
+            assert window["allCrops"] == {
+                "listings": 0,
+                "requests": 0,
+                "contributors": None,
+                "rounded": False,
+            }
 
 
 def test_an_area_without_data_answers_200_with_no_activity(api: Api) -> None:

@@ -49,9 +49,9 @@ def _signals(tomato_demand: str = "12") -> AreaSignals:
                 "tomato",
                 Decimal(3),
                 Decimal(tomato_demand),
-                2,
+                3,
                 4,
-                3,  # u-1, u-2, u-3
+                7,  # u-1 .. u-7: k per kind (domain.disclosure.region_safe)
             ),
             DayTotals(
                 day,
@@ -59,8 +59,8 @@ def _signals(tomato_demand: str = "12") -> AreaSignals:
                 Decimal(40),
                 Decimal(5),
                 5,
-                1,
-                3,  # u-4, u-5, u-6
+                3,
+                8,  # u-8 .. u-15
             ),
         ],
     )

@@ -1,5 +1,5 @@
 """SignalService over a fake derived repository: which partitions it reads, over which days,
-and the freshness it reports."""
+and the freshness it reports (only cells of precision 5 publish: domain.release)."""
 
 from __future__ import annotations
 
@@ -9,9 +9,12 @@ from decimal import Decimal
 import pytest
 
 from harvest.domain.errors import InvalidGeohash
+from harvest.domain.insight import insight_of
+from harvest.domain.release import area_signals
 from harvest.domain.signals import Classification, DayTotals
-from harvest.services.signals import SignalService
+from harvest.services.signals import SignalService, valid_until
 from harvest.store.derived import BucketRow
+from harvest.store.insights import StoredInsight
 
 NOW = datetime(2026, 5, 20, 12, 30, tzinfo=UTC)
 TODAY = NOW.date()
@@ -75,21 +78,20 @@ def test_reads_30_days_of_the_crops_the_area_saw_and_reports_freshness() -> None
     fake = FakeDerived({"all": area, "tomato": tomato, "zucchini": [_row("zucchini", new_day)]})
     service = SignalService(fake, clock=lambda: NOW)
 
-    view = service.for_area("U33D")
+    view = service.for_area("U33DC")
 
     since = TODAY - timedelta(days=29)
     assert fake.calls == [
-        ("u33d", "all", since, TODAY),
-        ("u33d", "tomato", since, TODAY),
-        ("u33d", "zucchini", since, TODAY),
+        ("u33dc", "all", since, TODAY),
+        ("u33dc", "tomato", since, TODAY),
+        ("u33dc", "zucchini", since, TODAY),
     ]
     assert view.as_of == "2026-05-20T12:30:00.000Z"
-    # The newest stamp of any bucket read: a quantity-only change skips the all-crops row.
-    assert view.data_updated_at == tomato[1].updated_at == "2026-05-18T08:00:00.000Z"
+    # No finer than a day, and never a bucket's own stamp (it dates one grower's change).
+    assert view.data_updated_at == "2026-05-20T00:00:00.000Z"
     week, fortnight, month = view.signals.windows
-    assert [s.crop for s in week.crops] == ["tomato"]
-    assert week.crops[0].classification is Classification.INSUFFICIENT_DATA
-    assert fortnight.crops == week.crops
+    # One contributor in 7 and 14 days: tomato is not even named there.
+    assert week.crops == fortnight.crops == ()
     [crop] = month.crops
     assert (crop.supply, crop.listings, crop.classification) == (
         Decimal(7),
@@ -98,12 +100,37 @@ def test_reads_30_days_of_the_crops_the_area_saw_and_reports_freshness() -> None
     )
 
 
+def test_a_precision_4_area_reads_its_32_precision_5_cells_and_adds_what_they_show() -> None:
+    day = TODAY - timedelta(days=1)
+    area = [BucketRow(_row("all", day).totals, frozenset({"tomato"}), "")]
+    tomato = [_row("tomato", day, supply=5, listings=3, owners="a b c")]
+    fake = FakeDerived({"all": area, "tomato": tomato})
+
+    view = SignalService(fake, clock=lambda: NOW).for_area("u33d")
+
+    cells = sorted({cell for cell, *_ in fake.calls})
+    assert len(cells) == 32
+    assert all(len(cell) == 5 and cell.startswith("u33d") for cell in cells)
+    # Every child answers the same fake rows: 32 cells of 5 kg each.
+    assert view.signals.windows[0].crops[0].supply == Decimal(160)
+
+
+def test_a_precision_6_area_reads_nothing_and_looks_empty() -> None:
+    fake = FakeDerived({"all": [], "tomato": [_row("tomato", TODAY, supply=5, owners="a b c")]})
+
+    view = SignalService(fake, clock=lambda: NOW).for_area("u33dc0")
+
+    assert fake.calls == []
+    assert view.data_updated_at is None
+    assert all(not window.crops for window in view.signals.windows)
+
+
 def test_no_data_is_no_activity() -> None:
-    view = SignalService(FakeDerived({}), clock=lambda: NOW).for_area("u33d")
+    view = SignalService(FakeDerived({}), clock=lambda: NOW).for_area("u33dc")
 
     assert view.data_updated_at is None
     assert all(not window.crops for window in view.signals.windows)
-    assert view.signals.windows[0].summary == "Last 7 days around u33d: no listings or requests."
+    assert view.signals.windows[0].summary == "Last 7 days around u33dc: no listings or requests."
 
 
 @pytest.mark.parametrize("geohash", ["u33", "u33dc0c", "abc!", ""])
@@ -112,3 +139,65 @@ def test_precision_4_to_6_only(geohash: str) -> None:
     with pytest.raises(InvalidGeohash):
         SignalService(fake, clock=lambda: NOW).for_area(geohash)
     assert fake.calls == []
+
+
+# ------------------------------------------------------------------ O(1): the stored insight
+class FakeInsights:
+    def __init__(self, stored: StoredInsight | None) -> None:
+        self.stored, self.reads = stored, 0
+
+    def current(self, area: str) -> StoredInsight | None:
+        self.reads += 1
+        return self.stored
+
+
+def _stored(as_of: date, valid: date | None) -> StoredInsight:
+    tomato = [_row("tomato", as_of, supply=5, listings=3, owners="a b c")]
+    signals = area_signals("u33dc", as_of, {"u33dc": [row.totals for row in tomato]})
+    insight = insight_of(signals, 9, valid)
+    return StoredInsight(insight, insight.digests, 1, "", "corr")
+
+
+@pytest.mark.parametrize("days_later", [0, 1, 6])
+def test_the_route_answers_from_the_insight_while_its_windows_hold(days_later: int) -> None:
+    # Given an insight of 3 days ago whose first bucket leaves the 7-day window in 6 days
+    as_of = TODAY - timedelta(days=3)
+    insights = FakeInsights(_stored(as_of, as_of + timedelta(days=6)))
+    fake = FakeDerived({})
+    moment = datetime.combine(as_of + timedelta(days=days_later), NOW.time(), UTC)
+    service = SignalService(fake, clock=lambda: moment, insights=insights)
+    # When the route asks
+    view = service.published("u33dc")
+    # Then one read of the insight, no bucket, and its windows as of today
+    assert (insights.reads, fake.calls) == (1, [])
+    assert view.signals.as_of == moment.date()
+    assert view.signals.windows[0].crops[0].supply == Decimal(5)
+
+
+def test_once_a_bucket_has_left_a_window_the_route_computes_from_the_buckets() -> None:
+    as_of = TODAY - timedelta(days=3)
+    insights = FakeInsights(_stored(as_of, TODAY - timedelta(days=1)))
+    fake = FakeDerived({})
+
+    view = SignalService(fake, clock=lambda: NOW, insights=insights).published("u33dc")
+
+    assert fake.calls, "a stale insight is recomputed"
+    assert all(not window.crops for window in view.signals.windows)
+
+
+def test_an_area_without_insight_is_computed_and_a_precision_6_one_reads_no_bucket() -> None:
+    fake = FakeDerived({})
+    service = SignalService(fake, clock=lambda: NOW, insights=FakeInsights(None))
+
+    service.published("u33dc0")
+    assert fake.calls == []
+    service.published("u33dc")
+    assert [call[0] for call in fake.calls] == ["u33dc"]
+
+
+def test_windows_hold_until_the_day_before_a_bucket_leaves_one() -> None:
+    days = [_row("tomato", TODAY - timedelta(days=2)).totals,
+            _row("tomato", TODAY - timedelta(days=20)).totals]  # fmt: skip
+    # Day -2 leaves the 7-day window on day +5; day -20 leaves the 30-day one on day +10.
+    assert valid_until(days, TODAY) == TODAY + timedelta(days=4)
+    assert valid_until([], TODAY) is None

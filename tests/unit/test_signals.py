@@ -1,7 +1,8 @@
 """Community signals (DESIGN §5 Insight worker) on hand-made day buckets.
 
-Covers the classification rules and their thresholds, k-anonymity and the all-crops
-subtraction guard, window edges, distinct contributors, the summary text and the digest.
+Covers the classification rules and their thresholds, k-anonymity per window, window
+segment and kind, hidden crops left out entirely, all-crops counts as sums of the published
+crops, window edges, distinct contributors, the summary text and the digest.
 """
 
 from __future__ import annotations
@@ -18,7 +19,6 @@ from harvest.domain.errors import InvalidGeohash, UnknownCrop
 from harvest.domain.signals import (
     WINDOWS,
     AllCrops,
-    AllCropsFigures,
     Classification,
     CropFigures,
     CropSignal,
@@ -26,14 +26,12 @@ from harvest.domain.signals import (
     SignalPolicy,
     WindowSignals,
     abundance,
-    all_crops_totals,
     classify,
     compute_signals,
     confidence,
     crop_signal,
     in_window,
     inputs_digest,
-    publish_all_crops,
     scarcity,
     window_signals,
     window_totals,
@@ -52,7 +50,7 @@ def bucket(
     *,
     listings: int = 1,
     requests: int = 1,
-    users: Iterable[str] = USERS[:3],
+    users: Iterable[str] = USERS,
     ago: int = 0,
 ) -> DayTotals:
     return DayTotals(
@@ -214,53 +212,76 @@ def test_when_published_signal_lacks_a_figure_then_rejected() -> None:
 # --------------------------------------------------------------------------- all-crops
 
 
-def test_given_no_hidden_crop_when_published_then_all_crops_counts_are_exact() -> None:
-    totals = AllCropsFigures(listings=7, requests=5, contributors=4)
+def test_given_published_crops_when_totalled_then_all_crops_counts_are_their_sums() -> None:
+    days = [
+        bucket("tomato", "3", "12", listings=2, requests=3),
+        bucket("zucchini", "40", "5", listings=3, requests=1, ago=2),
+    ]
 
-    assert publish_all_crops(totals, any_hidden=False) == AllCrops(7, 5, 4, rounded=False)
-
-
-def test_given_a_hidden_crop_when_published_then_counts_round_down_to_multiples_of_k() -> None:
-    totals = AllCropsFigures(listings=7, requests=5, contributors=4)
-
-    published = publish_all_crops(totals, any_hidden=True)
-
-    assert published == AllCrops(6, 3, 3, rounded=True)
-    assert published.supply is None
-    assert published.demand is None
+    assert week(days).all_crops == AllCrops(5, 4, None, rounded=False)
 
 
-def test_given_fewer_than_k_contributors_overall_then_all_crops_counts_suppressed() -> None:
-    totals = AllCropsFigures(listings=9, requests=9, contributors=2)
-
-    assert publish_all_crops(totals, any_hidden=True) == AllCrops(None, None, None, False)
-
-
-def test_given_one_hidden_crop_when_its_counts_change_within_k_then_nothing_published_changes() -> (
-    None
-):
-    # Tomato and zucchini are public (6 listings together); basil has 2 contributors only.
+def test_given_one_hidden_crop_when_its_counts_change_then_nothing_published_changes() -> None:
+    # Tomato and zucchini are public; basil has 2 contributors only. The all-crops counts
+    # were totals rounded to k before (issue 11: one own listing undid the rounding).
     public = [
         bucket("tomato", "3", "12", listings=3, requests=3),
-        bucket("zucchini", "40", "5", listings=3, requests=3, users=USERS[3:]),
+        bucket(
+            "zucchini", "40", "5", listings=3, requests=3, users=(*USERS[3:], "gus", "hal", "ivy")
+        ),
     ]
     one_basil = week([*public, bucket("basil", "1", "1", listings=1, users=USERS[:2])])
     two_basil = week([*public, bucket("basil", "2", "1", listings=2, users=USERS[:2])])
 
-    # All-crops contributors: at least 3 (the largest crop; domain.disclosure).
-    assert one_basil.all_crops == two_basil.all_crops == AllCrops(6, 6, 3, rounded=True)
     assert one_basil == two_basil
+    assert one_basil.all_crops == AllCrops(6, 6, None, rounded=False)
     assert inputs_digest(one_basil) == inputs_digest(two_basil)
 
 
-def test_given_contributors_on_several_crops_when_totalled_then_the_largest_crop_is_a_floor() -> (
-    None
-):
-    # 4 distinct users over both crops; buckets hold no ids, so all crops report at least 3
-    # (the private side: never more users than there are).
-    days = [bucket("tomato", users=USERS[:3]), bucket("zucchini", users=USERS[1:4], ago=2)]
+def test_given_no_crop_published_then_all_crops_counts_are_zero_as_for_an_empty_area() -> None:
+    hidden = week([bucket("tomato", "9", "9", listings=9, requests=9, users=USERS[:2])])
 
-    assert all_crops_totals(days, AS_OF, 7) == AllCropsFigures(2, 2, 3)
+    assert hidden == week([])
+    assert hidden.all_crops == AllCrops(0, 0, None, rounded=False)
+
+
+# --------------------------------------------------------------------------- kinds, segments
+
+
+def test_given_one_requester_among_k_contributors_then_the_crop_is_hidden() -> None:
+    # Demand sums the requests only: one requester's need would be published exactly.
+    days = [bucket("tomato", "9", "4", listings=5, requests=1, users=USERS[:4])]
+
+    assert week(days).crops == ()
+
+
+def test_given_listings_only_from_k_owners_then_the_crop_is_published() -> None:
+    days = [bucket("tomato", "9", "0", listings=3, requests=0, users=USERS[:3])]
+
+    assert only_crop(week(days), "tomato").supply == Decimal(9)
+
+
+def test_given_a_lone_grower_between_7_and_14_days_then_the_7_day_window_gives_way() -> None:
+    # 14 days minus 7 days would be the lone grower's figures: only 14 and 30 are shown.
+    days = [
+        bucket("tomato", "6", "0", listings=3, requests=0, users=USERS[:3], ago=1),
+        bucket("tomato", "7", "0", listings=1, requests=0, users=USERS[3:4], ago=10),
+    ]
+
+    signals = compute_signals(AREA, AS_OF, days)
+
+    assert [[c.supply for c in w.crops] for w in signals.windows] == [[], [13], [13]]
+
+
+def test_given_k_growers_in_each_segment_then_every_window_is_shown() -> None:
+    days = [
+        bucket("tomato", "6", "0", listings=3, requests=0, users=USERS[:3], ago=1),
+        bucket("tomato", "7", "0", listings=3, requests=0, users=USERS[3:], ago=10),
+    ]
+
+    signals = compute_signals(AREA, AS_OF, days)
+
+    assert [[c.supply for c in w.crops] for w in signals.windows] == [[6], [13], [13]]
 
 
 # --------------------------------------------------------------------------- windows
@@ -305,7 +326,10 @@ def test_given_same_users_on_several_days_when_totalled_then_counted_once() -> N
 
 
 def test_given_a_third_user_on_another_day_when_totalled_then_crop_is_published() -> None:
-    days = [bucket("tomato", "2", "1", users=USERS[:2]), bucket("tomato", users=["cat"], ago=5)]
+    days = [
+        bucket("tomato", "2", "0", requests=0, users=USERS[:2]),
+        bucket("tomato", requests=0, users=["cat"], ago=5),
+    ]
 
     assert only_crop(week(days), "tomato").published
 
@@ -375,9 +399,9 @@ def test_when_observations_negative_then_rejected() -> None:
 # --------------------------------------------------------------------------- summary
 
 
-def test_given_mixed_area_when_summarised_then_severity_order_and_hidden_count() -> None:
+def test_given_mixed_area_when_summarised_then_severity_order_and_hidden_crops_unnamed() -> None:
     days = [
-        bucket("zucchini", "40", "5", listings=3, requests=1, users=USERS[3:]),
+        bucket("zucchini", "40", "5", listings=3, requests=1),
         bucket("tomato", "3", "12", listings=1, requests=3),
         bucket("potato", "10", "9", listings=3, requests=2),
         bucket("basil", "2", "1", users=USERS[:2]),
@@ -386,10 +410,9 @@ def test_given_mixed_area_when_summarised_then_severity_order_and_hidden_count()
 
     assert week(days).summary == (
         "Last 7 days around u33d: Tomato scarce (demand 12 kg vs supply 3 kg); "
-        "Zucchini in surplus (40 kg offered, 5 kg asked); Potato in balance. "
-        "2 crops have too few contributors to report."
+        "Zucchini in surplus (40 kg offered, 5 kg asked); Potato in balance."
     )
-    assert [c.crop for c in week(days).crops] == ["tomato", "zucchini", "potato", "basil", "egg"]
+    assert [c.crop for c in week(days).crops] == ["tomato", "zucchini", "potato"]
 
 
 def test_given_several_of_a_kind_when_summarised_then_sorted_by_display_name() -> None:
@@ -408,12 +431,10 @@ def test_given_several_of_a_kind_when_summarised_then_sorted_by_display_name() -
     )
 
 
-def test_given_only_hidden_crops_when_summarised_then_count_only() -> None:
+def test_given_only_hidden_crops_when_summarised_then_as_if_nothing_happened() -> None:
     days = [bucket("tomato", "3", "12", users=["ann"])]
 
-    assert (
-        week(days).summary == "Last 7 days around u33d: 1 crop has too few contributors to report."
-    )
+    assert week(days).summary == "Last 7 days around u33d: no listings or requests."
 
 
 def test_given_no_buckets_when_summarised_then_says_nothing_happened() -> None:
@@ -422,7 +443,7 @@ def test_given_no_buckets_when_summarised_then_says_nothing_happened() -> None:
     assert [w.summary for w in signals.windows] == [
         f"Last {days} days around u33dc: no listings or requests." for days in WINDOWS
     ]
-    assert all(w.all_crops == AllCrops(None, None, None, False) for w in signals.windows)
+    assert all(w.all_crops == AllCrops(0, 0, None, False) for w in signals.windows)
 
 
 @pytest.mark.parametrize(
@@ -475,7 +496,7 @@ def test_given_equal_amounts_in_other_notation_when_digested_then_identical() ->
     [
         bucket("tomato", "3.001", "12"),
         bucket("tomato", "3", "12", listings=2),
-        bucket("tomato", "3", "12", users=USERS[:4]),  # all-crops contributors
+        bucket("tomato", "3", "12", requests=2),
         bucket("zucchini", "3", "12"),
     ],
 )
@@ -491,9 +512,8 @@ def test_given_other_window_length_when_digested_then_digest_changes() -> None:
     assert len({inputs_digest(window) for window in signals.windows}) == 3
 
 
-def test_given_hidden_crop_when_digested_then_only_its_slug_counts() -> None:
+def test_given_hidden_crop_when_digested_then_as_for_an_empty_window() -> None:
     hidden = [bucket("tomato", "3", "12", users=["ann"])]
-    other = [bucket("tomato", "30", "1", listings=5, users=["ann"])]
+    other = [bucket("kale", "30", "1", listings=5, users=["ann"])]
 
-    assert inputs_digest(week(hidden)) == inputs_digest(week(other))
-    assert inputs_digest(week(hidden)) != inputs_digest(week([bucket("kale", users=["ann"])]))
+    assert inputs_digest(week(hidden)) == inputs_digest(week(other)) == inputs_digest(week([]))

@@ -21,6 +21,7 @@ from harvest.settings import Settings, get_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
+from harvest.store.insights import InsightRepository
 from harvest.store.repository import Repository
 from harvest.store.table import Table
 
@@ -55,7 +56,11 @@ def build_services(settings: Settings) -> Services:
     )
     catalog = load_catalog()
     signals = SignalService(
-        DerivedRepository(table), catalog, context.clock, SignalPolicy(k=settings.signal_k)
+        DerivedRepository(table),
+        catalog,
+        context.clock,
+        SignalPolicy(k=settings.signal_k),
+        insights=InsightRepository(table),
     )
     return Services(
         profiles=ProfileService(repository, context),

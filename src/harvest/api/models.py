@@ -277,7 +277,8 @@ class Health(Outbound):
 
 
 class CropSignalOut(Outbound):
-    """A crop of a window: every figure is null when classification is insufficient_data."""
+    """A crop of a window, listed only when it may be published (docs/privacy.md): a crop
+    under the k-anonymity thresholds is left out, as if nobody had listed it."""
 
     crop: str
     unit: str
@@ -292,8 +293,8 @@ class CropSignalOut(Outbound):
 
 
 class AllCropsOut(Outbound):
-    """Counts over every crop (null under k contributors; rounded down to multiples of k
-    when a crop is hidden). No quantities: units differ between crops."""
+    """The sums of the crops shown (docs/privacy.md); `contributors` is always null and
+    `rounded` false (kept for the v1 contract). No quantities: units differ."""
 
     listings: int | None
     requests: int | None

@@ -1,7 +1,23 @@
-"""Disclosure control: how distinct contributors are counted, and what may be published.
+"""Disclosure control: what may be published, and how distinct contributors are counted.
 
-Everything that decides whether a figure may leave the system lives here (issue 11 reshapes
-it: differencing across nested cells, windows and versions is not prevented yet).
+Every rule that decides whether a figure may leave the system lives here (docs/privacy.md
+states the threat model; tests/security/test_differencing_attacks.py plays the attacker).
+
+**Against differencing.** An attacker reads every published figure and forms linear
+combinations of them. Three rules keep every combination attributable to at least k
+contributors, or to none:
+1. *One published precision* (``PUBLISHED_PRECISION``, geohash 5, the cell a non-owner sees
+   a listing in). Its cells are disjoint, so no published cell is a difference of others.
+   A coarser area publishes the sums of its published cells' published figures (already
+   public: nothing new to subtract); a finer area publishes nothing (it would locate a
+   grower inside the public cell, and a parent minus it would give the rest away).
+2. *Window segments* (``released_windows``): in one cell, the 7 ⊂ 14 ⊂ 30-day windows of a
+   crop are published only where each segment between two published windows (e.g. days
+   8-14) holds at least k contributors or nothing at all; otherwise fewer windows are shown.
+   "k contributors" holds per kind (``region_safe``): supply sums listing owners' items,
+   demand requesters', so each needs k of its own (or none at all).
+3. *Nothing hidden leaks through a total*: the all-crops counts are sums of the published
+   crops only, and a hidden crop is not named at all (it looks exactly like an absent one).
 
 **Counting distinct contributors with items of constant size.** k-anonymity needs the
 distinct users (listing owners and requesters) with a live item of a crop in a window of
@@ -10,17 +26,14 @@ the *latest* day on which they have a live item of that crop in that cell is in 
 day bucket keeps one counter, `contributors`: the users whose latest live day (for the
 bucket's cell and crop) is that day. A window's distinct contributors are the sum of the
 counters of its days: exact, with no user id in any bucket, for any window ending today
-(for a window ending earlier it can only under-count: the private side).
+(for a window ending earlier it can only under-count: the private side). The difference of
+two windows' counts is the users whose latest day falls in the segment between them: each
+has an item in that segment, so it is a lower bound of the segment's contributors.
 
 Where a user's latest day is comes from their **presence** (one item per user, geohash-4
 cell and crop): how many live items they have per (precision-6 cell, day). A change of one
 source item moves the user's latest day in each of its three cells at most once: -1 on the
 old latest day's bucket, +1 on the new one (`presence_moves`).
-
-**All crops.** The all-crops contributors of a window are reported as a lower bound: the
-largest per-crop count (a user active for several crops is counted once, never twice). That
-errs only on the private side: the all-crops counts are shown less often, never under k
-users.
 """
 
 from __future__ import annotations
@@ -31,15 +44,21 @@ from datetime import date
 from typing import Any, Final, Protocol
 
 __all__ = [
+    "PUBLISHED_PRECISION",
     "ContributorMove",
     "LiveItem",
     "Presence",
-    "all_crops_contributors",
-    "all_crops_shown",
+    "WindowCounts",
     "latest_days",
     "meets_k",
     "presence_moves",
+    "published_cells",
+    "region_safe",
+    "released_windows",
 ]
+
+# The one precision whose cells publish figures (see the module docstring, rule 1).
+PUBLISHED_PRECISION: Final = 5
 
 _SEPARATOR: Final = "#"
 
@@ -49,28 +68,73 @@ def meets_k(contributors: int, k: int) -> bool:
     return contributors >= k
 
 
-def all_crops_contributors(per_crop: Iterable[int]) -> int:
-    """A lower bound of the distinct contributors over every crop: the largest crop's."""
-    return max(per_crop, default=0)
+class WindowCounts(Protocol):
+    """What the window-segment rule needs of one crop's totals in one window."""
+
+    @property
+    def contributors(self) -> int: ...
+    @property
+    def listings(self) -> int: ...
+    @property
+    def requests(self) -> int: ...
 
 
-def all_crops_shown(
-    counts: tuple[int, int, int], *, any_hidden: bool, k: int
-) -> tuple[tuple[int, int, int] | tuple[None, None, None], bool]:
-    """The all-crops (listings, requests, contributors) that may be shown, and whether they
-    were rounded.
+def region_safe(users: int, listings: int, requests: int, k: int) -> bool:
+    """May the figures of one region (a window, or the days between two windows) be shown?
 
-    Under k contributors in all: none (the aggregate is k-gated too). With some crop hidden:
-    each count rounded down to a multiple of k, because exact totals minus the published
-    crops would give the hidden crop's counts; rounded, they only bound them to a band of k
-    values within which a hidden count changes nothing published. Otherwise exact.
+    Empty: yes (they are attributable to no one). Otherwise `users` (a lower bound of its
+    distinct contributors) must reach k, and so must each kind's own contributors, since
+    supply and listings sum the listing owners' items only, demand and requests the
+    requesters'. Buckets count distinct users of both kinds together, so each kind's is
+    bounded from below: the others are at most one per item of the other kind.
     """
-    listings, requests, contributors = counts
-    if not meets_k(contributors, k):
-        return (None, None, None), False
-    if not any_hidden:
-        return counts, False
-    return (listings - listings % k, requests - requests % k, contributors - contributors % k), True
+    if listings == 0 and requests == 0:
+        return True
+    return (
+        meets_k(users, k)
+        and (listings == 0 or meets_k(users - requests, k))
+        and (requests == 0 or meets_k(users - listings, k))
+    )
+
+
+def released_windows(
+    per_window: Mapping[int, WindowCounts], eligible: Iterable[int], k: int
+) -> frozenset[int]:
+    """The windows of one crop in one published cell whose figures may be shown (rule 2).
+
+    `eligible`: the windows that pass the per-window gates (k contributors, enough
+    observations). Longest first, each window is kept when it is `region_safe` and so is
+    the segment between it and the last window kept. The longest windows go first because
+    they change least when one contributor comes or goes, so what is shown flips least
+    from one version to the next. Dropping a window only removes figures, so the
+    attacker's combinations shrink: it never makes another figure unsafe.
+    """
+
+    def safe(longer: int, shorter: int | None) -> bool:
+        low = per_window[shorter] if shorter is not None else None
+        return region_safe(
+            per_window[longer].contributors - (low.contributors if low else 0),
+            per_window[longer].listings - (low.listings if low else 0),
+            per_window[longer].requests - (low.requests if low else 0),
+            k,
+        )
+
+    chosen: list[int] = []
+    for window in sorted((w for w in set(eligible) if safe(w, None)), reverse=True):
+        if not chosen or safe(chosen[-1], window):
+            chosen.append(window)
+    return frozenset(chosen)
+
+
+def published_cells(area: str, cells: Iterable[str]) -> list[str]:
+    """Of `cells`, the published cells whose figures make up `area`'s (rule 1): the area
+    itself at the published precision, the published cells inside a coarser area, none
+    inside a finer one."""
+    if len(area) > PUBLISHED_PRECISION:
+        return []
+    return sorted(
+        {cell for cell in cells if len(cell) == PUBLISHED_PRECISION and cell.startswith(area)}
+    )
 
 
 @dataclass(frozen=True, slots=True)

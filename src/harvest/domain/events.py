@@ -62,6 +62,9 @@ _TIME_BYTES = 14  # what EventBridge counts for an entry's Time, whatever its fo
 # Never published: key attributes (PK, SK, GSI*) and what the envelope already carries.
 _KEY_ATTRIBUTES = frozenset({"PK", "SK"})
 _ENVELOPE_ATTRIBUTES = frozenset({"type", "correlationId"})
+# Bookkeeping of the signals route (store.insights): it dates when a bucket leaves a window,
+# which would say when someone was active: never published.
+_INTERNAL_ATTRIBUTES = frozenset({"validUntil"})
 # Exact coordinates never leave the table; a geohash is published cut to the public cell.
 _COORDINATES = frozenset({"lat", "lon"})
 _GEOHASH, _AREA = "geohash", "area"
@@ -252,7 +255,8 @@ def events_for_change(change: ItemChange) -> list[DomainEvent]:
 def public_view(item: Mapping[str, Any]) -> dict[str, JsonValue]:
     """What subscribers may see of an item: no key attributes, no exact coordinates.
 
-    Drops PK, SK and GSI* keys, `type` and `correlationId` (the envelope carries them), and
+    Drops PK, SK and GSI* keys, `type` and `correlationId` (the envelope carries them), an
+    insight's `validUntil` (bookkeeping that dates activity), and
     `lat`/`lon` at any depth; a `geohash` becomes `area`, cut to the public precision (5).
     """
     return {
@@ -261,6 +265,7 @@ def public_view(item: Mapping[str, Any]) -> dict[str, JsonValue]:
         if name not in _KEY_ATTRIBUTES
         and not name.startswith("GSI")
         and name not in _ENVELOPE_ATTRIBUTES
+        and name not in _INTERNAL_ATTRIBUTES
     }
 
 

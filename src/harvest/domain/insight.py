@@ -54,14 +54,19 @@ class Insight:
     as_of_day: date
     input_version: int
     windows: tuple[WindowSignals, ...]
+    # The last day the windows stay as they are without a new event (a bucket leaves a
+    # window the day after): the route serves the stored insight until then.
+    valid_until: date | None = None
 
     @property
     def digests(self) -> dict[str, str]:
         return {str(window.days): inputs_digest(window) for window in self.windows}
 
 
-def insight_of(signals: AreaSignals, input_version: int) -> Insight:
-    return Insight(signals.geohash, signals.as_of, input_version, signals.windows)
+def insight_of(
+    signals: AreaSignals, input_version: int, valid_until: date | None = None
+) -> Insight:
+    return Insight(signals.geohash, signals.as_of, input_version, signals.windows, valid_until)
 
 
 def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bool:

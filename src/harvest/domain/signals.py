@@ -2,12 +2,13 @@
 
 A window (7, 14 or 30 days) is the sum of the Aggregator's day buckets inside it, so it is
 right "as of" any date, also for an area without new events; a user active on several days
-counts once per window (domain.disclosure: how, and the all-crops lower bound). Which day a
-listing counts on is the Aggregator's business.
-Per crop this derives scarcity, abundance, a classification and a confidence, and decides what
-may be published: a crop under k-anonymity shows its slug and ``insufficient_data`` only, and
-the all-crops counts are coarsened so that it cannot be recovered by subtraction. Differencing
-across windows or days (14-day minus 7-day figures) is not prevented: that would need noise.
+counts once per window (domain.disclosure: how). Which day a listing counts on is the
+Aggregator's business.
+Per crop this derives scarcity, abundance, a classification and a confidence. What may be
+published is decided by domain.disclosure: a crop that may not be shown in a window is left
+out of it entirely (no slug, no count: it looks like a crop nobody listed), and the
+all-crops counts are the sums of the published crops. ``compute_signals`` is one published
+cell from its own buckets; domain.release composes areas of other precisions.
 """
 
 from __future__ import annotations
@@ -23,13 +24,13 @@ from typing import Any
 
 from harvest.domain.common import quantity
 from harvest.domain.crops import CropCatalog, load_catalog
-from harvest.domain.disclosure import all_crops_contributors, all_crops_shown, meets_k
+from harvest.domain.disclosure import meets_k, released_windows
 from harvest.domain.geo import validate_geohash
 from harvest.domain.summary import SummaryLine, render_summary
 
 WINDOWS: tuple[int, ...] = (7, 14, 30)
 # Bumped whenever the digest payload changes shape, so old AI cache entries stop matching.
-DIGEST_VERSION = "signals-v1"
+DIGEST_VERSION = "signals-v2"
 
 # Private context: results must not depend on the caller's thread-local decimal settings.
 _CTX = Context(prec=34, rounding=ROUND_HALF_EVEN)
@@ -119,16 +120,6 @@ class CropFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class AllCropsFigures:
-    """Counts over every crop of a window. No quantities: units differ between crops;
-    ``contributors`` is a lower bound (domain.disclosure.all_crops_contributors)."""
-
-    listings: int
-    requests: int
-    contributors: int
-
-
-@dataclass(frozen=True, slots=True)
 class CropSignal:
     """A crop as published: every figure is None exactly when it is ``insufficient_data``."""
 
@@ -155,7 +146,9 @@ class CropSignal:
 
 @dataclass(frozen=True, slots=True)
 class AllCrops:
-    """Published all-crops counts (see publish_all_crops); no quantities, as units differ."""
+    """All-crops counts of a window: the sums of its published crops (domain.disclosure,
+    rule 3). No quantities, as units differ; ``contributors`` is never published (None) and
+    ``rounded`` is always False: both stay for the v1 contract."""
 
     listings: int | None
     requests: int | None
@@ -196,23 +189,19 @@ def in_window(day: date, as_of: date, window_days: int) -> bool:
     return as_of - timedelta(days=window_days) < day <= as_of
 
 
-def _sum_window(
-    days: Iterable[DayTotals], as_of: date, window_days: int
-) -> tuple[dict[str, _Sums], _Sums]:
+def _sum_window(days: Iterable[DayTotals], as_of: date, window_days: int) -> dict[str, _Sums]:
     per_crop: dict[str, _Sums] = {}
-    overall = _Sums()
     for bucket in days:
         if not in_window(bucket.day, as_of, window_days):
             continue
-        for sums in (per_crop.setdefault(bucket.crop, _Sums()), overall):
-            # Decimal addition at 34 digits is exact for bucket values, so order cannot matter.
-            sums.supply = _CTX.add(sums.supply, bucket.supply)
-            sums.demand = _CTX.add(sums.demand, bucket.demand)
-            sums.listings += bucket.listings
-            sums.requests += bucket.requests
-            sums.contributors += bucket.contributors
-    overall.contributors = all_crops_contributors(s.contributors for s in per_crop.values())
-    return per_crop, overall
+        sums = per_crop.setdefault(bucket.crop, _Sums())
+        # Decimal addition at 34 digits is exact for bucket values, so order cannot matter.
+        sums.supply = _CTX.add(sums.supply, bucket.supply)
+        sums.demand = _CTX.add(sums.demand, bucket.demand)
+        sums.listings += bucket.listings
+        sums.requests += bucket.requests
+        sums.contributors += bucket.contributors
+    return per_crop
 
 
 def window_totals(
@@ -220,7 +209,7 @@ def window_totals(
 ) -> dict[str, CropFigures]:
     """Per-crop totals of the buckets in the window, by slug; raises UnknownCrop."""
     crops = catalog if catalog is not None else load_catalog()
-    per_crop, _ = _sum_window(days, as_of, window_days)
+    per_crop = _sum_window(days, as_of, window_days)
     return {
         slug: CropFigures(
             crop=slug,
@@ -233,12 +222,6 @@ def window_totals(
         )
         for slug, sums in sorted(per_crop.items())
     }
-
-
-def all_crops_totals(days: Iterable[DayTotals], as_of: date, window_days: int) -> AllCropsFigures:
-    """Counts over every crop; contributors at least (a user of several crops counts once)."""
-    _, overall = _sum_window(days, as_of, window_days)
-    return AllCropsFigures(overall.listings, overall.requests, overall.contributors)
 
 
 def _ratio(numerator: Decimal, other: Decimal) -> Decimal:
@@ -301,68 +284,89 @@ def crop_signal(figures: CropFigures, policy: SignalPolicy | None = None) -> Cro
     )
 
 
-def publish_all_crops(
-    totals: AllCropsFigures, *, any_hidden: bool, policy: SignalPolicy | None = None
-) -> AllCrops:
-    """The all-crops counts that may be shown next to the per-crop signals
-    (domain.disclosure.all_crops_shown: none under k, rounded to k when a crop is hidden)."""
-    counts = (totals.listings, totals.requests, totals.contributors)
-    shown, rounded = all_crops_shown(counts, any_hidden=any_hidden, k=(policy or SignalPolicy()).k)
-    return AllCrops(listings=shown[0], requests=shown[1], contributors=shown[2], rounded=rounded)
-
-
-def window_signals(
+def published_window(
     area: str,
-    as_of: date,
-    days: Iterable[DayTotals],
     window_days: int,
+    figures: Iterable[CropFigures],
     policy: SignalPolicy | None = None,
     *,
     catalog: CropCatalog | None = None,
 ) -> WindowSignals:
-    """One window of an area; ``area`` is used as given (see :func:`compute_signals`)."""
+    """A window made of crops already released (domain.disclosure): each one's signal, the
+    summary and the all-crops sums. A crop that fails the per-window gates is left out."""
     policy = policy or SignalPolicy()
     crops = catalog if catalog is not None else load_catalog()
-    buckets = tuple(days)
-    totals = window_totals(buckets, as_of, window_days, catalog=crops)
-    names = {slug: crops.get(slug).name for slug in totals}
-    signals = sorted(
-        (crop_signal(figures, policy) for figures in totals.values()),
-        key=lambda s: (SEVERITY.index(s.classification), names[s.crop], s.crop),
+    signals = [crop_signal(f, policy) for f in figures]
+    shown = sorted(
+        (s for s in signals if s.published),
+        key=lambda s: (SEVERITY.index(s.classification), crops.get(s.crop).name, s.crop),
     )
     lines = [
-        SummaryLine(names[s.crop], s.unit, s.supply, s.demand, s.classification.value)
-        for s in signals
+        SummaryLine(crops.get(s.crop).name, s.unit, s.supply, s.demand, s.classification.value)
+        for s in shown
         if s.supply is not None and s.demand is not None
     ]
-    hidden = len(signals) - len(lines)
     return WindowSignals(
         days=window_days,
-        crops=tuple(signals),
-        summary=render_summary(area, window_days, lines, hidden),
-        all_crops=publish_all_crops(
-            all_crops_totals(buckets, as_of, window_days), any_hidden=hidden > 0, policy=policy
+        crops=tuple(shown),
+        summary=render_summary(area, window_days, lines, 0),
+        all_crops=AllCrops(
+            listings=sum(s.listings or 0 for s in shown),
+            requests=sum(s.requests or 0 for s in shown),
+            contributors=None,
+            rounded=False,
         ),
     )
 
 
-def compute_signals(
-    area: str,
+def released_figures(
     as_of: date,
     days: Iterable[DayTotals],
     policy: SignalPolicy | None = None,
     *,
+    windows: tuple[int, ...] = WINDOWS,
     catalog: CropCatalog | None = None,
-) -> AreaSignals:
-    """The 7, 14 and 30 days up to ``as_of`` of a geohash area (precision 4-6).
+) -> dict[int, list[CropFigures]]:
+    """Per window, the figures of one published cell that may be shown (released_windows)."""
+    policy = policy or SignalPolicy()
+    buckets = tuple(days)
+    totals = {w: window_totals(buckets, as_of, w, catalog=catalog) for w in windows}
+    released: dict[int, list[CropFigures]] = {w: [] for w in windows}
+    for crop in sorted({slug for per_crop in totals.values() for slug in per_crop}):
+        per_window = {w: totals[w][crop] for w in windows if crop in totals[w]}
+        eligible = [
+            w
+            for w, figures in per_window.items()
+            if classify(figures, policy) is not Classification.INSUFFICIENT_DATA
+        ]
+        for w in released_windows(per_window, eligible, policy.k):
+            released[w].append(per_window[w])
+    return released
+
+
+def window_signals(
+    area: str, as_of: date, days: Iterable[DayTotals], window_days: int,
+    policy: SignalPolicy | None = None, *, catalog: CropCatalog | None = None,
+) -> WindowSignals:  # fmt: skip
+    """One window of a cell as compute_signals shows it; ``area`` is used as given."""
+    windows = tuple(sorted({*WINDOWS, window_days}))
+    released = released_figures(as_of, days, policy, windows=windows, catalog=catalog)
+    return published_window(area, window_days, released[window_days], policy, catalog=catalog)
+
+
+def compute_signals(
+    area: str, as_of: date, days: Iterable[DayTotals],
+    policy: SignalPolicy | None = None, *, catalog: CropCatalog | None = None,
+) -> AreaSignals:  # fmt: skip
+    """The 7, 14 and 30 days up to ``as_of`` of one cell from its own buckets, as a
+    published cell shows them (domain.release decides which cells publish).
 
     Raises InvalidGeohash for a bad area and UnknownCrop for a bucket of an unknown crop.
     """
     geohash = validate_geohash(area, min_precision=4, max_precision=6)
-    buckets = tuple(days)
+    released = released_figures(as_of, days, policy, catalog=catalog)
     windows = tuple(
-        window_signals(geohash, as_of, buckets, window, policy, catalog=catalog)
-        for window in WINDOWS
+        published_window(geohash, w, released[w], policy, catalog=catalog) for w in WINDOWS
     )
     return AreaSignals(geohash=geohash, as_of=as_of, windows=windows)
 

@@ -19,7 +19,8 @@ from typing import Any, Protocol
 from harvest.domain.contribution import ALL_CROPS
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.insight import Insight, insight_of
-from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
+from harvest.domain.release import area_signals
+from harvest.domain.signals import DayTotals, SignalPolicy
 from harvest.services.insights import AreaReader
 from harvest.services.rebuild import Drift, ItemKey, is_bucket
 from harvest.store.derived import day_totals
@@ -55,7 +56,9 @@ def insight_drift(
         found.append(Drift(missing["PK"], missing["SK"], "item", "present", None))
     for area, insight in sorted(held.items()):
         day = insight.insight.as_of_day
-        want = compute_signals(area, day, _totals(by_area.get(area, [])), policy, catalog=crops)
+        # An area's signals are made of its precision-5 cells' buckets (domain.release).
+        cells = {cell: _totals(items) for cell, items in by_area.items() if cell.startswith(area)}
+        want = area_signals(area, day, cells, policy, catalog=crops)
         expected = insight_of(want, 0).digests
         item = insight_key(area)
         for window in sorted(expected.keys() | insight.digests.keys(), key=int):
@@ -88,7 +91,7 @@ def rebuild_insight(
     """Recompute one area as of now and Put it when anything differs; True when written.
     The version moves on only when the published figures changed (one more event)."""
     view = signals.for_area(area, consistent=True)
-    insight = insight_of(view.signals, view.input_version)
+    insight = insight_of(view.signals, view.input_version, view.valid_until)
     current = store.current(area)
     if current is not None and current.digests == insight.digests:
         if current.guard == (insight.as_of_day, insight.input_version):

@@ -33,7 +33,9 @@ class InsightStore(Protocol):
 
     def save(self, insight: Insight, correlation_id: str) -> bool: ...
 
-    def advance(self, area: str, as_of_day: date, input_version: int) -> bool: ...
+    def advance(
+        self, area: str, as_of_day: date, input_version: int, valid_until: date | None = None
+    ) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +53,7 @@ class InsightService:
         """Raises InvalidGeohash for an area that is not a geohash of precision 4-6."""
         # Strongly consistent: the bucket write that woke us must be in what we read.
         view = self.signals.for_area(area, consistent=True)
-        insight = insight_of(view.signals, view.input_version)
+        insight = insight_of(view.signals, view.input_version, view.valid_until)
         candidate = (insight.as_of_day, insight.input_version)
         stored = self.store.current(insight.area)
         if stored is not None and not is_newer(candidate, stored.guard):
@@ -59,7 +61,7 @@ class InsightService:
         if stored is not None and stored.digests == insight.digests:
             # Nothing published changed: no new version (no event, no AI call), but the
             # guard moves on so that a slower computation of older buckets still loses.
-            advanced = self.store.advance(insight.area, *candidate)
+            advanced = self.store.advance(insight.area, *candidate, insight.valid_until)
             return InsightOutcome("unchanged" if advanced else "stale", insight)
         written = self.store.save(insight, correlation_id)
         return InsightOutcome("written" if written else "stale", insight)

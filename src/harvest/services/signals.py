@@ -1,22 +1,27 @@
 """Community signals as of now (DESIGN §6 `GET /communities/{geohash}/signals`).
 
-Reads the last 30 days of an area's day buckets (the all-crops rows name the crops, then one
-Query per crop partition) and computes the 7/14/30-day windows at request time, so they are
-right as of now also when nothing new happened in the area (time moves items out of windows).
+Reads the last 30 days of the day buckets of the published cells an area is made of
+(domain.release: the area itself at precision 5, its 32 children at precision 4, none at
+precision 6): per cell, the all-crops rows name the crops, then one Query per crop
+partition. The 7/14/30-day windows are computed at request time, so they are right as of
+now also when nothing new happened in the area (time moves items out of windows).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Protocol
 
 from harvest.domain.common import iso, utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.geo import validate_geohash
-from harvest.domain.signals import WINDOWS, AreaSignals, DayTotals, SignalPolicy, compute_signals
+from harvest.domain.release import area_signals, cells_needed
+from harvest.domain.signals import WINDOWS, AreaSignals, DayTotals, SignalPolicy, in_window
 from harvest.services.support import Clock
 from harvest.store.derived import BucketRow
+from harvest.store.insights import StoredInsight
 
 MIN_PRECISION = 4
 MAX_PRECISION = 6
@@ -35,8 +40,9 @@ class BucketReader(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AreaSignalsView:
-    """The computed windows plus freshness: when they were computed and when the data last
-    changed (None: the area has no buckets in the last 30 days)."""
+    """The computed windows plus freshness: when they were computed, and the start of the
+    day the published figures are as of (None: nothing is published, as for an area where
+    nobody listed)."""
 
     signals: AreaSignals
     as_of: str
@@ -45,6 +51,25 @@ class AreaSignalsView:
     # the 30 days read are fixed for one as-of day, so of two computations of one area on
     # one day the one that saw newer buckets has the larger sum (the insight worker's guard).
     input_version: int = 0
+    # The last day these windows stay right without a new event: the day before the first
+    # bucket read leaves a window (None: no bucket in any window, they never change).
+    valid_until: date | None = None
+
+
+class InsightReader(Protocol):
+    def current(self, area: str) -> StoredInsight | None: ...
+
+
+def valid_until(buckets: Iterable[DayTotals], today: date) -> date | None:
+    """The last day on which every window still holds the same buckets as `today`: a
+    bucket of day d is in the w-day window up to day d + w - 1."""
+    ends = [
+        bucket.day + timedelta(days=window - 1)
+        for bucket in buckets
+        for window in WINDOWS
+        if in_window(bucket.day, today, window)
+    ]
+    return min(ends, default=None)
 
 
 def _empty(totals: DayTotals) -> bool:
@@ -58,7 +83,9 @@ class SignalService:
         catalog: CropCatalog | None = None,
         clock: Clock = utc_now,
         policy: SignalPolicy | None = None,
+        insights: InsightReader | None = None,
     ) -> None:
+        self.insights = insights
         self.derived = derived_repository
         self.catalog = catalog if catalog is not None else load_catalog()
         self.clock = clock
@@ -71,25 +98,52 @@ class SignalService:
         now: datetime = self.clock()
         today = now.date()
         since = today - timedelta(days=LOOKBACK_DAYS - 1)
-        area = self.derived.area_days(cell, since, today, consistent=consistent)
-        crops = sorted({slug for row in area for slug in row.crops if slug in self.catalog})
-        rows = [
-            row
-            for crop in crops
-            for row in self.derived.bucket_rows(cell, crop, since, today, consistent=consistent)
-        ]
-        stamps = [row.updated_at for row in (*area, *rows) if row.updated_at]
-        signals = compute_signals(
-            cell,
-            today,
+        buckets: dict[str, list[DayTotals]] = {}
+        version = 0
+        for published in cells_needed(cell):
+            area = self.derived.area_days(published, since, today, consistent=consistent)
+            crops = sorted({slug for row in area for slug in row.crops if slug in self.catalog})
+            rows = [
+                row
+                for crop in crops
+                for row in self.derived.bucket_rows(
+                    published, crop, since, today, consistent=consistent
+                )
+            ]
             # Buckets emptied by cancellations are no activity: they must not show up as crops.
-            (row.totals for row in rows if not _empty(row.totals)),
-            self.policy,
-            catalog=self.catalog,
+            buckets[published] = [row.totals for row in rows if not _empty(row.totals)]
+            version += sum(row.version for row in (*area, *rows))
+        signals = area_signals(cell, today, buckets, self.policy, catalog=self.catalog)
+        return _view(
+            signals, now, version, valid_until((b for d in buckets.values() for b in d), today)
         )
-        return AreaSignalsView(
-            signals=signals,
-            as_of=iso(now),
-            data_updated_at=max(stamps, default=None),
-            input_version=sum(row.version for row in (*area, *rows)),
-        )
+
+    def published(self, geohash: str) -> AreaSignalsView:
+        """The route's answer in O(1) reads: the insight worker's INSIGHT# item of the area
+        while its windows are still right (no event since, and no bucket has left a window
+        since: `validUntil`), else computed from the buckets as for_area does (the first
+        request of a quiet area on the day its windows move; the API never writes it back).
+        Raises InvalidGeohash as for_area."""
+        cell = validate_geohash(geohash, min_precision=MIN_PRECISION, max_precision=MAX_PRECISION)
+        now: datetime = self.clock()
+        stored = self.insights.current(cell) if self.insights else None
+        if stored is not None:
+            insight = stored.insight
+            valid = insight.valid_until or insight.as_of_day
+            if insight.as_of_day <= now.date() <= valid:
+                signals = AreaSignals(cell, now.date(), insight.windows)
+                return _view(signals, now, insight.input_version, insight.valid_until)
+        return self.for_area(cell)
+
+
+def _view(signals: AreaSignals, now: datetime, version: int, valid: date | None) -> AreaSignalsView:
+    shown = any(window.crops for window in signals.windows)
+    return AreaSignalsView(
+        signals=signals,
+        as_of=iso(now),
+        # No finer than the published cadence (a day), and only about what is shown: a
+        # bucket's own updatedAt would say when one hidden grower was active.
+        data_updated_at=iso(datetime.combine(now.date(), time(), UTC)) if shown else None,
+        input_version=version,
+        valid_until=valid,
+    )

@@ -2,7 +2,8 @@
 
 Key (schemas/key-design.md): PK = INSIGHT#{area} (geohash precision 4-6), SK = CURRENT,
 type `insight`: `area`, `asOfDay`, `inputVersion`, `windows` (the published signals, see
-harvest.domain.insight), `digests` (per window), plus version/createdAt/updatedAt/
+harvest.domain.insight), `digests` (per window), `validUntil` (the last day the windows
+hold without a new event; never published), plus version/createdAt/updatedAt/
 correlationId. `version` counts changes of what is published; it is the entity version of
 the `insight.generated` event.
 
@@ -79,7 +80,7 @@ class InsightRepository:
             key,
             "SET #type = :type, area = :area, asOfDay = :day, inputVersion = :input, "
             "windows = :windows, digests = :digests, updatedAt = :now, correlationId = :cid, "
-            "createdAt = if_not_exists(createdAt, :now)" + version_clause,
+            "validUntil = :valid, createdAt = if_not_exists(createdAt, :now)" + version_clause,
             condition,
             {"#type": "type", "#version": "version"},
             {
@@ -89,24 +90,34 @@ class InsightRepository:
                 "input": insight.input_version,
                 "windows": windows_to_stored(insight.windows),
                 "digests": insight.digests,
+                "valid": _valid_until(insight),
                 "now": iso(now or datetime.now(UTC)),
                 "cid": correlation_id,
                 **version_values,
             },
         )
 
-    def advance(self, area: str, as_of_day: date, input_version: int) -> bool:
+    def advance(
+        self, area: str, as_of_day: date, input_version: int, valid_until: date | None = None
+    ) -> bool:
         """Move the guard of an unchanged insight forward (no new version, nothing published
         changed), so a slower computation of older buckets still loses; False if newer."""
         key = insight_key(area)
         refuse_unless_derived(key)
+        moved = Insight(area, as_of_day, input_version, (), valid_until)
         return self.table.update_if(
             key,
-            "SET asOfDay = :day, inputVersion = :input",
+            "SET asOfDay = :day, inputVersion = :input, validUntil = :valid",
             f"attribute_exists(PK) AND ({_NEWER})",
             {},
-            {"day": as_of_day.isoformat(), "input": input_version},
+            {"day": as_of_day.isoformat(), "input": input_version, "valid": _valid_until(moved)},
         )
+
+
+def _valid_until(insight: Insight) -> str:
+    """As stored: an ISO day; no expiry (no bucket in any window) is 9999-12-31, so that
+    the attribute always parses and compares."""
+    return (insight.valid_until or date.max).isoformat()
 
 
 def stored_insight(item: dict[str, Any]) -> StoredInsight:
@@ -117,6 +128,8 @@ def stored_insight(item: dict[str, Any]) -> StoredInsight:
             as_of_day=date.fromisoformat(str(item["asOfDay"])),
             input_version=int(item["inputVersion"]),
             windows=windows_from_stored(item["windows"]),
+            # Written before validUntil existed: valid on its own as-of day only.
+            valid_until=date.fromisoformat(str(item.get("validUntil", item["asOfDay"]))),
         ),
         digests={str(k): str(v) for k, v in dict(item.get("digests", {})).items()},
         version=int(item["version"]),

@@ -24,7 +24,7 @@ Geohash = Annotated[str, Path(min_length=1, max_length=64)]
 def community_signals(geohash: Geohash) -> Response[str]:
     actor = actor_of(router.current_event)
     require(Tier(actor.tier), Entitlement.SIGNALS)
-    return http.json_response(views.signals(services().signals.for_area(geohash)))
+    return http.json_response(views.signals(services().signals.published(geohash)))
 
 
 @router.get(

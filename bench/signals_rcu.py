@@ -1,0 +1,144 @@
+"""Read units of one `GET /communities/{geohash}/signals`, before and after issue 11, on
+DynamoDB Local (its ConsumedCapacity is DynamoDB's own arithmetic), in a dense city.
+
+A precision-5 cell holds `--listings` live listings (and a quarter as many requests) over 30
+days and `--crops` crops, and `--cells` of the 32 cells of its precision-4 area are as
+busy. Buckets are constant-size counters (domain.disclosure), so the figures do not move
+with the number of listings, only with crops, days and cells. The insight worker's own code
+(InsightService) writes each area's INSIGHT# item; then, eventually consistent as the route:
+- before: the previous route, 30 days of the area's own crop partitions (1 + crops Queries);
+- after, served: the route now, one GetItem of the INSIGHT# item while its windows hold;
+- after, recomputed: the route on the first request of a quiet area after a bucket has left
+  a window (no insight, or validUntil passed): the buckets of its precision-5 cells.
+
+    .venv/bin/python bench/signals_rcu.py [--listings 100000] [--crops 12] [--cells 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Mapping
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from harvest.domain.geo import BASE32
+from harvest.domain.signals import SignalPolicy
+from harvest.local.engines import DynamoDbLocalEngine
+from harvest.services.insights import InsightService
+from harvest.services.signals import LOOKBACK_DAYS, SignalService
+from harvest.store.derived import DerivedRepository, bucket_key
+from harvest.store.dynamo import make_client, serialize
+from harvest.store.insights import InsightRepository
+from harvest.store.table import Table
+from harvest.tools.template import create_table, load_template
+
+TABLE = "signals-rcu"
+AREA4 = "u33d"
+CROPS = ("tomato", "zucchini", "potato", "carrot", "kale", "leek", "apple", "bean", "beetroot",
+         "cucumber", "lettuce", "onion")  # fmt: skip
+
+
+def bucket_item(
+    cell: str, crop: str, day: date, crops: tuple[str, ...], per_day: int
+) -> dict[str, Any]:
+    item: dict[str, Any] = {
+        **bucket_key(cell, crop, day), "type": "agg-bucket", "cell": cell, "crop": crop,
+        "day": day.isoformat(), "version": per_day, "createdAt": "2026-01-01T00:00:00.000Z",
+        "updatedAt": "2026-01-01T00:00:00.000Z", "correlationId": "bench",
+        "listings": per_day, "requests": per_day // 4 + 3, "contributors": per_day // 3 + 3,
+        "supply": Decimal(per_day * 4), "demand": Decimal(per_day),
+    }  # fmt: skip
+    if crop == "all":
+        item["crops"] = set(crops)
+    return item
+
+
+def seed(client: Any, cells: list[str], crops: tuple[str, ...], listings: int, today: date) -> None:
+    per_day = max(1, listings // (LOOKBACK_DAYS * len(crops)))
+    for cell in cells:
+        for offset in range(LOOKBACK_DAYS):
+            day = today - timedelta(days=offset)
+            for crop in (*crops, "all"):
+                client.put_item(
+                    TableName=TABLE, Item=serialize(bucket_item(cell, crop, day, crops, per_day))
+                )
+
+
+def metered(client: Any) -> Callable[[], float]:
+    consumed = [0.0]
+
+    def ask(params: dict[str, Any], **_: Any) -> None:
+        params["ReturnConsumedCapacity"] = "TOTAL"
+
+    def add(parsed: Mapping[str, Any], **_: Any) -> None:
+        consumed[0] += float((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0))
+
+    for operation in ("Query", "GetItem"):
+        client.meta.events.register(f"provide-client-params.dynamodb.{operation}", ask)
+        client.meta.events.register(f"after-call.dynamodb.{operation}", add)
+
+    def take() -> float:
+        value, consumed[0] = consumed[0], 0.0
+        return value
+
+    return take
+
+
+def previous_route(derived: DerivedRepository, cell: str, today: date) -> None:
+    """What the route read before: the area's own all-crops rows, then each crop's."""
+    since = today - timedelta(days=LOOKBACK_DAYS - 1)
+    rows = derived.area_days(cell, since, today)
+    for crop in sorted({slug for row in rows for slug in row.crops}):
+        derived.bucket_rows(cell, crop, since, today)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--listings", type=int, default=100_000)
+    parser.add_argument("--crops", type=int, default=12, choices=range(1, len(CROPS) + 1))
+    parser.add_argument("--cells", type=int, default=8, choices=range(1, 33))
+    args = parser.parse_args()
+    os.environ.update(AWS_ACCESS_KEY_ID="local", AWS_SECRET_ACCESS_KEY="local",  # noqa: S106  # nosec B106
+                      AWS_DEFAULT_REGION="us-east-1", AWS_REGION="us-east-1")  # fmt: skip
+    engine = DynamoDbLocalEngine()
+    engine.start()
+    try:
+        os.environ["AWS_ENDPOINT_URL"] = engine.endpoint_url
+        client = make_client("us-east-1")
+        create_table(client, TABLE, load_template())
+        now = datetime.now(UTC)
+        crops = CROPS[: args.crops]
+        cells5 = [AREA4 + char for char in BASE32[: args.cells]]
+        busy = cells5[0]
+        seed(client, [AREA4, *cells5, busy + "0"], crops, args.listings, now.date())
+        table = Table(client, TABLE)
+        derived, insights = DerivedRepository(table), InsightRepository(table)
+        policy = SignalPolicy(k=3)
+        worker = InsightService(SignalService(derived, policy=policy), insights)
+        route = SignalService(derived, clock=lambda: now, policy=policy, insights=insights)
+        take = metered(client)
+        print(f"{args.listings:,} live listings in {busy}, {args.crops} crops, 30 days; "
+              f"{args.cells} busy cells in {AREA4}: read units per request")  # fmt: skip
+        heads = ("area", "before", "after: served", "after: recomputed", "ratio")
+        print("  ".join(h.rjust(18 if "after" in h else 8) for h in heads))
+        for area in (AREA4, busy, busy + "0"):
+            worker.refresh(area, "bench")
+            take()
+            previous_route(derived, area, now.date())
+            before = take()
+            view = route.published(area)
+            served = take()
+            route.for_area(area)
+            computed = take()
+            if view.signals.geohash != area:
+                raise SystemExit(f"the route answered for {view.signals.geohash}, not {area}")
+            ratio = f"{before / served:,.0f}x" if served else "-"
+            print(f"{area:>8}  {before:>8.1f}  {served:>18.1f}  {computed:>18.1f}  {ratio:>8}")
+    finally:
+        engine.stop()
+
+
+if __name__ == "__main__":
+    main()

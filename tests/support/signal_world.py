@@ -1,0 +1,187 @@
+"""A world of growers for the differencing-attack suite: items -> day buckets (as the
+Aggregator keeps them) -> what SignalService publishes, and an exact linear solver.
+
+The buckets are built the way `harvest rebuild` defines them (sums per cell, crop and day;
+`contributors` on each user's latest live day, domain.disclosure.latest_days), and read
+through SignalService's own port (BucketReader), so what is attacked is the code the route
+runs. The solver is attack-agnostic: every published supply/demand figure is a sum over
+some set of items; with each item's quantity a distinct power of two, the figure names that
+set exactly (publication never depends on quantities, only on counts and contributors), and
+the counts of a region sum over the same items. The attacker may take any rational linear
+combination of those rows (and knows their own items); it isolates a group of contributors
+C when some combination depends on C's items only: rank(M) > rank(M without C's columns).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from itertools import combinations
+from typing import Literal
+
+from harvest.domain.common import iso
+from harvest.domain.disclosure import latest_days
+from harvest.domain.signals import DayTotals, SignalPolicy
+from harvest.services.signals import AreaSignalsView, SignalService
+from harvest.store.derived import BucketRow
+
+AS_OF = date(2026, 6, 30)
+ALL = "all"
+
+type Kind = Literal["listing", "request"]
+
+
+@dataclass(frozen=True, slots=True)
+class Item:
+    """One live listing or request: its owner, geohash-6 cell, crop, age in days, quantity."""
+
+    owner: str
+    cell: str
+    crop: str
+    ago: int
+    kind: Kind = "listing"
+    quantity: Decimal = Decimal(1)
+
+    @property
+    def day(self) -> date:
+        return AS_OF - timedelta(days=self.ago)
+
+    @property
+    def cells(self) -> tuple[str, str, str]:
+        return (self.cell[:4], self.cell[:5], self.cell)
+
+    @property
+    def live(self) -> bool:
+        return True
+
+
+class BucketStore:
+    """SignalService's BucketReader over buckets computed from items (no DynamoDB: the suite
+    attacks the computation, and thousands of worlds must run in seconds)."""
+
+    def __init__(self, items: Iterable[Item]) -> None:
+        self.rows: dict[tuple[str, str], dict[date, BucketRow]] = defaultdict(dict)
+        sums: dict[tuple[str, str, date], list[Decimal]] = defaultdict(lambda: [Decimal(0)] * 5)
+        crops: dict[tuple[str, date], set[str]] = defaultdict(set)
+        stock = list(items)
+        for item in stock:
+            for cell in item.cells:
+                for crop in (item.crop, ALL):
+                    entry = sums[(cell, crop, item.day)]
+                    if item.kind == "listing":
+                        entry[0] += item.quantity if crop != ALL else 0
+                        entry[2] += 1
+                    else:
+                        entry[1] += item.quantity if crop != ALL else 0
+                        entry[3] += 1
+                crops[(cell, item.day)].add(item.crop)
+        for (_, cell, crop), day in latest_days(stock).items():
+            sums[(cell, crop, day)][4] += 1
+        for (cell, crop, day), (supply, demand, listings, requests, users) in sums.items():
+            self.rows[(cell, crop)][day] = BucketRow(
+                totals=DayTotals(day, crop, supply, demand, int(listings), int(requests),
+                                 int(users) if crop != ALL else 0),
+                crops=frozenset(crops[(cell, day)]) if crop == ALL else frozenset(),
+                # Noon of the bucket's day: a bucket's own stamp, finer than a day.
+                updated_at=iso(datetime.combine(day, time(12, 34))),
+                version=1,
+            )  # fmt: skip
+
+    def area_days(
+        self, cell: str, since_day: date, until_day: date, *, consistent: bool = False
+    ) -> list[BucketRow]:
+        return self.bucket_rows(cell, ALL, since_day, until_day)
+
+    def bucket_rows(
+        self, cell: str, crop: str, since_day: date, until_day: date, *, consistent: bool = False
+    ) -> list[BucketRow]:
+        days = self.rows.get((cell, crop), {})
+        return [days[day] for day in sorted(days) if since_day <= day <= until_day]
+
+
+def publish(items: Iterable[Item], area: str, k: int = 3) -> AreaSignalsView:
+    """What `GET /communities/{area}/signals` answers as of AS_OF in a world of `items`."""
+    service = SignalService(
+        BucketStore(items),
+        clock=lambda: datetime.combine(AS_OF, time(18, 0), UTC),
+        policy=SignalPolicy(k=k),
+    )
+    return service.for_area(area)
+
+
+def binary(items: Sequence[Item]) -> list[Item]:
+    """The same items with quantity 2**index: any published sum names its items."""
+    return [replace(item, quantity=Decimal(2**index)) for index, item in enumerate(items)]
+
+
+def decode(total: Decimal) -> frozenset[int]:
+    whole = int(total)
+    if whole != total:
+        raise AssertionError(f"a published sum {total} is not a sum of distinct items")
+    return frozenset(bit for bit in range(whole.bit_length()) if whole >> bit & 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Published:
+    """Every linear figure an attacker read, as the set of items (indices) it sums over."""
+
+    rows: frozenset[frozenset[int]]
+    all_crops_off_span: tuple[str, ...]  # all-crops figures that are not sums of crops shown
+
+
+def read_everything(items: Sequence[Item], areas: Iterable[str], k: int = 3) -> Published:
+    """All published figures of `areas`, all windows and crops (quantities in binary)."""
+    coded = binary(items)
+    rows: set[frozenset[int]] = set()
+    off_span: list[str] = []
+    for area in areas:
+        view = publish(coded, area, k)
+        for window in view.signals.windows:
+            for signal in window.crops:
+                for total in (signal.supply, signal.demand):
+                    if total is not None and total != 0:
+                        rows.add(decode(total))
+            shown = [s for s in window.crops if s.listings is not None]
+            for name in ("listings", "requests"):
+                value = getattr(window.all_crops, name)
+                if value is not None and value != sum(getattr(s, name) or 0 for s in shown):
+                    off_span.append(f"{area} {window.days}d allCrops.{name}={value}")
+    return Published(frozenset(rows), tuple(off_span))
+
+
+def _rank(rows: Sequence[Sequence[int]]) -> int:
+    matrix = [[Fraction(v) for v in row] for row in rows if any(row)]
+    rank, columns = 0, len(matrix[0]) if matrix else 0
+    for column in range(columns):
+        pivot = next((r for r in range(rank, len(matrix)) if matrix[r][column]), None)
+        if pivot is None:
+            continue
+        matrix[rank], matrix[pivot] = matrix[pivot], matrix[rank]
+        for r in range(len(matrix)):
+            if r != rank and matrix[r][column]:
+                factor = matrix[r][column] / matrix[rank][column]
+                matrix[r] = [a - factor * b for a, b in zip(matrix[r], matrix[rank], strict=True)]
+        rank += 1
+    return rank
+
+
+def isolated_groups(
+    items: Sequence[Item], rows: Iterable[frozenset[int]], *, attacker: str, smaller_than: int
+) -> list[frozenset[str]]:
+    """Groups of real owners (fewer than `smaller_than`) some linear combination of `rows`
+    depends on alone. The attacker's own items are known: each is a row of its own."""
+    known = [frozenset({i}) for i, item in enumerate(items) if item.owner == attacker]
+    matrix = [[int(i in row) for i in range(len(items))] for row in (*rows, *known)]
+    full = _rank(matrix)
+    owners = sorted({item.owner for item in items if item.owner != attacker})
+    found = []
+    for size in range(1, smaller_than):
+        for group in combinations(owners, size):
+            keep = [i for i, item in enumerate(items) if item.owner not in group]
+            if _rank([[row[i] for i in keep] for row in matrix]) < full:
+                found.append(frozenset(group))
+    return found
