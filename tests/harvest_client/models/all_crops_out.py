@@ -16,8 +16,8 @@ T = TypeVar("T", bound="AllCropsOut")
 
 @_attrs_define
 class AllCropsOut:
-    """Counts over every crop (null under k contributors; rounded down to multiples of k
-    when a crop is hidden). No quantities: units differ between crops.
+    """The sums of the crops shown (docs/privacy.md); `contributors` is always null and
+    `rounded` false (kept for the v1 contract). No quantities: units differ.
 
         Attributes:
             listings (int | None):

@@ -17,19 +17,20 @@ T = TypeVar("T", bound="CropSignalOut")
 
 @_attrs_define
 class CropSignalOut:
-    """A crop of a window: every figure is null when classification is insufficient_data.
+    """A crop of a window, listed only when it may be published (docs/privacy.md): a crop
+    under the k-anonymity thresholds is left out, as if nobody had listed it.
 
-    Attributes:
-        crop (str):
-        unit (str):
-        supply (float | None):
-        demand (float | None):
-        listings (int | None):
-        requests (int | None):
-        scarcity (float | None):
-        abundance (float | None):
-        classification (CropSignalOutClassification):
-        confidence (float | None):
+        Attributes:
+            crop (str):
+            unit (str):
+            supply (float | None):
+            demand (float | None):
+            listings (int | None):
+            requests (int | None):
+            scarcity (float | None):
+            abundance (float | None):
+            classification (CropSignalOutClassification):
+            confidence (float | None):
     """
 
     crop: str

@@ -26,8 +26,8 @@ class SignalWindowOut:
         days (SignalWindowOutDays):
         crops (list[CropSignalOut]):
         summary (str):
-        all_crops (AllCropsOut): Counts over every crop (null under k contributors; rounded down to multiples of k
-            when a crop is hidden). No quantities: units differ between crops.
+        all_crops (AllCropsOut): The sums of the crops shown (docs/privacy.md); `contributors` is always null and
+            `rounded` false (kept for the v1 contract). No quantities: units differ.
     """
 
     days: SignalWindowOutDays
