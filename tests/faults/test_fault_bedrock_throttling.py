@@ -18,8 +18,8 @@ import pytest
 from botocore.awsrequest import AWSPreparedRequest, AWSResponse
 from botocore.exceptions import ReadTimeoutError
 
+from harvest.adapters.language_model import ConverseModel
 from harvest.local.runtime import LocalRuntime
-from harvest.services.model_client import ConverseModel
 from harvest.store.dynamo import deserialize, make_client
 from harvest.tools.template import load_template
 from support import payloads

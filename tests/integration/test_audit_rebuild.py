@@ -136,7 +136,7 @@ def test_rebuild_deletes_stray_items_and_resumes_from_its_state_file(
     dynamodb.put_item(TableName=table, Item=stray)
     assert _harvest("audit", table) == 1
     state = tmp_path / "rebuild.json"
-    monkeypatch.setattr("harvest.cli.rebuild.BATCH", 2)
+    monkeypatch.setattr("harvest.tools.rebuild.BATCH", 2)
     calls: list[int] = []
     replace = DerivedRepository.replace
 

@@ -13,11 +13,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from harvest.adapters.language_model import ConverseModel
 from harvest.domain.insight import window_shape
 from harvest.domain.signals import DayTotals, WindowSignals, compute_signals
 from harvest.services.advisor import AdvisorService
 from harvest.services.explain_debounce import DebouncedExplainer
-from harvest.services.model_client import ConverseModel
 from harvest.settings import get_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.dynamo import make_client

@@ -13,6 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from harvest.adapters.language_model import ConverseModel, DisabledModel
 from harvest.domain.advice import (
     Advice,
     AdviceKind,
@@ -23,7 +24,6 @@ from harvest.domain.advice import (
 from harvest.domain.entitlements import Tier
 from harvest.domain.signals import AreaSignals, DayTotals, WindowSignals, compute_signals
 from harvest.services.advisor import AdvisorService
-from harvest.services.model_client import ConverseModel, DisabledModel
 from harvest.store.advice import ModelCall
 from support.bedrock import converse_response
 

@@ -11,7 +11,7 @@ from harvest.cli import CliError
 from harvest.cli.target import find_runtime_dir
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
 
 
 def register(subparsers: Subparsers) -> None:

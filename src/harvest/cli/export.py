@@ -21,7 +21,7 @@ from dynamodb_json import json_util
 from harvest.cli import CliError, UsageError
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
 
 HELP = """\
 Convert a DynamoDB-JSON-lines export (one item per line, bare or wrapped as {"Item": ...}

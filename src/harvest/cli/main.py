@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from harvest.cli import (
@@ -26,17 +25,9 @@ from harvest.cli import (
     status,
     token,
 )
+from harvest.cli.context import Context, Subparsers
 from harvest.cli.target import ClientFactory
 from harvest.store.dynamo import make_client
-
-type Subparsers = argparse._SubParsersAction[argparse.ArgumentParser]
-
-
-@dataclass(frozen=True, slots=True)
-class Context:
-    """What commands get from outside their arguments, so tests can replace it."""
-
-    client_factory: ClientFactory
 
 
 class Command(Protocol):

@@ -16,7 +16,7 @@ from harvest.store.repository import Repository
 from harvest.store.table import Table
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
 
 DESCRIPTION = """\
 Run a named access pattern (see schemas/access-patterns.md) and print one item per line.

@@ -1,45 +1,24 @@
-"""`harvest redrive`: re-process what a stream consumer's DLQ holds (harvest.local.redrive)."""
+"""`harvest redrive`: re-process what a consumer's DLQ holds (the work: harvest.redrive)."""
 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
-import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harvest.cli import CliError, UsageError, rebuild, target
-from harvest.cli.audit import add_segments, check_segments
+from harvest.cli import CliError, UsageError, target
+from harvest.cli.segments import add_segments, check_segments
 from harvest.domain.errors import ServiceUnavailable
-from harvest.local.bus import EventSink, make_bus_server
-from harvest.local.records import make_streams_client
-from harvest.local.redrive import Consumers, Fallback, RebuildTarget, Redrive
-from harvest.store.dynamo import CLIENT_CONFIG
-from harvest.store.table import Table
-from harvest.tools.queue_redrive import dlq_source, move_back
-from harvest.tools.redrive import DeadLetterSource, DlqDirectory, SqsQueue
+from harvest.redrive.runner import Request, UnknownConsumer
+from harvest.redrive.runner import run as redrive
 from harvest.tools.template import load_template
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
-
-
-def _rebuild_aggregates(where: RebuildTarget) -> str:
-    return rebuild.rebuild_table(where.table, rebuild.State(None, where.segments)).line()
-
-
-# What to do per consumer when its records are gone from the stream. A new consumer adds
-# its line here; one without a line keeps its entries (as the publisher does).
-FALLBACKS: Final[Mapping[str, Fallback]] = {
-    # The derivation consumer: the rebuild recomputes the insights from the rebuilt buckets.
-    "AggregatorFunction": Fallback("rebuild the AGG# items", _rebuild_aggregates),
-    "PublisherFunction": Fallback("domain events cannot be rebuilt from the table"),
-}
+    from harvest.cli.context import Context, Subparsers
 
 DESCRIPTION = """\
 An entry of a consumer's DLQ is Lambda's failure record: a shard and a range of sequence
@@ -95,71 +74,18 @@ def run(args: argparse.Namespace, context: Context) -> int:
         args.data_dir = target.find_runtime_dir()  # the checkout's runtime: its dlq/*.jsonl
     template = load_template()
     with target.open_target(args, write_back=not args.dry_run) as where, _errors():
-        consumers = Consumers.from_template(template, where.table_name)
-        if args.function is not None and args.function not in consumers.mappings:
-            known = ", ".join(sorted(consumers.mappings))
-            raise UsageError(f"--function {args.function} is no stream consumer ({known})")
-        source: DeadLetterSource
-        if args.queue_url is not None:
-            sqs = boto3.client("sqs", region_name=where.region, config=CLIENT_CONFIG)
-            queue = dlq_source(sqs, args.queue_url)
-            if queue is not None:
-                moved = move_back(sqs, args.queue_url, queue, dry_run=args.dry_run)
-                sys.stdout.write(moved.line(args.dry_run) + "\n")
-                return 0 if args.dry_run or moved.left == 0 else 1
-            source = SqsQueue(sqs, args.queue_url, args.function)
-        else:
-            source = DlqDirectory(args.data_dir / "dlq", args.function)
-        client = context.client_factory(where.region, where.endpoint_url)
-        with _event_bus(args) as bus_url:
-            summary = Redrive(
-                consumers=consumers,
-                streams=make_streams_client(where.region, where.endpoint_url),
-                source=source,
-                fallbacks=FALLBACKS,
-                target=RebuildTarget(Table(client, where.table_name), segments),
-                environment=_environment(where, bus_url),
-                dry_run=args.dry_run,
-                say=_say,
-            ).run()
-    sys.stdout.write(summary.line(args.dry_run) + "\n")
-    if summary.stopped is not None:
-        sys.stderr.write(f"harvest redrive: {summary.stopped}\n")
-        return 1
-    return 0 if summary.left == 0 else 1
-
-
-def _environment(where: target.Target, bus_url: str | None) -> dict[str, str]:
-    """Set over the function's own variables while its handler runs."""
-    variables = {
-        "AWS_REGION": where.region,
-        "AWS_DEFAULT_REGION": where.region,
-        # Progress comes from the redrive; the handler's per-record lines would drown it.
-        "LOG_LEVEL": "WARNING",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-    }
-    for name in ("POWERTOOLS_TRACE_DISABLED", "POWERTOOLS_METRICS_DISABLED"):
-        variables[name] = os.environ.get(name, "1")
-    if where.endpoint_url is not None:
-        variables["AWS_ENDPOINT_URL"] = where.endpoint_url
-    if bus_url is not None:
-        variables["AWS_ENDPOINT_URL_EVENTBRIDGE"] = bus_url
-    return variables
-
-
-@contextmanager
-def _event_bus(args: argparse.Namespace) -> Iterator[str | None]:
-    """With --data-dir, a local bus on DIR/events.jsonl (as the runtime's) for the publisher."""
-    if args.data_dir is None or args.dry_run:
-        yield None
-        return
-    server = make_bus_server(EventSink(args.data_dir / "events.jsonl"))
-    threading.Thread(target=server.serve_forever, name="redrive-bus", daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+        request = Request(
+            where.table_name, where.region, where.endpoint_url, args.data_dir, args.queue_url,
+            args.function, dry_run=args.dry_run, segments=segments,
+        )  # fmt: skip
+        try:
+            outcome = redrive(request, template, context.client_factory, _say)
+        except UnknownConsumer as error:
+            raise UsageError(str(error)) from error
+    sys.stdout.write(outcome.line + "\n")
+    if outcome.stopped is not None:
+        sys.stderr.write(f"harvest redrive: {outcome.stopped}\n")
+    return 0 if outcome.settled else 1
 
 
 @contextmanager

@@ -26,7 +26,7 @@ from harvest.store.items import STORED_ITEM_MODELS, item_json_schema
 from harvest.tools.template import find_template
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 ENTITIES = "entities"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from harvest.cli import UsageError, target
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
 
 
 def register(subparsers: Subparsers) -> None:

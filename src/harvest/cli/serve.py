@@ -17,7 +17,7 @@ from harvest.cli import CliError
 from harvest.local.engines import ENGINES, durability
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
     from harvest.local.runtime import LocalRuntime
 
 

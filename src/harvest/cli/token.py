@@ -9,7 +9,7 @@ from harvest.cli import UsageError
 from harvest.domain.entitlements import Tier
 
 if TYPE_CHECKING:
-    from harvest.cli.main import Context, Subparsers
+    from harvest.cli.context import Context, Subparsers
 
 
 def register(subparsers: Subparsers) -> None:

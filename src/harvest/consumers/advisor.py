@@ -28,17 +28,17 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from harvest.consumers.batch import BatchResponse, process_messages
-from harvest.domain.entitlements import parse_tier
-from harvest.domain.signals import SignalPolicy
-from harvest.services.advisor import AdvisorService
-from harvest.services.explain_debounce import DebouncedExplainer
-from harvest.services.model_client import (
+from harvest.adapters.language_model import (
     ConverseModel,
     DisabledModel,
     LanguageModel,
     bedrock_client_factory,
 )
+from harvest.consumers.batch import BatchResponse, process_messages
+from harvest.domain.entitlements import parse_tier
+from harvest.domain.signals import SignalPolicy
+from harvest.services.advisor import AdvisorService
+from harvest.services.explain_debounce import DebouncedExplainer
 from harvest.services.signals import SignalService
 from harvest.settings import IN_LAMBDA, get_settings
 from harvest.store.advice import AdviceRepository

@@ -21,13 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol, cast
 
-from harvest.local.deadletter import (
-    Condition,
-    DeadLetterSink,
-    FailedBatch,
-    failure_record,
-    parse_batch_response,
-)
+from harvest.local.deadletter import DeadLetterSink, parse_batch_response
 from harvest.local.mappings import MappingConfig, checkpoint_key
 from harvest.local.records import (
     CheckpointStore,
@@ -37,6 +31,7 @@ from harvest.local.records import (
     make_streams_client,
     sequence_number,
 )
+from harvest.redrive.format import Condition, FailedBatch, failure_record
 from harvest.settings import get_settings
 
 if TYPE_CHECKING:

@@ -17,6 +17,7 @@ from typing import Protocol
 
 from aws_lambda_powertools import Logger
 
+from harvest.adapters.language_model import LanguageModel, ModelUnavailable
 from harvest.domain.advice import (
     Advice,
     AdviceKind,
@@ -32,7 +33,6 @@ from harvest.domain.advice import (
 from harvest.domain.common import utc_now
 from harvest.domain.entitlements import Tier
 from harvest.domain.signals import AreaSignals, WindowSignals
-from harvest.services.model_client import LanguageModel, ModelUnavailable
 from harvest.store.advice import ModelCall
 
 __all__ = ["AdviceStore", "AdvisorService"]

@@ -10,13 +10,13 @@ import pytest
 from botocore.exceptions import EndpointConnectionError, ReadTimeoutError
 from botocore.stub import Stubber
 
-from harvest.domain.advice import Prompt
-from harvest.services.model_client import (
+from harvest.adapters.language_model import (
     ConverseModel,
     DisabledModel,
     ModelUnavailable,
     bedrock_client_factory,
 )
+from harvest.domain.advice import Prompt
 from support.bedrock import converse_response
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"

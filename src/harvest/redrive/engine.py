@@ -1,7 +1,7 @@
 """Redrive of what a stream consumer's on-failure destination (its DLQ) holds.
 
 An entry is Lambda's failure record for a DynamoDB stream: a shard and a range of sequence
-numbers, no payload (harvest.local.deadletter; sources in harvest.tools.redrive). For each
+numbers, no payload (harvest.redrive.format; sources in harvest.redrive.sources). For each
 entry: find the consumer in
 template.yaml, re-read the range from the stream, keep what the mapping's FilterCriteria
 matches, and call the handler with Lambda-shaped records in batches of its BatchSize. An entry
@@ -28,8 +28,9 @@ from harvest.local.esm import LocalLambdaContext, function_environment, resolve_
 from harvest.local.filters import matches_any
 from harvest.local.mappings import MappingConfig, mappings_from_template
 from harvest.local.records import GET_RECORDS_LIMIT, sequence_number, to_lambda_record
+from harvest.redrive.format import BatchInfo
+from harvest.redrive.sources import DeadLetter, DeadLetterSource
 from harvest.store.table import Table
-from harvest.tools.redrive import BatchInfo, DeadLetter, DeadLetterSource
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient

@@ -1,53 +1,21 @@
 """Where `harvest redrive` finds its entries: Lambda's failure records for a DynamoDB stream,
-in the local runtime's DLQ files (DIR/dlq/<Function>.jsonl, harvest.local.deadletter) or in an
+in the local runtime's DLQ files (DIR/dlq/<Function>.jsonl, harvest.redrive.format) or in an
 SQS on-failure destination. An entry is removed from its source only once it was handled.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final, Protocol
 
-__all__ = ["BatchInfo", "DeadLetter", "DeadLetterSource", "DlqDirectory", "SqsQueue"]
+from harvest.redrive.format import BatchInfo
+
+__all__ = ["DeadLetter", "DeadLetterSource", "DlqDirectory", "SqsQueue"]
 
 SQS_VISIBILITY_S: Final = 900  # received messages stay hidden while the redrive runs
-
-
-@dataclass(frozen=True, slots=True)
-class BatchInfo:
-    """The DDBStreamBatchInfo of a failure record (and the function it names)."""
-
-    stream_arn: str
-    shard_id: str
-    start: str
-    end: str
-    size: int
-    function_arn: str
-
-    @classmethod
-    def of(cls, failure: object) -> BatchInfo | None:
-        if not isinstance(failure, Mapping):
-            return None
-        info: Any = failure.get("DDBStreamBatchInfo")
-        context: Any = failure.get("requestContext") or {}
-        try:
-            return cls(
-                str(info["streamArn"]),
-                str(info["shardId"]),
-                str(int(info["startSequenceNumber"])),
-                str(int(info["endSequenceNumber"])),
-                int(info.get("batchSize", 0)),
-                str(context.get("functionArn", "")),
-            )
-        except (KeyError, TypeError, ValueError, AttributeError):
-            return None
-
-    def span(self) -> str:
-        records = "record" if self.size == 1 else "records"
-        return f"shard {self.shard_id} {self.start}..{self.end} ({self.size} {records})"
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,92 @@
+"""Audit of the derived items: compare the AGG# and INSIGHT# items with what a rebuild from the
+core items would write (`harvest audit`; `harvest rebuild` shares the scans)."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+
+from harvest.domain.signals import SignalPolicy
+from harvest.services.insight_rebuild import insight_drift
+from harvest.services.rebuild import Drift, ItemKey, drift, expected_derived, is_marker, item_key
+from harvest.settings import get_settings
+from harvest.store.insights import StoredInsight, stored_insight
+from harvest.store.presence import is_presence
+from harvest.store.scan import (
+    CORE_SOURCE_PREFIXES,
+    DERIVED_AGG_PREFIXES,
+    DERIVED_INSIGHT_PREFIXES,
+    parallel_scan,
+)
+from harvest.store.table import Item, Table
+from harvest.tools.progress import SegmentProgress
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    core: list[Item]
+    derived: dict[ItemKey, Item]
+    insights: list[StoredInsight]
+
+
+def scan_derived(table: Table, segments: int) -> dict[ItemKey, Item]:
+    progress = SegmentProgress("scanned AGG#", sys.stderr)
+    found = parallel_scan(table, DERIVED_AGG_PREFIXES, segments=segments, progress=progress)
+    progress.done()
+    return {item_key(item): item for items in found.values() for item in items}
+
+
+def scan_insights(table: Table, segments: int) -> list[StoredInsight]:
+    progress = SegmentProgress("scanned INSIGHT#", sys.stderr)
+    found = parallel_scan(table, DERIVED_INSIGHT_PREFIXES, segments=segments, progress=progress)
+    progress.done()
+    return [stored_insight(item) for items in found.values() for item in items]
+
+
+@dataclass(frozen=True, slots=True)
+class Audit:
+    """What one audit found: the counts of its summary and one drift per difference."""
+
+    table_name: str
+    segments: int
+    snapshot: Snapshot
+    markers: int
+    buckets: int
+    presences: int
+    drifts: list[Drift]
+
+    def lines(self) -> list[str]:
+        drifts = len(self.drifts)
+        return [
+            f"audit of {self.table_name}: scanned {len(self.snapshot.core)} core and "
+            f"{len(self.snapshot.derived)} AGG# and {len(self.snapshot.insights)} INSIGHT# "
+            f"items in {self.segments} segments",
+            f"compared {self.markers} markers, {self.buckets} buckets, "
+            f"{self.presences} presences and {len(self.snapshot.insights)} insights: "
+            f"{drifts} drift{'s' if drifts != 1 else ''}",
+            *(found.line() for found in self.drifts),
+        ]
+
+
+def scan_snapshot(table: Table, segments: int) -> Snapshot:
+    progress = SegmentProgress("scanned core", sys.stderr)
+    core = parallel_scan(table, CORE_SOURCE_PREFIXES, segments=segments, progress=progress)
+    progress.done()
+    return Snapshot(
+        [item for items in core.values() for item in items],
+        scan_derived(table, segments),
+        scan_insights(table, segments),
+    )
+
+
+def audit(table_name: str, segments: int, snapshot: Snapshot) -> Audit:
+    """Compares the snapshot's derived items with those its core items imply."""
+    expected = expected_derived(snapshot.core)
+    policy = SignalPolicy(k=get_settings().signal_k)
+    drifts = drift(expected, snapshot.derived)
+    drifts += insight_drift(expected, snapshot.insights, policy)
+    keys: set[ItemKey] = set(expected) | set(snapshot.derived)
+    markers = sum(1 for key in keys if is_marker(key))
+    presences = sum(1 for key in keys if is_presence(key[0]))
+    buckets = len(keys) - markers - presences
+    return Audit(table_name, segments, snapshot, markers, buckets, presences, drifts)
