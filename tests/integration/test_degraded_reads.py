@@ -40,7 +40,7 @@ def listing(api: Api) -> str:
 @pytest.fixture
 def client(api: Api) -> Any:
     # The one client every repository of the API shares (built once per container).
-    return dependencies.services().feed.repository.table.client
+    return dependencies.services().guidance.repository.table.client
 
 
 def _assert_unavailable(response: ApiResponse) -> None:

@@ -23,19 +23,12 @@ from harvest.store.advice import AdviceRepository
 from harvest.store.dynamo import make_client
 from harvest.store.table import Table
 from support.bedrock import converse_response
+from support.clock import FakeClock
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 AREA = "u33d"
 START = datetime(2026, 5, 20, 9, 0, tzinfo=UTC)
 ANSWER = {"headline": "Tomatoes are scarce", "reasoning": ["12 kg asked"], "actions": ["List"]}
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = START
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 TODAY = START.date()
@@ -59,8 +52,8 @@ def stubber() -> Iterator[Stubber]:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(START)
 
 
 @pytest.fixture
@@ -69,14 +62,14 @@ def store(table: str) -> AdviceRepository:
 
 
 @pytest.fixture
-def explainer(stubber: Stubber, store: AdviceRepository, clock: Clock) -> DebouncedExplainer:
+def explainer(stubber: Stubber, store: AdviceRepository, clock: FakeClock) -> DebouncedExplainer:
     model = ConverseModel(MODEL, lambda: stubber.client, sleep=lambda _: None)
     advisor = AdvisorService(store, model, clock=clock)
     return DebouncedExplainer(advisor, store, debounce=timedelta(minutes=30), clock=clock)
 
 
 def test_same_classifications_with_new_figures_call_the_model_once(
-    explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
+    explainer: DebouncedExplainer, stubber: Stubber, clock: FakeClock
 ) -> None:
     # Given the model answers once
     stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
@@ -90,7 +83,7 @@ def test_same_classifications_with_new_figures_call_the_model_once(
 
 
 def test_a_changed_classification_waits_for_the_debounce_then_calls_once_more(
-    explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
+    explainer: DebouncedExplainer, stubber: Stubber, clock: FakeClock
 ) -> None:
     shortage, balanced = _week("12"), _week("3")
     assert window_shape(shortage) != window_shape(balanced)
@@ -106,7 +99,7 @@ def test_a_changed_classification_waits_for_the_debounce_then_calls_once_more(
 
 
 def test_a_fallback_is_retried_once_debounce_and_its_cache_time_passed(
-    explainer: DebouncedExplainer, stubber: Stubber, clock: Clock
+    explainer: DebouncedExplainer, stubber: Stubber, clock: FakeClock
 ) -> None:
     stubber.add_client_error("converse", "ValidationException", http_status_code=400)
     stubber.add_response("converse", converse_response(json.dumps(ANSWER)))

@@ -26,6 +26,7 @@ from harvest.domain.signals import AreaSignals, DayTotals, WindowSignals, comput
 from harvest.services.advisor import AdvisorService
 from harvest.store.advice import ModelCall
 from support.bedrock import converse_response
+from support.clock import FakeClock
 
 MODEL = "anthropic.claude-3-haiku-20240307-v1:0"
 AREA = "u33d"
@@ -129,14 +130,6 @@ class MemoryStore:
         self.usage[(now.date().isoformat(), call.digest)] = call
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = NOW
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def reply(text: str) -> dict[str, Any]:
     return converse_response(text, input_tokens=300, output_tokens=90)
 
@@ -155,8 +148,8 @@ def store() -> MemoryStore:
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock()
+def clock() -> FakeClock:
+    return FakeClock(NOW)
 
 
 @pytest.fixture
@@ -166,7 +159,7 @@ def sleeps() -> list[float]:
 
 @pytest.fixture
 def advisor(
-    stubber: Stubber, store: MemoryStore, clock: Clock, sleeps: list[float]
+    stubber: Stubber, store: MemoryStore, clock: FakeClock, sleeps: list[float]
 ) -> AdvisorService:
     model = ConverseModel(
         MODEL,
@@ -279,7 +272,7 @@ def test_changed_inputs_call_the_model_again(advisor: AdvisorService, stubber: S
 
 
 def test_model_is_tried_again_once_a_fallback_expires(
-    advisor: AdvisorService, stubber: Stubber, clock: Clock
+    advisor: AdvisorService, stubber: Stubber, clock: FakeClock
 ) -> None:
     stubber.add_response("converse", reply("not json"))
     assert advisor.explain(AREA, _week(_signals()), CID).source == "fallback"
@@ -295,7 +288,7 @@ def test_model_is_tried_again_once_a_fallback_expires(
 def test_without_a_model_the_fallback_is_served_and_no_usage_recorded(
     store: MemoryStore,
 ) -> None:
-    advisor = AdvisorService(store, DisabledModel(), clock=Clock())
+    advisor = AdvisorService(store, DisabledModel(), clock=FakeClock(NOW))
     advice = advisor.explain(AREA, _week(_signals()), CID)
     assert advice.source == "fallback"
     assert store.usage == {}

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
+from typing import Protocol
 
 from harvest.domain.claim import Claim, ClaimStatus, QuantityEffect
 from harvest.domain.common import Actor, iso, new_id, quantity
@@ -24,6 +25,7 @@ from harvest.domain.errors import (
     VersionMismatch,
 )
 from harvest.domain.listing import Listing
+from harvest.domain.request import Request
 from harvest.services.support import (
     ServiceContext,
     check_version,
@@ -33,13 +35,37 @@ from harvest.services.support import (
     with_cas_retries,
 )
 from harvest.store.keys import owned_sk
-from harvest.store.repository import Created, Repository
+from harvest.store.repository import Created, IdempotencyToken
 
 
 class ClaimRole(StrEnum):
     MADE = "made"
     RECEIVED = "received"
     ALL = "all"
+
+
+class ClaimStore(Protocol):
+    """What ClaimService reads and writes (harvest.store.repository.Repository)."""
+
+    def claim_by_id(self, claim_id: str) -> Claim | None: ...
+    def claims_by_claimer(
+        self, claimer_id: str, limit: int = 20, before: str | None = None
+    ) -> list[Claim]: ...
+    def claims_by_listing_owner(
+        self, owner_id: str, limit: int = 20, before: str | None = None
+    ) -> list[Claim]: ...
+    def create_claim(
+        self, claim: Claim, listing: Listing, token: IdempotencyToken | None
+    ) -> Created[Claim]: ...
+    def save_claim_transition(
+        self,
+        claim: Claim,
+        expected_claim_version: int,
+        listing: Listing | None,
+        expected_listing_version: int | None,
+    ) -> None: ...
+    def listing_by_id(self, listing_id: str) -> Listing | None: ...
+    def request_by_id(self, request_id: str) -> Request | None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +87,7 @@ def _sort_key(claim: Claim) -> str:
 
 
 class ClaimService:
-    def __init__(self, repository: Repository, context: ServiceContext) -> None:
+    def __init__(self, repository: ClaimStore, context: ServiceContext) -> None:
         self.repository = repository
         self.context = context
 

@@ -30,6 +30,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from harvest.domain import geo
 from harvest.domain.errors import FieldError, ValidationFailed
@@ -38,7 +39,6 @@ from harvest.domain.request import Request
 from harvest.services.support import ServiceContext, page_size
 from harvest.store.feed_index import FeedRows
 from harvest.store.keys import GEO_PARTITION_PRECISION
-from harvest.store.repository import Repository
 
 RADIUS_FLOOR_KM = 1.0  # smaller radii are read as 1 km
 RADIUS_STEP_KM = 0.5  # radii are rounded up to the next half kilometre
@@ -160,12 +160,28 @@ class _Entry:
     item: FeedItem | None = field(compare=False, default=None)
 
 
+class FeedStore(Protocol):
+    """What FeedService reads: the FeedIndex (harvest.store.repository.Repository)."""
+
+    def feed_rows(
+        self,
+        partition: str,
+        *,
+        cell: str | None = None,
+        kind: str | None = None,
+        crop: str | None = None,
+        after: str | None = None,
+        until: str | None = None,
+        limit: int,
+    ) -> FeedRows: ...
+
+
 class _Search:
     """One page of the best-first search (see the module docstring)."""
 
     def __init__(
         self,
-        repository: Repository,
+        repository: FeedStore,
         query: FeedQuery,
         radius_km: float,
         after: SortKey | None,
@@ -293,7 +309,7 @@ class _Search:
 
 
 class FeedService:
-    def __init__(self, repository: Repository, context: ServiceContext) -> None:
+    def __init__(self, repository: FeedStore, context: ServiceContext) -> None:
         self.repository = repository
         self.context = context
 

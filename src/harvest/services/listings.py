@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
+from typing import Protocol
 
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location, new_id, quantity
@@ -25,9 +26,23 @@ from harvest.services.support import (
     stamped,
     with_cas_retries,
 )
-from harvest.store.repository import Created, Repository
+from harvest.store.repository import Created, EntityPage, IdempotencyToken
+from harvest.store.table import Key
 
 MAX_AVAILABILITY = timedelta(days=365)
+
+
+class ListingStore(Protocol):
+    """What ListingService reads and writes (harvest.store.repository.Repository)."""
+
+    def listing_by_id(self, listing_id: str) -> Listing | None: ...
+    def listings_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Listing]: ...
+    def create_listing(
+        self, listing: Listing, token: IdempotencyToken | None
+    ) -> Created[Listing]: ...
+    def save_listing(self, listing: Listing, expected_version: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,7 +69,7 @@ class ListingChanges:
 
 
 class ListingService:
-    def __init__(self, repository: Repository, catalog: CropCatalog, context: ServiceContext):
+    def __init__(self, repository: ListingStore, catalog: CropCatalog, context: ServiceContext):
         self.repository = repository
         self.catalog = catalog
         self.context = context

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location
@@ -14,9 +15,15 @@ from harvest.domain.errors import (
 )
 from harvest.domain.profile import DEFAULT_SHARE_RADIUS_KM, Profile
 from harvest.services.support import ServiceContext, check_version
-from harvest.store.repository import Repository
 
 MAX_SHARE_RADIUS_KM = 50.0
+
+
+class ProfileStore(Protocol):
+    """What ProfileService reads and writes (harvest.store.repository.Repository)."""
+
+    def profile_by_user(self, user_id: str) -> Profile | None: ...
+    def save_profile(self, profile: Profile, expected_version: int | None) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,7 +35,7 @@ class ProfileDraft:
 
 
 class ProfileService:
-    def __init__(self, repository: Repository, context: ServiceContext) -> None:
+    def __init__(self, repository: ProfileStore, context: ServiceContext) -> None:
         self.repository = repository
         self.context = context
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from datetime import datetime
 from decimal import Decimal
+from typing import Protocol
 
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location, new_id, quantity
@@ -20,7 +21,21 @@ from harvest.services.support import (
     stamped,
     with_cas_retries,
 )
-from harvest.store.repository import Created, Repository
+from harvest.store.repository import Created, EntityPage, IdempotencyToken
+from harvest.store.table import Key
+
+
+class RequestStore(Protocol):
+    """What RequestService reads and writes (harvest.store.repository.Repository)."""
+
+    def request_by_id(self, request_id: str) -> Request | None: ...
+    def requests_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> EntityPage[Request]: ...
+    def create_request(
+        self, request: Request, token: IdempotencyToken | None
+    ) -> Created[Request]: ...
+    def save_request(self, request: Request, expected_version: int) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +61,7 @@ class RequestChanges:
 
 
 class RequestService:
-    def __init__(self, repository: Repository, catalog: CropCatalog, context: ServiceContext):
+    def __init__(self, repository: RequestStore, catalog: CropCatalog, context: ServiceContext):
         self.repository = repository
         self.catalog = catalog
         self.context = context
