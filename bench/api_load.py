@@ -5,7 +5,7 @@ answered, so the load can never run away from the server).
     .venv/bin/python bench/api_load.py [--engine moto|dynamodb-local] [--workers 4]
                                        [--requests 200] [--density 10000] [--json PATH]
 
-`--density N` adds the feed at city density (bench/feed_density.py): N live listings and
+`--density N` adds the feed at city density (bench/harness/feed_density.py): N live listings and
 N/4 open requests within 5 km, in a second runtime whose stream consumers stay idle;
 today's read (reproduced on the same table) beside the FeedIndex read, then the feed over
 HTTP, one request at a time.
@@ -33,8 +33,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from feed_density import RADIUS_KM, measure
-from local_api import call, running
+from harness.feed_density import RADIUS_KM, measure
+from harness.local_api import call, running
 
 from harvest.api import dependencies
 from harvest.local.tokens import TokenIssuer, signing_key

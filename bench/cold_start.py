@@ -41,7 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-import cold_start_api  # noqa: I001 - a sibling script, not a package
+from harness import cold_start_api  # noqa: I001 - after the sys.path line above
 from harvest.tools.template import load_template
 
 SRC = Path(__file__).resolve().parents[1] / "src"

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from local_api import call, running
+from harness.local_api import call, running
 
 from harvest.domain import geo
 from harvest.local.runtime import LocalRuntime
