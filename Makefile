@@ -36,7 +36,7 @@ security: setup
 	@echo "== bandit"; $(VENV)/bandit -q -c pyproject.toml -r src
 	@echo "== pip-audit (uv.lock)"; set -euo pipefail; \
 		requirements="$$(mktemp)"; trap 'rm -f "$$requirements"' EXIT; \
-		"$$(scripts/bootstrap.sh)" export --frozen --all-groups --no-emit-project --quiet \
+		"$$(scripts/bootstrap.sh)" export --frozen --all-groups --all-extras --no-emit-project --quiet \
 			-o "$$requirements"; \
 		$(VENV)/python scripts/dependency_audit.py "$$requirements"
 
@@ -76,7 +76,8 @@ bench: setup
 	$(VENV)/python bench/run_all.py
 
 # `sam build` calls build-<LogicalId> (Metadata: BuildMethod: makefile) with ARTIFACTS_DIR set.
-# Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda.
+# Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda: the
+# runtime dependencies only, not the cli extra (tests/unit/test_runtime_dependencies.py).
 # Every function ships the same package; the targets share one recipe.
 FUNCTIONS := ApiFunction PublisherFunction AggregatorFunction AdvisorFunction
 .PHONY: $(addprefix build-,$(FUNCTIONS))
@@ -87,8 +88,6 @@ $(addprefix build-,$(FUNCTIONS)):
 		--python-version 3.13 --only-binary :all: --compile-bytecode \
 		-r "$(ARTIFACTS_DIR)/requirements.txt"
 	cp -r src/harvest "$(ARTIFACTS_DIR)/harvest"
-	# Bytecode in the package: without it every cold start compiles from source (bench/cold_start.py).
-	$(UV) run --frozen python -m compileall -q "$(ARTIFACTS_DIR)/harvest"
 	# Bytecode in the package: without it every cold start compiles from source (bench/cold_start.py).
 	$(UV) run --frozen python -m compileall -q "$(ARTIFACTS_DIR)/harvest"
 	rm -f "$(ARTIFACTS_DIR)/requirements.txt"

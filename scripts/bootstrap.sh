@@ -53,6 +53,7 @@ if [[ ! -x "$ROOT/.venv/bin/python" ]] || ! "$ROOT/.venv/bin/python" -c 'import 
    || [[ "$ROOT/uv.lock" -nt "$ROOT/.venv/.synced" ]]; then
   say "syncing .venv with uv.lock (python: $PYTHON)"
 fi
-(cd "$ROOT" && "$UV" sync --frozen --python "$PYTHON" --quiet)
+# The cli extra: the `harvest` command and the local runtime (make serve, make test).
+(cd "$ROOT" && "$UV" sync --frozen --extra cli --python "$PYTHON" --quiet)
 touch "$ROOT/.venv/.synced"
 echo "$UV"
