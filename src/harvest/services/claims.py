@@ -57,12 +57,13 @@ class ClaimStore(Protocol):
     def create_claim(
         self, claim: Claim, listing: Listing, token: IdempotencyToken | None
     ) -> Created[Claim]: ...
-    # fmt: off
     def save_claim_transition(
-        self, claim: Claim, expected_claim_version: int,
-        listing: Listing | None, expected_listing_version: int | None,
+        self,
+        claim: Claim,
+        expected_claim_version: int,
+        listing: Listing | None,
+        expected_listing_version: int | None,
     ) -> None: ...
-    # fmt: on
     def listing_by_id(self, listing_id: str) -> Listing | None: ...
     def request_by_id(self, request_id: str) -> Request | None: ...
 

@@ -163,12 +163,17 @@ class _Entry:
 class FeedStore(Protocol):
     """What FeedService reads: the FeedIndex (harvest.store.repository.Repository)."""
 
-    # fmt: off
     def feed_rows(
-        self, partition: str, *, cell: str | None = None, kind: str | None = None,
-        crop: str | None = None, after: str | None = None, until: str | None = None, limit: int,
+        self,
+        partition: str,
+        *,
+        cell: str | None = None,
+        kind: str | None = None,
+        crop: str | None = None,
+        after: str | None = None,
+        until: str | None = None,
+        limit: int,
     ) -> FeedRows: ...
-    # fmt: on
 
 
 class _Search:
