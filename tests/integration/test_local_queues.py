@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import copy
 import json
+import threading
+import time
 from collections.abc import Iterator, Mapping
 from typing import Any
 
@@ -16,6 +18,7 @@ from moto import mock_aws
 
 from harvest.local.queues import SqsPoller
 from harvest.local.rules import BusTopology, provision, topology_from_template
+from harvest.local.schedules import SCHEDULE_SECONDS_VARIABLE, ScheduleTicker, period_seconds
 from harvest.tools.template import load_template
 
 REGION = "us-east-1"
@@ -88,11 +91,71 @@ def test_the_template_topology_is_read_as_written() -> None:
     queue = topology.queues["AdvisorQueue"]
     assert (queue.dead_letter_queue, queue.max_receive_count) == ("AdvisorDlq", 5)
     assert queue.visibility_timeout_s == 360
-    [mapping] = topology.mappings
-    assert mapping.function.logical_id == "AdvisorFunction"
+    mappings = {m.function.logical_id: m for m in topology.mappings}
+    assert set(mappings) == {"AdvisorFunction", "RefreshFunction"}
+    mapping = mappings["AdvisorFunction"]
     assert mapping.function.handler == "harvest.consumers.advisor.handler"
     assert (mapping.batch_size, mapping.report_batch_item_failures) == (10, True)
     assert mapping.function.timeout_s == 60
+    refresh = mappings["RefreshFunction"]
+    assert refresh.function.handler == "harvest.consumers.refresh.handler"
+    assert (refresh.queue, refresh.batch_size, refresh.report_batch_item_failures) == (
+        "RefreshQueue",
+        1,
+        True,
+    )
+    # The schedule rule is no pattern rule: the runtime ticks it (local.schedules).
+    [schedule] = topology.schedules
+    assert (schedule.logical_id, schedule.name) == ("RefreshRule", "harvest-dev-refresh")
+    assert (schedule.expression, schedule.queues) == ("rate(15 minutes)", ("RefreshQueue",))
+
+
+@pytest.mark.parametrize(
+    ("expression", "seconds"),
+    [("rate(1 minute)", 60), ("rate(15 minutes)", 900), ("rate(2 hours)", 7200),
+     ("rate(1 day)", 86_400), ("cron(5 0 * * ? *)", 3600)],
+)  # fmt: skip
+def test_a_schedule_ticks_at_its_rate_unless_the_local_period_is_set(
+    expression: str, seconds: float
+) -> None:
+    assert period_seconds(expression, {}) == seconds
+    assert period_seconds(expression, {SCHEDULE_SECONDS_VARIABLE: "0.5"}) == 0.5
+
+
+@pytest.mark.parametrize("expression", ["rate(1 minutes)", "rate(5 minute)", "every hour"])
+def test_a_schedule_eventbridge_would_refuse_stops_the_runtime(expression: str) -> None:
+    with pytest.raises(ValueError, match="rate"):
+        period_seconds(expression, {})
+
+
+def test_a_tick_reaches_the_schedules_queue_as_eventbridge_delivers_it(
+    clients: tuple[Any, Any],
+) -> None:
+    events, sqs = clients
+    topology = topology_from_template(_template(), "harvest-test")
+    urls = provision(topology, events, sqs)
+    [schedule] = topology.schedules
+    ticker = ScheduleTicker(schedule, sqs, urls, REGION, period_s=0.05)
+    stop = threading.Event()
+    thread = ticker.start(stop)
+    try:
+        # Progress, not time: at least two ticks (the first at start, one period later).
+        deadline = time.monotonic() + 30
+        while _count(sqs, urls["RefreshQueue"]) < 2 and time.monotonic() < deadline:
+            time.sleep(0.02)
+    finally:
+        stop.set()
+        thread.join(timeout=10)
+    [message] = sqs.receive_message(QueueUrl=urls["RefreshQueue"])["Messages"]
+    body = json.loads(message["Body"])
+    assert (body["source"], body["detail-type"], body["detail"]) == (
+        "aws.events",
+        "Scheduled Event",
+        {},
+    )
+    assert body["resources"] == [f"arn:aws:events:{REGION}:123456789012:rule/harvest-dev-refresh"]
+    assert ticker.ticks >= 2
+    assert _count(sqs, urls["AdvisorQueue"]) == 0
 
 
 def test_a_rule_routes_only_the_events_its_pattern_matches(clients: tuple[Any, Any]) -> None:
@@ -114,7 +177,7 @@ def test_failed_messages_come_back_and_go_to_the_dlq_after_max_receive_count(
     for n in (1, 2, 3):
         _put(events, topology, "harvest.guidances", "guidance.requested", n)
     handler = Handler(failing={2})
-    [mapping] = topology.mappings
+    [mapping] = [m for m in topology.mappings if m.function.logical_id == "AdvisorFunction"]
     poller = SqsPoller(mapping, sqs, urls["AdvisorQueue"], handler)
     # First receive: 2 fails, the others are deleted; it comes back (visibility timeout 0)
     assert poller.poll_once() == 3
@@ -136,7 +199,7 @@ def test_a_function_error_or_an_unknown_item_identifier_keeps_the_whole_batch(
     urls = provision(topology, events, sqs)
     for n in (1, 2):
         _put(events, topology, "harvest.guidances", "guidance.requested", n)
-    [mapping] = topology.mappings
+    [mapping] = [m for m in topology.mappings if m.function.logical_id == "AdvisorFunction"]
 
     def crash(event: Mapping[str, Any], context: Any) -> Any:
         raise RuntimeError("function error")

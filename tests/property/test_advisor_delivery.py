@@ -308,7 +308,7 @@ def _consume(
     after = {keyed[i % len(keyed)] for i in plan["lost_deletes"]} if keyed else set()
     faults = Faults(before, after)
     monkeypatch.setattr(advisor, "advise_message", faults)
-    [mapping] = TOPOLOGY.mappings
+    [mapping] = [m for m in TOPOLOGY.mappings if m.function.logical_id == "AdvisorFunction"]
     sized = QueueMapping(mapping.function, mapping.queue, batch_size=plan["batch_size"],
                          report_batch_item_failures=True)  # fmt: skip
     poller = SqsPoller(sized, sqs, url, advisor.handler)

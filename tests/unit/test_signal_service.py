@@ -174,25 +174,39 @@ def test_the_route_answers_from_the_insight_while_its_windows_hold(days_later: i
     assert view.signals.windows[0].crops[0].supply == Decimal(5)
 
 
-def test_once_a_bucket_has_left_a_window_the_route_computes_from_the_buckets() -> None:
+def test_once_a_bucket_has_left_a_window_the_route_still_reads_the_insight_only() -> None:
+    # Given an insight whose windows held until yesterday, and the refresher not run yet
     as_of = TODAY - timedelta(days=3)
     insights = FakeInsights(_stored(as_of, TODAY - timedelta(days=1)))
     fake = FakeDerived({})
-
+    # When the route asks
     view = SignalService(fake, clock=lambda: NOW, insights=insights).published("u33dc")
+    # Then no recomputation on the request path: the last figures, one read
+    assert (insights.reads, fake.calls) == (1, [])
+    assert view.signals.as_of == TODAY
+    assert view.signals.windows[0].crops[0].supply == Decimal(5)
+    # and nothing in the answer says the figures are due (validUntil dates activity)
+    assert view.data_updated_at == f"{TODAY.isoformat()}T00:00:00.000Z"
 
-    assert fake.calls, "a stale insight is recomputed"
-    assert all(not window.crops for window in view.signals.windows)
 
-
-def test_an_area_without_insight_is_computed_and_a_precision_6_one_reads_no_bucket() -> None:
+@pytest.mark.parametrize("geohash", ["u33dc0", "u33dc", "u33d"])
+def test_an_area_without_insight_answers_empty_and_reads_no_bucket(geohash: str) -> None:
     fake = FakeDerived({})
-    service = SignalService(fake, clock=lambda: NOW, insights=FakeInsights(None))
+    insights = FakeInsights(None)
+    service = SignalService(fake, clock=lambda: NOW, insights=insights)
 
-    service.published("u33dc0")
-    assert fake.calls == []
-    service.published("u33dc")
-    assert [call[0] for call in fake.calls] == ["u33dc"]
+    view = service.published(geohash)
+
+    assert (insights.reads, fake.calls) == (1, [])
+    assert [window.days for window in view.signals.windows] == [7, 14, 30]
+    assert all(not window.crops for window in view.signals.windows)
+    assert view.data_updated_at is None
+
+
+def test_an_insight_dated_after_today_is_not_served() -> None:
+    insights = FakeInsights(_stored(TODAY + timedelta(days=1), TODAY + timedelta(days=5)))
+    view = SignalService(FakeDerived({}), clock=lambda: NOW, insights=insights).published("u33dc")
+    assert all(not window.crops for window in view.signals.windows)
 
 
 def test_windows_hold_until_the_day_before_a_bucket_leaves_one() -> None:

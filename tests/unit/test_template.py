@@ -13,6 +13,7 @@ import pytest
 from harvest.local.filters import Pattern, compile_pattern, matches_any
 from harvest.store import codec, keys
 from harvest.store.derived import bucket_key, marker_key
+from harvest.store.refresh_index import DUE_INDEX
 from harvest.tools.template import create_table_request, load_template, table_properties
 
 
@@ -32,7 +33,7 @@ def test_table_keys_and_indexes_match_what_the_repository_queries() -> None:
     props = table_properties(_template())
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["PK", "SK"]
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {keys.OWNER_INDEX, keys.GEO_INDEX, keys.FEED_INDEX}
+    assert set(indexes) == {keys.OWNER_INDEX, keys.GEO_INDEX, keys.FEED_INDEX, DUE_INDEX}
     assert [k["AttributeName"] for k in indexes[keys.OWNER_INDEX]["KeySchema"]] == [
         "GSI1PK",
         "GSI1SK",
@@ -46,6 +47,17 @@ def test_table_keys_and_indexes_match_what_the_repository_queries() -> None:
         "GSI3SK",
     ]
     assert all(a["AttributeType"] == "S" for a in props["AttributeDefinitions"])
+
+
+def test_the_due_index_is_keyed_by_the_insights_sk_and_valid_until_and_projects_keys() -> None:
+    """The refresher's Query (store.refresh_index) needs SK = CURRENT, validUntil < today."""
+    props = table_properties(_template())
+    [due] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == DUE_INDEX]
+    assert [(k["AttributeName"], k["KeyType"]) for k in due["KeySchema"]] == [
+        ("SK", "HASH"),
+        ("validUntil", "RANGE"),
+    ]
+    assert due["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
 def test_the_feed_index_projects_exactly_what_a_feed_item_shows() -> None:

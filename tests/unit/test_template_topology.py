@@ -110,6 +110,8 @@ def _subscriptions() -> dict[str, set[str]]:
     queue_of = {_ref(p["Queue"]): f for f, p in _events("SQS")}
     found: dict[str, set[str]] = {}
     for rule_name, rule in _of_type("AWS::Events::Rule").items():
+        if "EventPattern" not in rule["Properties"]:
+            continue  # a schedule: its ticks carry no family
         pattern = _rule_pattern(rule_name)
         for target in rule["Properties"]["Targets"]:
             function = queue_of.get(_ref(target["Arn"]))
@@ -131,11 +133,14 @@ def test_at_most_two_event_source_mappings_read_the_table_stream() -> None:
 
 
 def test_the_ai_worker_is_an_sqs_consumer_behind_a_rule_of_the_bus() -> None:
-    [(function, properties)] = _events("SQS")
-    assert function == "AdvisorFunction"
+    [properties] = [p for f, p in _events("SQS") if f == "AdvisorFunction"]
     assert "ReportBatchItemFailures" in properties["FunctionResponseTypes"]
     assert 1 <= properties["BatchSize"] <= 10
-    [rule] = _of_type("AWS::Events::Rule").values()
+    [rule] = [
+        r
+        for r in _of_type("AWS::Events::Rule").values()
+        if "EventPattern" in r["Properties"]  # the other one is the refresher's schedule
+    ]
     assert _ref(rule["Properties"]["EventBusName"]) == "HarvestEventBus"
     assert [_ref(t["Arn"]) for t in rule["Properties"]["Targets"]] == [_ref(properties["Queue"])]
 
@@ -195,6 +200,26 @@ def test_every_rule_target_may_send_to_its_queue_and_keeps_what_it_cannot_delive
             assert depth["Threshold"] == 0
 
 
+def test_the_refresher_is_an_sqs_consumer_of_a_schedule_on_the_default_bus() -> None:
+    """Issue 9 point 5: quiet areas are refreshed by a tick, not on the request path."""
+    [(function, properties)] = [(f, p) for f, p in _events("SQS") if f == "RefreshFunction"]
+    assert RESOURCES[function]["Properties"]["Handler"] == "harvest.consumers.refresh.handler"
+    assert properties["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    queue = _ref(properties["Queue"])
+    rules = [
+        rule["Properties"]
+        for rule in _of_type("AWS::Events::Rule").values()
+        if queue in [_ref(t["Arn"]) for t in rule["Properties"]["Targets"]]
+    ]
+    [rule] = rules
+    # Schedule expressions run on the default bus only, and carry no event pattern.
+    assert "EventBusName" not in rule
+    assert "EventPattern" not in rule
+    assert rule["ScheduleExpression"] == {"Ref": "InsightRefreshSchedule"}
+    assert _written_families(function) == {"INSIGHT#"}
+    assert function not in {f for f, _ in _events("DynamoDB")}
+
+
 def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
     """writer -> reader when a reader takes, by stream filter or by rule, a family the
     writer writes; a cycle would be a feedback loop (DESIGN §3 invariant 4)."""
@@ -222,3 +247,5 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
     assert feeds["AggregatorFunction"] == {"PublisherFunction", "AdvisorFunction"}
     assert feeds["AdvisorFunction"] == set()
     assert feeds["PublisherFunction"] == set()
+    # The refresher's insights go the same way; nothing it writes reaches itself.
+    assert feeds["RefreshFunction"] == {"PublisherFunction", "AdvisorFunction"}

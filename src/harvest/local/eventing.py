@@ -1,6 +1,7 @@
 """The bus side of the local runtime: moto's EventBridge and SQS in a thread of this
-process, set up from template.yaml (local.rules), fed by the local event sink, and one SQS
-poller per SQS event source mapping (local.queues).
+process, set up from template.yaml (local.rules), fed by the local event sink, one SQS
+poller per SQS event source mapping (local.queues), and one timer per schedule rule
+(local.schedules).
 
 Events keep landing in DATA_DIR/events.jsonl first (`harvest events --follow`); the sink
 then puts them on moto's bus, whose rules deliver them to the queues. A failure to forward
@@ -19,6 +20,7 @@ import boto3
 from harvest.local.engines import free_port, wait_until_listening
 from harvest.local.queues import SqsPoller
 from harvest.local.rules import BusTopology, provision, topology_from_template
+from harvest.local.schedules import ScheduleTicker, period_seconds
 
 __all__ = ["RuleBus"]
 
@@ -32,6 +34,7 @@ class RuleBus:
     endpoint_url: str = ""
     queue_urls: dict[str, str] = field(default_factory=dict)
     pollers: list[SqsPoller] = field(default_factory=list)
+    tickers: list[ScheduleTicker] = field(default_factory=list)
     _server: Any = None
 
     @classmethod
@@ -85,6 +88,21 @@ class RuleBus:
             thread.start()
             threads.append(thread)
             log.info("sqs poller %s on %s", mapping.function.logical_id, mapping.queue)
+        return threads
+
+    def start_schedules(self, stop: threading.Event) -> list[threading.Thread]:
+        """One timer per schedule rule (moto never fires them): local.schedules."""
+        threads = []
+        for schedule in self.topology.schedules:
+            ticker = ScheduleTicker(
+                schedule,
+                self.client("sqs"),
+                self.queue_urls,
+                self.region,
+                period_seconds(schedule.expression),
+            )
+            self.tickers.append(ticker)
+            threads.append(ticker.start(stop))
         return threads
 
     def stop(self) -> None:

@@ -4,7 +4,8 @@ a message to the queue's DLQ after maxReceiveCount receives), for the local runt
 
 Read from the template, as the stream mappings are (local.mappings): every
 `AWS::SQS::Queue` (name, VisibilityTimeout, RedrivePolicy), every `AWS::Events::Rule`
-(EventPattern, queue targets) and every `Type: SQS` event of a serverless function
+(EventPattern, queue targets; or ScheduleExpression: a schedule, which moto never fires, so
+local.schedules ticks it) and every `Type: SQS` event of a serverless function
 (BatchSize, MaximumBatchingWindowInSeconds, FunctionResponseTypes, ScalingConfig).
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "QueueMapping",
     "QueueSpec",
     "RuleSpec",
+    "ScheduleSpec",
     "provision",
     "topology_from_template",
 ]
@@ -52,6 +54,16 @@ class RuleSpec:
     logical_id: str
     name: str
     pattern: Mapping[str, Any]
+    queues: tuple[str, ...]  # logical ids of the queue targets
+
+
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A rule with a ScheduleExpression (e.g. `rate(15 minutes)`) and its queue targets."""
+
+    logical_id: str
+    name: str
+    expression: str
     queues: tuple[str, ...]  # logical ids of the queue targets
 
 
@@ -84,6 +96,7 @@ class BusTopology:
     queues: Mapping[str, QueueSpec]
     rules: tuple[RuleSpec, ...]
     mappings: tuple[QueueMapping, ...]
+    schedules: tuple[ScheduleSpec, ...] = ()
 
 
 def topology_from_template(template: Mapping[str, Any], table_name: str) -> BusTopology:
@@ -99,10 +112,22 @@ def topology_from_template(template: Mapping[str, Any], table_name: str) -> BusT
         for lid, r in resources.items()
         if r.get("Type") == "AWS::SQS::Queue"
     }
+    rule_ids = [lid for lid, r in resources.items() if r.get("Type") == "AWS::Events::Rule"]
+    scheduled = {lid for lid in rule_ids if "ScheduleExpression" in _properties(resources, lid)}
     rules = tuple(
-        _rule(lid, r.get("Properties") or {}, name_of(lid, "Name"), queues)
-        for lid, r in resources.items()
-        if r.get("Type") == "AWS::Events::Rule"
+        _rule(lid, _properties(resources, lid), name_of(lid, "Name"), queues)
+        for lid in rule_ids
+        if lid not in scheduled
+    )
+    schedules = tuple(
+        ScheduleSpec(
+            lid,
+            name_of(lid, "Name"),
+            name_of(lid, "ScheduleExpression"),
+            _queue_targets(_properties(resources, lid), queues),
+        )
+        for lid in rule_ids
+        if lid in scheduled
     )
     mappings: list[QueueMapping] = []
     for lid, resource in resources.items():
@@ -118,6 +143,22 @@ def topology_from_template(template: Mapping[str, Any], table_name: str) -> BusT
         queues=queues,
         rules=rules,
         mappings=tuple(mappings),
+        schedules=schedules,
+    )
+
+
+def _properties(resources: Mapping[str, Any], logical_id: str) -> Mapping[str, Any]:
+    properties: Mapping[str, Any] = resources[logical_id].get("Properties") or {}
+    return properties
+
+
+def _queue_targets(
+    properties: Mapping[str, Any], queues: Mapping[str, QueueSpec]
+) -> tuple[str, ...]:
+    return tuple(
+        queue
+        for target in properties.get("Targets") or []
+        if (queue := _logical_id(target.get("Arn"))) is not None and queue in queues
     )
 
 
@@ -152,12 +193,7 @@ def _rule(
         pattern = json.loads(pattern)
     if not isinstance(pattern, Mapping):
         raise ValueError(f"{logical_id}: EventPattern must be a JSON object")
-    targets = tuple(
-        queue
-        for target in properties.get("Targets") or []
-        if (queue := _logical_id(target.get("Arn"))) is not None and queue in queues
-    )
-    return RuleSpec(logical_id, name, pattern, targets)
+    return RuleSpec(logical_id, name, pattern, _queue_targets(properties, queues))
 
 
 def _mapping(

@@ -2,7 +2,8 @@
 
 DynamoDB engine -> table from template.yaml -> stream pollers emulating each event source
 mapping of template.yaml -> local event bus -> EventBridge rules -> SQS queues -> SQS event
-source pollers (local.eventing, on moto) -> the REST API through an API Gateway emulator.
+source pollers (local.eventing, on moto; schedule rules ticked by local.schedules) -> the
+REST API through an API Gateway emulator.
 Application code is unchanged: boto3 honours AWS_ENDPOINT_URL, so it talks to the engine.
 """
 
@@ -138,6 +139,7 @@ class LocalRuntime:
         if self.options.with_pollers:
             self._start_pollers()
             self.threads += self.rule_bus.start_pollers(self.stop_event)
+            self.threads += self.rule_bus.start_schedules(self.stop_event)
             self.poller_names += [m.function.logical_id for m in self.rule_bus.topology.mappings]
         self._start_api()
         self._write_runtime_file()

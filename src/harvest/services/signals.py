@@ -3,8 +3,9 @@
 Reads the last 30 days of the day buckets of the published cells an area is made of
 (domain.release: the area itself at precision 5, its 32 children at precision 4, none at
 precision 6): per cell, the all-crops rows name the crops, then one Query per crop
-partition. The 7/14/30-day windows are computed at request time, so they are right as of
-now also when nothing new happened in the area (time moves items out of windows).
+partition (for_area: the derivation consumer's and the refresher's computation). The route
+reads none of that: `published` serves the INSIGHT# item those computations store, kept
+right as of now for quiet areas by the refresher (services.refresh), so it costs one GetItem.
 """
 
 from __future__ import annotations
@@ -119,21 +120,27 @@ class SignalService:
         )
 
     def published(self, geohash: str) -> AreaSignalsView:
-        """The route's answer in O(1) reads: the insight worker's INSIGHT# item of the area
-        while its windows are still right (no event since, and no bucket has left a window
-        since: `validUntil`), else computed from the buckets as for_area does (the first
-        request of a quiet area on the day its windows move; the API never writes it back).
+        """The route's answer in O(1) reads, never a recomputation: the INSIGHT# item of the
+        area (one GetItem), or the empty answer without one (nobody listed or asked there,
+        or the derivation consumer has not reached the area's first event yet).
+
+        While `validUntil` holds the stored windows are exactly the windows as of today.
+        After it (a bucket has left a window, no event since), they are the last figures
+        until the refresher (services.refresh, on its schedule: 15 min by default) has
+        recomputed the area; the answer does not say which, since `validUntil` and
+        `asOfDay` date activity in the area (docs/pipeline-design.md, "Signals as of now").
         Raises InvalidGeohash as for_area."""
         cell = validate_geohash(geohash, min_precision=MIN_PRECISION, max_precision=MAX_PRECISION)
         now: datetime = self.clock()
         stored = self.insights.current(cell) if self.insights else None
-        if stored is not None:
-            insight = stored.insight
-            valid = insight.valid_until or insight.as_of_day
-            if insight.as_of_day <= now.date() <= valid:
-                signals = AreaSignals(cell, now.date(), insight.windows)
-                return _view(signals, now, insight.input_version, insight.valid_until)
-        return self.for_area(cell)
+        if stored is None or stored.insight.as_of_day > now.date():
+            # An insight dated after today (a clock behind the writer's) would show windows
+            # of a day that has not begun here: the empty answer instead, as for no insight.
+            empty = area_signals(cell, now.date(), {}, self.policy, catalog=self.catalog)
+            return _view(empty, now, 0, None)
+        insight = stored.insight
+        signals = AreaSignals(cell, now.date(), insight.windows)
+        return _view(signals, now, insight.input_version, insight.valid_until)
 
 
 def _view(signals: AreaSignals, now: datetime, version: int, valid: date | None) -> AreaSignalsView:
