@@ -203,10 +203,12 @@ def test_an_area_without_insight_answers_empty_and_reads_no_bucket(geohash: str)
     assert view.data_updated_at is None
 
 
-def test_an_insight_dated_after_today_is_not_served() -> None:
+def test_an_insight_dated_after_today_is_served_as_the_newest_figures() -> None:
+    # A writer's clock a moment ahead at midnight must not blank the area
     insights = FakeInsights(_stored(TODAY + timedelta(days=1), TODAY + timedelta(days=5)))
     view = SignalService(FakeDerived({}), clock=lambda: NOW, insights=insights).published("u33dc")
-    assert all(not window.crops for window in view.signals.windows)
+    assert view.signals.as_of == TODAY
+    assert view.signals.windows[0].crops[0].supply == Decimal(5)
 
 
 def test_windows_hold_until_the_day_before_a_bucket_leaves_one() -> None:

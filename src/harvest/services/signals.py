@@ -133,9 +133,9 @@ class SignalService:
         cell = validate_geohash(geohash, min_precision=MIN_PRECISION, max_precision=MAX_PRECISION)
         now: datetime = self.clock()
         stored = self.insights.current(cell) if self.insights else None
-        if stored is None or stored.insight.as_of_day > now.date():
-            # An insight dated after today (a clock behind the writer's) would show windows
-            # of a day that has not begun here: the empty answer instead, as for no insight.
+        # An insight dated after today (this clock a moment behind the writer's at midnight)
+        # is served too: it holds the newest figures there are.
+        if stored is None:
             empty = area_signals(cell, now.date(), {}, self.policy, catalog=self.catalog)
             return _view(empty, now, 0, None)
         insight = stored.insight
