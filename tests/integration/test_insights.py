@@ -59,9 +59,9 @@ def test_source_changes_become_one_published_insight_per_area_exactly_once(
     # A duplicate delivery of the whole batch.
     assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
 
-    finer = repository.current(geohash[:6])
-    assert finer is not None  # precision 6 publishes nothing (domain.release)
-    assert all(window.crops == () for window in finer.insight.windows)
+    # Precision 6 publishes nothing (domain.release): no insight to keep, the route
+    # answers it empty without reading anything.
+    assert repository.current(geohash[:6]) is None
     for cell in (geohash[:4], geohash[:5]):
         stored = repository.current(cell)
         assert stored is not None
@@ -102,21 +102,21 @@ def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
     geohash, _ = _community(api, dynamodb, table)
-    before = repository.current(geohash[:4])
+    before = repository.current(geohash[:5])
     assert before is not None
     today = datetime.now(UTC).date().isoformat()
     dynamodb.update_item(
         TableName=table,
-        # One of the precision-5 cells the precision-4 area is made of (domain.release).
+        # A bucket of the cell (only the published precision has buckets).
         Key={"PK": {"S": f"AGG#{geohash[:5]}#tomato"}, "SK": {"S": f"DAY#{today}"}},
         UpdateExpression="ADD #v :one",
         ExpressionAttributeNames={"#v": "version"},
         ExpressionAttributeValues={":one": {"N": "1"}},
     )
 
-    outcome = derivation.derivation().insights.refresh(geohash[:4], "corr-counter")
+    outcome = derivation.derivation().insights.refresh(geohash[:5], "corr-counter")
 
-    after = repository.current(geohash[:4])
+    after = repository.current(geohash[:5])
     assert outcome.decision == "unchanged"
     assert after is not None
     assert after.version == before.version

@@ -1,6 +1,6 @@
 """Community signals as of now (DESIGN §6 `GET /communities/{geohash}/signals`).
 
-Reads the last 30 days of the day buckets of the published cells an area is made of
+for_area reads the last 30 days of the day buckets of the published cells an area is made of
 (domain.release: the area itself at precision 5, its 32 children at precision 4, none at
 precision 6): per cell, the all-crops rows name the crops, then one Query per crop
 partition. The 7/14/30-day windows are computed at request time, so they are right as of
@@ -57,7 +57,7 @@ class AreaSignalsView:
 
 
 class InsightReader(Protocol):
-    def current(self, area: str) -> StoredInsight | None: ...
+    def current(self, area: str, *, consistent: bool = True) -> StoredInsight | None: ...
 
 
 def valid_until(buckets: Iterable[DayTotals], today: date) -> date | None:
@@ -126,7 +126,8 @@ class SignalService:
         Raises InvalidGeohash as for_area."""
         cell = validate_geohash(geohash, min_precision=MIN_PRECISION, max_precision=MAX_PRECISION)
         now: datetime = self.clock()
-        stored = self.insights.current(cell) if self.insights else None
+        # Eventually consistent (half the read units): a second-old insight is still right.
+        stored = self.insights.current(cell, consistent=False) if self.insights else None
         if stored is not None:
             insight = stored.insight
             valid = insight.valid_until or insight.as_of_day
