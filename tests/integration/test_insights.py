@@ -148,3 +148,108 @@ def test_an_older_computation_can_never_overwrite_a_newer_insight(
     newer = repository.current(area)
     assert newer is not None
     assert (newer.version, newer.correlation_id) == (stored.version + 1, "newer")
+
+
+# ------------------------------------------------------------------ precision-4 sums
+ELSEWHERE = {"lat": 52.4075, "lon": 13.3868}  # another precision-5 cell of Berlin's u33d
+
+
+def _offer(
+    api: Api, dynamodb: Any, table: str, location: dict[str, float], first: int
+) -> list[dict[str, Any]]:
+    """k growers offering tomatoes at `location`; their stored records from sequence `first`."""
+    records = []
+    for n, grower in enumerate(("gil", "hal", "ida"), start=first):
+        body = payloads.listing(quantity=2, location=dict(location))
+        created = api.post("/listings", body, user=f"{grower}-{first}")
+        assert created.status == 201, created.body
+        pk = f"LISTING#{created.body['listingId']}"
+        records.append(stored_item_record(dynamodb, table, pk, n))
+    return records
+
+
+def _deliver(records: list[dict[str, Any]]) -> None:
+    assert derivation.handler({"Records": records}, LongContext()) == {"batchItemFailures": []}
+
+
+def _assert_sum_is_the_area(repository: InsightRepository, area: str) -> StoredInsight:
+    """The stored precision-4 insight shows what its cells' buckets make (domain.release)."""
+    stored = repository.current(area)
+    assert stored is not None
+    computed = derivation.derivation().insights.signals.for_area(area, consistent=True)
+    assert stored.insight.windows == computed.signals.windows
+    return stored
+
+
+def test_a_precision_4_insight_is_the_sum_of_its_cells_and_follows_their_changes(
+    api: Api, dynamodb: Any, table: str, repository: InsightRepository
+) -> None:
+    geohash, _ = _community(api, dynamodb, table)
+    elsewhere = _offer(api, dynamodb, table, ELSEWHERE, 20)
+    _deliver(elsewhere)
+    area = geohash[:4]
+    stored = _assert_sum_is_the_area(repository, area)
+    [tomato] = stored.insight.windows[0].crops
+    assert (tomato.supply, tomato.listings) == (Decimal(12 + 6), 6)  # both cells, summed
+    cell = str(elsewhere[0]["dynamodb"]["NewImage"]["geohash"]["S"])[:5]
+    assert stored.cells is not None
+    assert set(stored.cells) == {geohash[:5], cell}
+    assert stored.cells[cell].version == repository.current(cell).version  # type: ignore[union-attr]
+
+    # One grower of the second cell cancels: under k there, the crop leaves that cell's
+    # figures and the area's sum (a swap, no re-read of the 32 cells).
+    listing = str(elsewhere[0]["dynamodb"]["NewImage"]["PK"]["S"])
+    location = f"/listings/{listing.removeprefix('LISTING#')}"
+    current = api.get(location, user="gil-20")
+    cancelled = api.patch(
+        location, {"status": "cancelled"}, user="gil-20", headers={"If-Match": current.etag}
+    )
+    assert cancelled.status == 200, cancelled.body
+    _deliver([stored_item_record(dynamodb, table, listing, 30)])
+    after = _assert_sum_is_the_area(repository, area)
+    [tomato] = after.insight.windows[0].crops
+    assert (tomato.supply, tomato.listings) == (Decimal(12), 3)
+    assert after.version == stored.version + 1
+    assert after.revision == stored.revision + 1
+
+
+def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
+    api: Api, dynamodb: Any, table: str, repository: InsightRepository
+) -> None:
+    geohash, _ = _community(api, dynamodb, table)
+    area, worker = geohash[:4], derivation.derivation().insights
+    before = _assert_sum_is_the_area(repository, area)
+
+    # A crash between the cell's write and the area's: the cell is written, the area is not,
+    # and the container that knew what changed is gone.
+    elsewhere = _offer(api, dynamodb, table, ELSEWHERE, 20)
+    for record in elsewhere:
+        derivation.aggregate_record(record)
+    cell = str(elsewhere[0]["dynamodb"]["NewImage"]["geohash"]["S"])[:5]
+    assert worker.refresh(cell, "corr-crash").decision == "written"
+    worker.changed.clear()
+    assert repository.current(area) == before  # behind its cell
+    _deliver(elsewhere)  # the redelivery: the cell is up to date, the sum is summed again
+    caught_up = _assert_sum_is_the_area(repository, area)
+    assert caught_up.cells is not None
+    assert cell in caught_up.cells
+
+    # The sum holds another version of the cell than the one this worker replaced (another
+    # worker's write in between): it sums again rather than swapping (a swap would keep the
+    # figure that version stands for here, 999 kg).
+    dynamodb.update_item(
+        TableName=table,
+        Key={"PK": {"S": f"INSIGHT#{area}"}, "SK": {"S": "CURRENT"}},
+        UpdateExpression="SET cells.#cell.version = :other, windows[0].crops[0].supply = :other",
+        ExpressionAttributeNames={"#cell": cell},
+        ExpressionAttributeValues={":other": {"N": "999"}},
+    )
+    more = _offer(api, dynamodb, table, ELSEWHERE, 40)
+    _deliver(more)
+    repaired = _assert_sum_is_the_area(repository, area)
+    held = repository.current(cell)
+    assert held is not None
+    assert repaired.cells is not None
+    assert repaired.cells[cell].version == held.version
+    [tomato] = repaired.insight.windows[0].crops
+    assert tomato.listings == 3 + 3 + 3
