@@ -98,7 +98,7 @@ def test_an_insight_under_k_contributors_stores_no_figures(
     assert "tomato" not in str(raw)
 
 
-def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
+def test_a_bucket_change_that_publishes_nothing_new_writes_nothing(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
     geohash, _ = _community(api, dynamodb, table)
@@ -116,11 +116,27 @@ def test_a_counter_only_bucket_change_moves_the_guard_without_a_new_version(
 
     outcome = derivation.derivation().insights.refresh(geohash[:5], "corr-counter")
 
-    after = repository.current(geohash[:5])
     assert outcome.decision == "unchanged"
-    assert after is not None
-    assert after.version == before.version
-    assert after.insight.input_version == before.insight.input_version + 1
+    assert repository.current(geohash[:5]) == before  # not even updatedAt: no write unit
+
+
+def test_a_cell_is_written_only_over_the_insight_its_computation_read(
+    api: Api, dynamodb: Any, table: str, repository: InsightRepository
+) -> None:
+    geohash, _ = _community(api, dynamodb, table)
+    area = geohash[:5]
+    stored = repository.current(area)
+    assert stored is not None
+    read = (stored.version, stored.insight.input_version)
+    newer = Insight(area, stored.insight.as_of_day, read[1] + 1, stored.insight.windows)
+
+    assert not repository.put_cell(newer, stored.version + 1, None, "not-absent")
+    assert repository.put_cell(newer, stored.version + 1, read, "first")
+    # A second computation that read the same insight lost the race: it must start over.
+    assert not repository.put_cell(newer, stored.version + 1, read, "second")
+    held = repository.current(area)
+    assert held is not None
+    assert (held.version, held.correlation_id) == (stored.version + 1, "first")
 
 
 def _insight(area: str, day: date, input_version: int, template: StoredInsight) -> Insight:

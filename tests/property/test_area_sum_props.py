@@ -1,6 +1,7 @@
 """A precision-4 area summed from its cells' published insights equals the area computed
 from the cells' buckets (services.insights keeps the sum; domain.release defines both), also
-after swapping one cell's old published figures for new ones."""
+after swapping one cell's old published figures for new ones; and a cell whose touched crops
+alone are released again equals the cell computed again from all its buckets."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from harvest.domain.release import (
     published_figures,
     signals_of_figures,
     swap_figures,
+    with_crops_released,
 )
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals, inputs_digest
 
@@ -95,3 +97,23 @@ def test_swapping_one_cells_figures_equals_summing_again(
     assert signals_of_figures(AREA, AS_OF, swapped, policy) == area_signals(
         AREA, AS_OF, after, policy
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    before=st.lists(rows(), max_size=16),
+    crops=st.sets(st.sampled_from(CROPS), min_size=1),
+    changed=st.lists(rows(), max_size=10),
+    policy=policies,
+)
+def test_releasing_only_the_changed_crops_again_equals_computing_the_cell_again(
+    before: list[DayTotals], crops: set[str], changed: list[DayTotals], policy: SignalPolicy
+) -> None:
+    """The insight worker reads only the crops a batch touched (services.insights): the
+    other crops' buckets are as they were, the touched ones' are replaced."""
+    cell = CELLS[1]
+    after = [row for row in before if row.crop not in crops]
+    after += [row for row in changed if row.crop in crops]
+    shown = compute_signals(cell, AS_OF, before, policy).windows
+    partial = with_crops_released(cell, AS_OF, shown, crops, after, policy)
+    assert partial == compute_signals(cell, AS_OF, after, policy)

@@ -73,6 +73,9 @@ def aggregate_record(record: Mapping[str, Any]) -> tuple[str, ...]:
     change = parse_source_change(record)  # the attributes a contribution needs, no more
     correlation_id = correlation_id_of(record) or UNKNOWN_CORRELATION
     outcome = derivation().aggregation.handle(change, correlation_id)
+    if outcome.crop is not None:
+        # Which crops of its cells the insight refresh must read again (services.insights).
+        derivation().insights.touch(outcome.areas, outcome.crop)
     if outcome.decision == "applied":
         metrics.add_metric(name="BucketsUpdated", unit=MetricUnit.Count, value=outcome.buckets)
     elif outcome.decision == "duplicate":

@@ -15,7 +15,7 @@ reading 32 cells of buckets. Same figures as ``area_signals`` (tests/unit/test_r
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -42,6 +42,7 @@ __all__ = [
     "published_figures",
     "signals_of_figures",
     "swap_figures",
+    "with_crops_released",
 ]
 
 # (window days, crop) -> the published figures of that crop in that window.
@@ -179,3 +180,29 @@ def signals_of_figures(
         for window in WINDOWS
     )
     return AreaSignals(geohash=geohash, as_of=as_of, windows=windows)
+
+
+def with_crops_released(
+    cell: str,
+    as_of: date,
+    shown: Iterable[WindowSignals],
+    crops: Collection[str],
+    days: Iterable[DayTotals],
+    policy: SignalPolicy | None = None,
+    *,
+    catalog: CropCatalog | None = None,
+) -> AreaSignals:
+    """A published cell's signals as of `as_of` from windows it showed that still hold then
+    (`shown`), with `crops` released again from their buckets `days` (no other crop's):
+    each crop is released on its own (domain.signals.released_figures), so the other
+    crops show what they showed."""
+    policy = policy or SignalPolicy()
+    figures = {
+        key: figure
+        for key, figure in published_figures(shown, policy.k).items()
+        if key[1] not in crops
+    }
+    mine = [day for day in days if day.crop in crops]
+    for window, released in released_figures(as_of, mine, policy, catalog=catalog).items():
+        figures.update(((window, figure.crop), figure) for figure in released)
+    return signals_of_figures(cell, as_of, figures, policy, catalog=catalog)

@@ -70,6 +70,8 @@ class AggregationOutcome:
     decision: Decision
     buckets: int = 0
     areas: tuple[str, ...] = ()
+    # The crop whose buckets the record concerns (crop is immutable through the API).
+    crop: str | None = None
 
 
 class AggregationService:
@@ -92,7 +94,9 @@ class AggregationService:
         for attempt in range(MAX_ATTEMPTS):
             marker = self.repository.marker(pk)
             if marker is not None and marker.version >= version:
-                return AggregationOutcome("duplicate", areas=_areas(contribution))
+                return AggregationOutcome(
+                    "duplicate", areas=_areas(contribution), crop=contribution.crop
+                )
             old = marker.contribution if marker else None
             deltas = bucket_deltas(old, contribution)
             presences: list[StoredPresence] = []
@@ -119,7 +123,7 @@ class AggregationService:
                     raise
                 continue
             areas = dict.fromkeys((*(_areas(old) if old else ()), *_areas(contribution)))
-            return AggregationOutcome("applied", len(deltas), tuple(areas))
+            return AggregationOutcome("applied", len(deltas), tuple(areas), contribution.crop)
         raise AssertionError("unreachable")  # pragma: no cover
 
 

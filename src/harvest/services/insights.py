@@ -3,9 +3,11 @@ they changed, and never let an older computation overwrite a newer one.
 
 A cell (precision 5, or 6 which publishes nothing) is recomputed from its day buckets, which
 makes the effect idempotent: a duplicate, a retry or a replay of the whole stream recomputes
-the same state. The guard (as-of day, sum of bucket write counters) orders concurrent
-computations; see harvest.domain.insight and SignalService. The write is also conditioned on
-the version read, so the worker knows which published figures it replaced.
+the same state. Only the crops the batch's records touched are read again while the stored
+windows still hold (each crop is released on its own); otherwise, and once a day when the
+windows move, all of them. The stored insight is read before the buckets and written only
+if it is still the one read (compare-and-swap on version and inputVersion, which every
+write moves on), so a computation that read older buckets can never overwrite a newer one.
 
 A precision-4 area is the sum of its 32 cells' published figures (domain.release). Its
 insight records which version of each cell insight its sum includes (`cells`); a refresh
@@ -19,23 +21,24 @@ conditioned on the revision read (two shards' batches can touch one area).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Final, Literal, NamedTuple, Protocol
 
 from harvest.domain.crops import CropCatalog
 from harvest.domain.disclosure import PUBLISHED_PRECISION
-from harvest.domain.insight import Insight, insight_of, is_newer
+from harvest.domain.insight import Insight, insight_of
 from harvest.domain.release import (
     AreaFigures,
     cells_needed,
     published_figures,
     signals_of_figures,
     swap_figures,
+    with_crops_released,
 )
-from harvest.domain.signals import SignalPolicy, WindowSignals
-from harvest.services.signals import AreaSignalsView
+from harvest.domain.signals import DayTotals, SignalPolicy, WindowSignals
+from harvest.services.signals import AreaSignalsView, valid_until
 from harvest.store.insights import CellShare, StoredInsight
 
 __all__ = ["CellChange", "InsightOutcome", "InsightService", "InsightStore"]
@@ -53,6 +56,10 @@ class AreaReader(Protocol):
 
     def for_area(self, geohash: str, *, consistent: bool = False) -> AreaSignalsView: ...
 
+    def crop_days(
+        self, cell: str, crops: Iterable[str], *, consistent: bool = False
+    ) -> list[DayTotals]: ...
+
 
 class InsightStore(Protocol):
     """What the service needs of InsightRepository."""
@@ -65,8 +72,8 @@ class InsightStore(Protocol):
         self, insight: Insight, correlation_id: str, *, replaces: int | None = None
     ) -> bool: ...
 
-    def advance(
-        self, area: str, as_of_day: date, input_version: int, valid_until: date | None = None
+    def put_cell(
+        self, insight: Insight, version: int, read: tuple[int, int] | None, correlation_id: str
     ) -> bool: ...
 
     def put_area(
@@ -103,48 +110,91 @@ class InsightService:
         # Cell insights written since the areas made of them were last refreshed (the
         # derivation consumer refreshes cells first, then their precision-4 areas).
         self.changed: dict[str, CellChange] = {}
+        # Per published cell, the crops whose buckets records changed since its refresh.
+        self.touched: dict[str, set[str]] = {}
+
+    def touch(self, areas: Iterable[str], crop: str) -> None:
+        """A record changed (or may have changed) `crop`'s buckets in the published ones of
+        `areas`: their next refresh reads that crop again (the derivation consumer)."""
+        for area in areas:
+            if len(area) == PUBLISHED_PRECISION:
+                self.touched.setdefault(area, set()).add(crop)
 
     def refresh(self, area: str, correlation_id: str) -> InsightOutcome:
         """Raises InvalidGeohash for an area that is not a geohash of precision 4-6."""
         if len(area) < PUBLISHED_PRECISION:
             return self._refresh_sum(area, correlation_id, resum=False)
-        return self._refresh_cell(area, correlation_id)
+        return self._refresh_cell(area, correlation_id, self.touched.pop(area, None))
 
     def resum(self, area: str, correlation_id: str) -> InsightOutcome:
         """A precision-4 area summed again from all its cells' insights (the rebuild)."""
         return self._refresh_sum(area, correlation_id, resum=True)
 
     # ------------------------------------------------------------------ cells
-    def _refresh_cell(self, area: str, correlation_id: str) -> InsightOutcome:
-        # Strongly consistent: the bucket write that woke us must be in what we read.
-        view = self.signals.for_area(area, consistent=True)
-        insight = insight_of(view.signals, view.input_version, view.valid_until)
-        candidate = (insight.as_of_day, insight.input_version)
-        valid = insight.valid_until or date.max
+    def _refresh_cell(
+        self, area: str, correlation_id: str, crops: Set[str] | None = None
+    ) -> InsightOutcome:
+        """Read the stored insight, then the buckets (strongly consistent: the bucket write
+        that woke us must be in them), then write if the stored one is still the one read
+        (compare-and-swap, retried): a computation can never overwrite one that read newer
+        buckets. `crops`: only those changed since the stored insight (None: any may have)."""
+        today = self.signals.clock().date()
+        insight: Insight | None = None
         for _ in range(MAX_ATTEMPTS):
-            stored = self.store.current(insight.area)
-            if stored is not None and not is_newer(candidate, stored.guard):
-                # Still say which version is stored: after a crash between this cell's write
-                # and its area's, a redelivery finds the cell done and the sum behind it.
-                windows, held = stored.insight.windows, stored.version
-                self._changed(area, CellChange(held, windows, held, windows, _valid(stored)))
-                return InsightOutcome("stale", insight)
+            stored = self.store.current(area)
+            insight = self._compute_cell(area, stored, crops, today)
+            valid = insight.valid_until or date.max
+            read = (stored.version, stored.insight.input_version) if stored else None
             if stored is not None and stored.digests == insight.digests:
-                # Nothing published changed: no new version (no event, no AI call), but the
-                # guard moves on so that a slower computation of older buckets still loses.
-                if not self.store.advance(insight.area, *candidate, insight.valid_until):
+                windows, held = stored.insight.windows, stored.version
+                change = CellChange(held, windows, held, windows, valid)
+                if (stored.insight.as_of_day, stored.insight.valid_until) == (
+                    today,
+                    insight.valid_until,
+                ):
+                    self._changed(area, change)  # nothing to write at all
+                    return InsightOutcome("unchanged", stored.insight)
+                # Nothing published changed (no new version: no event, no AI call); the day
+                # and how long the windows hold move on.
+                if not self.store.put_cell(insight, held, read, correlation_id):
                     continue
-                windows = stored.insight.windows
-                self._changed(
-                    area, CellChange(stored.version, windows, stored.version, windows, valid)
-                )
+                self._changed(area, change)
                 return InsightOutcome("unchanged", insight)
-            replaces = stored.version if stored else 0
-            if self.store.save(insight, correlation_id, replaces=replaces):
+            version = stored.version + 1 if stored else 1
+            if self.store.put_cell(insight, version, read, correlation_id):
                 old = stored.insight.windows if stored else ()
-                self._changed(area, CellChange(replaces, old, replaces + 1, insight.windows, valid))
+                self._changed(area, CellChange(version - 1, old, version, insight.windows, valid))
                 return InsightOutcome("written", insight)
+        if insight is None:  # pragma: no cover - MAX_ATTEMPTS >= 1
+            raise AssertionError("unreachable")
         return InsightOutcome("stale", insight)
+
+    def _compute_cell(
+        self, area: str, stored: StoredInsight | None, crops: Set[str] | None, today: date
+    ) -> Insight:
+        """The cell's insight as of today. When only some crops changed and the stored
+        windows still hold today, only those crops' buckets are read: each crop's figures
+        are released on its own (domain.signals.released_figures), so the others' are the
+        stored ones. Otherwise all of the cell's buckets (SignalService.for_area)."""
+        policy, catalog = self.signals.policy, self.signals.catalog
+        number = stored.insight.input_version + 1 if stored else 1
+        if (
+            crops is None
+            or stored is None
+            or len(area) != PUBLISHED_PRECISION
+            or not stored.insight.as_of_day <= today <= _valid(stored)
+        ):
+            view = self.signals.for_area(area, consistent=True)
+            return insight_of(view.signals, number, view.valid_until)
+        days = self.signals.crop_days(area, crops, consistent=True)
+        signals = with_crops_released(
+            area, today, stored.insight.windows, crops, days, policy, catalog=catalog
+        )
+        # The other crops' buckets are not read: their windows hold at least as long as the
+        # stored ones did (earlier is only ever the cautious side: a recompute sooner).
+        kept, read = stored.insight.valid_until, valid_until(days, today)
+        valid = min((day for day in (kept, read) if day is not None), default=None)
+        return insight_of(signals, number, valid)
 
     def _changed(self, cell: str, change: CellChange) -> None:
         if len(cell) != PUBLISHED_PRECISION:

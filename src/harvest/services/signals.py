@@ -118,6 +118,21 @@ class SignalService:
             signals, now, version, valid_until((b for d in buckets.values() for b in d), today)
         )
 
+    def crop_days(
+        self, cell: str, crops: Iterable[str], *, consistent: bool = False
+    ) -> list[DayTotals]:
+        """The non-empty day buckets of the last 30 days of some crops of one published cell
+        (one Query per crop): what a refresh of only the crops a batch touched reads."""
+        today = self.clock().date()
+        since = today - timedelta(days=LOOKBACK_DAYS - 1)
+        return [
+            row.totals
+            for crop in sorted(set(crops))
+            if crop in self.catalog
+            for row in self.derived.bucket_rows(cell, crop, since, today, consistent=consistent)
+            if not _empty(row.totals)
+        ]
+
     def published(self, geohash: str) -> AreaSignalsView:
         """The route's answer in O(1) reads: the insight worker's INSIGHT# item of the area
         while its windows are still right (no event since, and no bucket has left a window

@@ -100,6 +100,29 @@ class InsightRepository:
             **({"read": replaces} if replaces else {}),
         )  # fmt: skip
 
+    def put_cell(
+        self,
+        insight: Insight,
+        version: int,
+        read: tuple[int, int] | None,
+        correlation_id: str,
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Write a cell's insight at `version` if the stored one is still the one read:
+        `read` is its (version, inputVersion), None when none was (compare-and-swap; every
+        write of a cell moves its inputVersion on). False when another write came first."""
+        if read is None:
+            return self._write(
+                insight, correlation_id, now, ", #version = :version",
+                "attribute_not_exists(PK)", version=version,
+            )  # fmt: skip
+        return self._write(
+            insight, correlation_id, now, ", #version = :version",
+            "#version = :read AND inputVersion = :readInput",
+            version=version, read=read[0], readInput=read[1],
+        )  # fmt: skip
+
     def put_area(
         self,
         insight: Insight,
