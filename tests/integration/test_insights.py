@@ -256,9 +256,12 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     dynamodb.update_item(
         TableName=table,
         Key={"PK": {"S": f"INSIGHT#{area}"}, "SK": {"S": "CURRENT"}},
-        UpdateExpression="SET cells.#cell.version = :other, windows[0].crops[0].supply = :other",
+        UpdateExpression="SET cells.#cell = :share, windows[0].crops[0].supply = :other",
         ExpressionAttributeNames={"#cell": cell},
-        ExpressionAttributeValues={":other": {"N": "999"}},
+        ExpressionAttributeValues={
+            ":other": {"N": "999"},
+            ":share": {"S": f"999/{datetime.now(UTC).date() + timedelta(days=5)}"},
+        },
     )
     more = _offer(api, dynamodb, table, ELSEWHERE, 40)
     _deliver(more)
