@@ -13,8 +13,11 @@ import pytest
 
 from harvest.consumers import derivation
 from harvest.domain.insight import Insight
-from harvest.domain.signals import Classification
+from harvest.domain.signals import Classification, SignalPolicy
+from harvest.services.insights import InsightService
+from harvest.services.signals import SignalService
 from harvest.settings import get_settings
+from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository, StoredInsight
 from harvest.store.table import Table
@@ -272,3 +275,41 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     assert repaired.cells[cell].version == held.version
     [tomato] = repaired.insight.windows[0].crops
     assert tomato.listings == 3 + 3 + 3
+
+
+def test_days_later_a_cell_moves_on_without_a_new_version_and_a_sum_recomputes_moved_cells(
+    api: Api, dynamodb: Any, table: str, repository: InsightRepository
+) -> None:
+    geohash, _ = _community(api, dynamodb, table)
+    cell, area = geohash[:5], geohash[:4]
+    before = repository.current(cell)
+    assert before is not None
+
+    def worker(days: int) -> InsightService:
+        moment = datetime.now(UTC) + timedelta(days=days)
+        derived = DerivedRepository(Table(make_client("us-east-1"), get_settings().table_name))
+        signals = SignalService(
+            derived, clock=lambda: moment, policy=SignalPolicy(k=get_settings().signal_k)
+        )
+        return InsightService(signals, repository)
+
+    # A day on, nothing published changes: the same version, as of the new day.
+    assert worker(1).refresh(cell, "corr-day").decision == "unchanged"
+    moved = repository.current(cell)
+    assert moved is not None
+    assert (moved.version, moved.insight.as_of_day) == (
+        before.version,
+        before.insight.as_of_day + timedelta(days=1),
+    )
+
+    # Eight days on, out of the 7-day window: the sum's cells no longer hold, so it
+    # recomputes them (from their buckets) before summing them again.
+    later = worker(8)
+    assert later.refresh(area, "corr-week").decision == "written"
+    week, fortnight = (repository.current(area).insight.windows[i] for i in (0, 1))  # type: ignore[union-attr]
+    assert week.crops == ()
+    assert [c.crop for c in fortnight.crops] == ["tomato"]
+    recomputed = repository.current(cell)
+    assert recomputed is not None
+    assert recomputed.version == before.version + 1
+    assert recomputed.insight.windows == later.signals.for_area(cell).signals.windows
