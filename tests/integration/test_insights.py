@@ -313,3 +313,33 @@ def test_days_later_a_cell_moves_on_without_a_new_version_and_a_sum_recomputes_m
     assert recomputed is not None
     assert recomputed.version == before.version + 1
     assert recomputed.insight.windows == later.signals.for_area(cell).signals.windows
+
+
+def test_a_write_that_lost_its_race_reads_again_and_lands(
+    api: Api, dynamodb: Any, table: str, repository: InsightRepository, monkeypatch: Any
+) -> None:
+    geohash, _ = _community(api, dynamodb, table)
+    lost: list[str] = []
+    put_cell, put_area = InsightRepository.put_cell, InsightRepository.put_area
+
+    def cell_once(self: InsightRepository, insight: Insight, *args: Any, **kw: Any) -> bool:
+        if "cell" not in lost:  # another worker wrote between our read and our write
+            lost.append("cell")
+            return False
+        return put_cell(self, insight, *args, **kw)
+
+    def area_once(self: InsightRepository, insight: Insight, *args: Any, **kw: Any) -> bool:
+        if "area" not in lost:
+            lost.append("area")
+            return False
+        return put_area(self, insight, *args, **kw)
+
+    monkeypatch.setattr(InsightRepository, "put_cell", cell_once)
+    monkeypatch.setattr(InsightRepository, "put_area", area_once)
+    derivation.derivation.cache_clear()
+    _deliver(_offer(api, dynamodb, table, payloads.BERLIN, 20))
+
+    assert lost == ["cell", "area"]
+    _assert_sum_is_the_area(repository, geohash[:4])
+    [tomato] = _assert_sum_is_the_area(repository, geohash[:5]).insight.windows[0].crops
+    assert tomato.listings == 6
