@@ -17,7 +17,8 @@ the core items are built as the API stores them (harvest.store.codec) and the AG
 computed from them by the rebuild's own function (services.rebuild.expected_derived, with
 the attributes DerivedRepository.replace adds); both are bulk-loaded with BatchWriteItem
 into a table created from template.yaml, then services.insight_rebuild.rebuild_insight
-writes each area's insight on that table through the real repositories (the stream is
+writes each area's insight on that table through the real repositories (cells first, then
+the precision-4 area summed from them; the stream is
 enabled after all that, so the seed is not measured): the state `harvest rebuild`
 leaves, bucket write counters at 1. The AI cache is then warmed by the AI worker's own
 service for the areas the measured writes touch.
@@ -48,8 +49,10 @@ Figures.
               Local's on this machine, not an AWS latency.
   model       with --model ID, Bedrock's Converse is answered in-process (a before-call
               hook, as PutEvents) and each call counted: model calls per core write.
-  signals     read units of one GET /communities/{area}/signals (the route's SignalService,
-              eventually consistent Queries) on the area at the end.
+  signals     read units of one GET /communities/{area}/signals on the area at the end: as
+              the route answers it (the stored INSIGHT# item, one eventually consistent
+              GetItem), and recomputed from the buckets (the route's fallback once the
+              insight's windows have moved: eventually consistent Queries).
   Item sizes  of every derived item at the end: the seed's items as loaded, updated from
               the stream's new images (`--scan` reads them back from the table instead).
 """
@@ -100,7 +103,7 @@ from harvest.local.mappings import mappings_from_template
 from harvest.local.queues import bus_event
 from harvest.local.records import ShardReader, make_streams_client
 from harvest.local.rules import topology_from_template
-from harvest.services.insight_rebuild import areas_of, rebuild_insight
+from harvest.services.insight_rebuild import areas_of, rebuild_insight, rebuild_order
 from harvest.services.listings import ListingChanges, ListingDraft, ListingService
 from harvest.services.rebuild import expected_derived, is_marker
 from harvest.services.requests import RequestDraft, RequestService
@@ -110,7 +113,7 @@ from harvest.settings import get_settings
 from harvest.store import codec
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import CLIENT_CONFIG, make_client
-from harvest.store.insights import InsightRepository
+from harvest.store.insights import InsightRepository, insight_key
 from harvest.store.repository import Repository
 from harvest.store.table import Item, Table
 from harvest.tools.template import TABLE_LOGICAL_ID, create_table, load_template
@@ -386,21 +389,33 @@ def derive_insights(table: Table, areas: Iterable[str], catalog: CropCatalog, k:
     def one(area: str) -> bool:
         return rebuild_insight(area, signals, store, "seed")
 
+    # Cells first: a precision-4 insight is summed from its cells' (rebuild_order).
+    by_precision: dict[int, list[str]] = defaultdict(list)
+    for area in sorted(areas, key=rebuild_order):
+        by_precision[len(area)].append(area)
+    written = 0
     with ThreadPoolExecutor(max_workers=2) as pool:
-        return sum(pool.map(one, sorted(areas)))
+        for precision in sorted(by_precision, reverse=True):
+            written += sum(pool.map(one, by_precision[precision]))
+    return written
 
 
-def note_sizes(
-    client: DynamoDBClient, table: str, prefix: str, inventory: dict[ItemKey, tuple[str, int]]
-) -> None:
-    """Each item under `prefix` (a Scan, filtered): its type and size into `inventory`."""
-    pages = client.get_paginator("scan").paginate(
-        TableName=table, FilterExpression="begins_with(PK, :p)",
-        ExpressionAttributeValues={":p": {"S": prefix}},
-    )  # fmt: skip
-    for item in itertools.chain.from_iterable(page.get("Items", []) for page in pages):
-        key = (str(item["PK"].get("S")), str(item["SK"].get("S")))
-        inventory[key] = (str(item.get("type", {}).get("S")), item_size(item))
+def note_insight_sizes(
+    client: DynamoDBClient, table: str, areas: Iterable[str],
+    inventory: dict[ItemKey, tuple[str, int]],
+) -> None:  # fmt: skip
+    """Each area's INSIGHT# item, read by key (BatchGetItem; a Scan of the whole table at
+    100k listings does not finish): its type and size into `inventory`."""
+    keys = [insight_key(area) for area in sorted(areas)]
+    for start in range(0, len(keys), 100):
+        pending: list[Any] = [to_wire(key)["M"] for key in keys[start : start + 100]]
+        while pending:
+            response = client.batch_get_item(RequestItems={table: {"Keys": pending}})
+            for item in response.get("Responses", {}).get(table, []):
+                key = (str(item["PK"].get("S")), str(item["SK"].get("S")))
+                inventory[key] = (str(item.get("type", {}).get("S")), item_size(item))
+            left: Mapping[str, Any] = response.get("UnprocessedKeys", {}).get(table) or {}
+            pending = list(left.get("Keys", []))
 
 
 def bulk_load(client: DynamoDBClient, table: str, items: Iterable[Wire], total: int) -> None:
@@ -817,7 +832,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
     del derived
     log(f"  rebuilding the insights of {len(areas):,} areas")
     derive_insights(seeded_table, areas, catalog, get_settings().signal_k)
-    note_sizes(plumbing, table, "INSIGHT#", metering.inventory)
+    note_insight_sizes(plumbing, table, areas, metering.inventory)
     seed_types = Counter(kind for kind, _ in metering.inventory.values())
     connect_consumers(metering, table)
     ops = plan(population, (args.writes_alone, args.writes_batched), args)
@@ -842,7 +857,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
         log("  scanning the derived items")
         final = scanned(plumbing, table)
     sizes = item_sizes(final)
-    signals_rcu = signals_read_units(table, args.area)
+    signals_rcu, recompute_rcu = signals_read_units(table, args.area)
     plumbing.delete_table(TableName=table)
     return {
         "listings": count, "requests": len(population.requests),
@@ -851,13 +866,16 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
         "ai_explanations_warmed": explained,
         "batch_sizes": {"core writes per stream read": args.batch, **pipeline.sizes},
         "rounds": rounds, "derived_items": sizes, "sizes_from": "scan" if args.scan else "stream",
-        "signals_rcu_per_request": signals_rcu, "seconds": time.perf_counter() - started,
+        "signals_rcu_per_request": signals_rcu, "signals_recompute_rcu": recompute_rcu,
+        "seconds": time.perf_counter() - started,
     }  # fmt: skip
 
 
-def signals_read_units(table: str, area: str) -> float:
-    """Read units of one `GET /communities/{area}/signals` as the route computes it
-    (SignalService.for_area, eventually consistent), from ConsumedCapacity."""
+def signals_read_units(table: str, area: str) -> tuple[float, float]:
+    """Read units of one `GET /communities/{area}/signals`, from ConsumedCapacity: as the
+    route answers it (SignalService.published: the stored insight, eventually consistent),
+    and as it is computed from the buckets when the insight's windows have moved
+    (SignalService.for_area: what the route falls back to)."""
     client, consumed = make_client(REGION), [0.0]
 
     def before(params: dict[str, Any], **_: Any) -> None:
@@ -866,11 +884,19 @@ def signals_read_units(table: str, area: str) -> float:
     def after(parsed: Mapping[str, Any], **_: Any) -> None:
         consumed[0] += float((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0))
 
-    client.meta.events.register("provide-client-params.dynamodb.Query", before)
-    client.meta.events.register("after-call.dynamodb.Query", after)
-    k = get_settings().signal_k
-    SignalService(DerivedRepository(Table(client, table)), policy=SignalPolicy(k=k)).for_area(area)
-    return consumed[0]
+    for operation in ("Query", "GetItem"):
+        client.meta.events.register(f"provide-client-params.dynamodb.{operation}", before)
+        client.meta.events.register(f"after-call.dynamodb.{operation}", after)
+    derived, policy = (
+        DerivedRepository(Table(client, table)),
+        SignalPolicy(k=get_settings().signal_k),
+    )
+    insights = InsightRepository(Table(client, table))
+    SignalService(derived, policy=policy, insights=insights).published(area)
+    route = consumed[0]
+    consumed[0] = 0.0
+    SignalService(derived, policy=policy).for_area(area)
+    return route, consumed[0]
 
 
 # ------------------------------------------------------------------ report
@@ -951,6 +977,7 @@ def print_summary(results: Sequence[dict[str, Any]]) -> None:
             costliest["wcu_billed_per_write"],
             costliest["core_writes_per_s_at_partition_limit"],
             result["signals_rcu_per_request"],
+            result["signals_recompute_rcu"],
             result["rounds"]["batched"].get("model_calls_per_write", 0.0),
         ]
         rows.append(row)
@@ -958,7 +985,7 @@ def print_summary(results: Sequence[dict[str, Any]]) -> None:
     print(render(["listings", "alone WCU", "alone RCU", "alone CPU ms", "batched WCU",
                   "batched RCU", "batched CPU ms", "largest item B", "costliest PK",
                   "its WCU/write", "core writes/s at limit", "signals RCU/request",
-                  "model calls/write (batched)"],
+                  "signals RCU recomputed", "model calls/write (batched)"],
                  rows))  # fmt: skip
 
 

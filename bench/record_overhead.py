@@ -231,7 +231,8 @@ def derivation_path(batch: Batch) -> object:
             continue
         new = contribution_of(change.new, CATALOG)
         out.append(bucket_deltas(OLD_CONTRIBUTIONS.get(id(record)), new))
-        for area in new.cells if new is not None else ():
+        # The consumer's areas to refresh: the published cell and its precision-4 area.
+        for area in (new.cells[1], new.cells[0]) if new is not None else ():
             first.setdefault(area, index)
             last[area] = record
     return out, first, last

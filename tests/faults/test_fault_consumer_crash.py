@@ -35,7 +35,8 @@ REQUESTS = [f"crash-r{i}" for i in range(2)]
 # The order of the writes, hence of the records in the batch.
 WRITES = [*LISTINGS[:4], REQUESTS[0], *LISTINGS[4:], REQUESTS[1]]
 FAILS_AT = 2  # the third record of the batch
-AREA = "u33d"  # the precision-4 cell of payloads.BERLIN and of payloads.request()
+# The published (precision-5) cells of payloads.BERLIN (listings) and payloads.request().
+CELLS = ("u33dc", "u33d8")
 
 
 def _template() -> dict[str, Any]:
@@ -75,14 +76,19 @@ class FailOnce:
 
 
 def _area_totals(runtime: LocalRuntime) -> dict[str, Decimal]:
-    """Supply, demand and counts of the area's tomato buckets, summed over every day."""
+    """Supply, demand and counts of the cells' tomato buckets (only the published precision
+    has buckets), summed over every day."""
     client = make_client(runtime.options.region, runtime.engine.endpoint_url)
-    found = client.query(
-        TableName=runtime.options.table_name,
-        KeyConditionExpression="PK = :pk",
-        ExpressionAttributeValues={":pk": {"S": f"AGG#{AREA}#tomato"}},
-        ConsistentRead=True,
-    )["Items"]
+    found = [
+        item
+        for cell in CELLS
+        for item in client.query(
+            TableName=runtime.options.table_name,
+            KeyConditionExpression="PK = :pk",
+            ExpressionAttributeValues={":pk": {"S": f"AGG#{cell}#tomato"}},
+            ConsistentRead=True,
+        )["Items"]
+    ]
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for item in map(deserialize, found):
         for name in ("supply", "listings", "demand", "requests"):

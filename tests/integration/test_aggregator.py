@@ -21,7 +21,7 @@ from support import payloads
 from support.apigw import Api
 from support.stored_records import LongContext, stored_item_record
 
-PRECISIONS = (4, 5, 6)
+PRECISIONS = (5,)  # only the published precision has buckets (domain.contribution)
 
 
 @pytest.fixture
@@ -56,7 +56,7 @@ def _day(derived: DerivedRepository, cell: str, crop: str) -> DayTotals:
     return row
 
 
-def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
+def test_listing_life_updates_the_published_cells_buckets_only(
     api: Api, dynamodb: Any, table: str, derived: DerivedRepository
 ) -> None:
     created = api.post("/listings", payloads.listing(quantity=2500, unit="g"), user="grower")
@@ -65,6 +65,9 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
     records = [stored_item_record(dynamodb, table, listing_pk, 1)]
     _deliver(records)
     geohash = str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
+    today = datetime.now(UTC).date()
+    for unpublished in (geohash[:4], geohash[:6]):  # written by nothing, read by nothing
+        assert derived.buckets(unpublished, "tomato", today - timedelta(days=1), today) == []
     for cell in _cells(geohash):
         tomato = _day(derived, cell, "tomato")
         assert (tomato.supply, tomato.listings, tomato.contributors) == (Decimal("2.5"), 1, 1)
@@ -99,7 +102,7 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
     assert no_show.status == 200, no_show.body
     records.append(stored_item_record(dynamodb, table, listing_pk, 3))
     _deliver(records[-1:])
-    assert _day(derived, geohash[:6], "tomato").supply == Decimal("2.5")
+    assert _day(derived, geohash[:5], "tomato").supply == Decimal("2.5")
     current = api.get(created.header("Location") or "", user="grower")
     cancelled = api.patch(
         created.header("Location") or "",
@@ -111,7 +114,7 @@ def test_listing_life_updates_buckets_at_every_precision_and_all_crops(
     records.append(stored_item_record(dynamodb, table, listing_pk, 4))
     _deliver(records[-1:])
     after_cancel = _all_buckets(derived, geohash, "tomato")
-    assert len(after_cancel) == 6
+    assert len(after_cancel) == 2
     assert all(r.supply == 0 and r.listings == 0 and not r.contributors for r in after_cancel)
 
     # Replaying every record twice, and an older record after the newest, changes nothing.
@@ -137,11 +140,11 @@ def test_open_requests_count_as_demand_of_distinct_contributors(
         )
     _deliver(records)
     geohash = str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"])
-    row = _day(derived, geohash[:4], "tomato")
+    row = _day(derived, geohash[:5], "tomato")
     assert (row.demand, row.requests, row.supply) == (Decimal(9), 3, Decimal(0))
     assert row.contributors == 2  # ann (twice) and bob
     today = datetime.now(UTC).date()
-    [area_day] = derived.area_days(geohash[:4], today - timedelta(days=1), today)
+    [area_day] = derived.area_days(geohash[:5], today - timedelta(days=1), today)
     assert area_day.crops == frozenset({"tomato"})
     assert area_day.totals.requests == 3
     assert area_day.updated_at

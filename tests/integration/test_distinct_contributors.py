@@ -17,6 +17,7 @@ from harvest.services.signals import SignalService
 from harvest.settings import get_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
+from harvest.store.insights import InsightRepository
 from harvest.store.table import Item, Table
 from support import payloads
 from support.apigw import Api
@@ -70,6 +71,14 @@ class Area:
         moment = datetime.now(UTC) + later
         service = SignalService(derived, clock=lambda: moment, policy=SignalPolicy(k=K))
         [found] = [w for w in service.for_area(AREA).signals.windows if w.days == days]
+        if not later:
+            # What the route serves today: the insight the consumer keeps incrementally (the
+            # cell from the crops its records touched, the area as a sum of its cells') says
+            # exactly what the buckets say, under k too.
+            stored = InsightRepository(derived.table).current(AREA)
+            assert stored is not None
+            assert get_settings().signal_k == K
+            assert [w for w in stored.insight.windows if w.days == days] == [found]
         return found
 
 

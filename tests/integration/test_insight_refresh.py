@@ -66,7 +66,10 @@ class Meter:
 
     def _add(self, parsed: Mapping[str, Any], model: Any, **_: Any) -> None:
         self.calls.append(str(model.name))
-        self.units += float((parsed.get("ConsumedCapacity") or {}).get("CapacityUnits", 0))
+        consumed = parsed.get("ConsumedCapacity") or {}
+        # Batch operations answer one entry per table, single-item ones a mapping.
+        entries = consumed if isinstance(consumed, list) else [consumed]
+        self.units += sum(float(entry.get("CapacityUnits", 0)) for entry in entries)
 
     def take(self) -> tuple[float, list[str]]:
         taken = (self.units, self.calls)
@@ -141,7 +144,10 @@ def test_items_leaving_the_7_day_window_are_refreshed_and_served_in_one_read(
     report = _refresher(store, eight_days_later).run("tick-1")
     assert report.failed == {}
     assert report.refreshed == len(PUBLISHING)
-    assert set(report.decisions) == {"written"}
+    # A precision-4 area recomputes its moved cells before summing them (services.insights),
+    # so a cell the index lists after its area may already be current: "unchanged".
+    assert report.decisions["written"] >= 1
+    assert set(report.decisions) <= {"written", "unchanged"}
     meter.take()  # the refresher's reads: off the request path
     # Then the route answers the figures as of now, still from one read
     for area in PUBLISHING:

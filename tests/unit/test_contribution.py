@@ -103,12 +103,14 @@ def test_json_round_trip_is_exact() -> None:
     assert Contribution.from_json(contribution.to_json()) == contribution
 
 
-def test_first_live_state_adds_to_six_buckets_with_counts_only_in_all_crops() -> None:
+def test_first_live_state_adds_to_two_buckets_of_the_published_cell_only() -> None:
     new = contribution_of(_listing())
     deltas = bucket_deltas(None, new)
-    assert len(deltas) == 6
+    # Only the published precision (5) has buckets: precision 4 publishes the sums of its
+    # published cells, precision 6 nothing (domain.disclosure rule 1).
+    assert len(deltas) == 2
     by_bucket = {(d.cell, d.crop): d for d in deltas}
-    for cell in ("u33d", "u33db", "u33dbf"):
+    for cell in ("u33db",):
         crop = by_bucket[(cell, "tomato")]
         assert (crop.quantity_delta, crop.count_delta) == (Decimal("1.5"), 1)
         every = by_bucket[(cell, ALL_CROPS)]
@@ -125,16 +127,17 @@ def test_quantity_change_of_a_live_item_touches_crop_buckets_only() -> None:
     deltas = bucket_deltas(old, new)
     assert [(d.crop, d.quantity_delta, d.count_delta, d.contributors_delta) for d in deltas] == [
         ("tomato", Decimal("-1.0"), 0, 0)
-    ] * 3
+    ]
 
 
 def test_going_out_of_live_removes_quantity_and_count() -> None:
     old = contribution_of(_listing())
     new = contribution_of(_listing(status="claimed", quantityRemaining=Decimal(0)))
     deltas = bucket_deltas(old, new)
-    assert len(deltas) == 6
+    assert len(deltas) == 2
     assert all(d.count_delta == -1 for d in deltas)
-    assert sum(d.quantity_delta for d in deltas) == Decimal("-4.5")
+    assert {d.cell for d in deltas} == {"u33db"}
+    assert sum(d.quantity_delta for d in deltas) == Decimal("-1.5")
 
 
 def test_identical_states_and_two_dead_states_have_no_deltas() -> None:
@@ -145,11 +148,11 @@ def test_identical_states_and_two_dead_states_have_no_deltas() -> None:
     assert bucket_deltas(None, None) == []
 
 
-def test_moving_between_days_and_crops_addresses_twelve_buckets() -> None:
+def test_moving_between_days_and_crops_addresses_four_buckets() -> None:
     old = contribution_of(_listing())
     assert old is not None
     new = replace(old, crop="basil", day=date(2026, 5, 3))
     deltas = bucket_deltas(old, new)
-    assert len(deltas) == 12
-    assert len({(d.cell, d.crop, d.day) for d in deltas}) == 12
+    assert len(deltas) == 4
+    assert len({(d.cell, d.crop, d.day) for d in deltas}) == 4
     assert all(isinstance(d, BucketDelta) for d in deltas)

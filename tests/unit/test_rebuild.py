@@ -75,14 +75,16 @@ def test_expected_derived_equals_what_the_incremental_pipeline_writes() -> None:
     expected = expected_derived([*finals, claim])
 
     assert drift(expected, _incremental().items) == []
-    tomato = expected[("AGG#u33dbf#tomato", "DAY#2026-05-01")]
+    tomato = expected[("AGG#u33db#tomato", "DAY#2026-05-01")]
     assert tomato["supply"] == Decimal("6.5")  # 4 kg + 2500 g
     assert (tomato["listings"], tomato["contributors"]) == (2, 2)  # ann and cem
     assert expected[presence_key("ann", "u33d", "tomato")["PK"], "IN#u33d#tomato"]["live"] == {
         "u33dbf#2026-05-01": 1  # listing a; c was cancelled
     }
-    every = expected[("AGG#u33d#all", "DAY#2026-05-01")]
+    every = expected[("AGG#u33db#all", "DAY#2026-05-01")]
     assert (every["listings"], every["requests"], every["crops"]) == (2, 1, {"tomato", "zucchini"})
+    # Only the published precision has buckets (domain.contribution).
+    assert {key[0].split("#")[1] for key in expected if key[1].startswith("DAY#")} == {"u33db"}
     assert expected[("AGG#SRC#LISTING#c", "MARKER")]["version"] == 2
     assert len([key for key in expected if key[0].startswith("AGG#SRC#")]) == 5
 
@@ -90,11 +92,11 @@ def test_expected_derived_equals_what_the_incremental_pipeline_writes() -> None:
 def test_drift_reports_a_missing_bucket_a_wrong_supply_and_an_extra_bucket() -> None:
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
-    missing = ("AGG#u33dbg#zucchini", "DAY#2026-05-01")
+    missing = ("AGG#u33db#zucchini", "DAY#2026-05-01")
     del actual[missing]
     wrong = ("AGG#u33db#tomato", "DAY#2026-05-01")
     actual[wrong]["supply"] = Decimal("99")
-    extra = ("AGG#u33dbf#egg", "DAY#2026-05-01")
+    extra = ("AGG#u33db#egg", "DAY#2026-05-01")
     actual[extra] = {"PK": extra[0], "SK": extra[1], "supply": Decimal(1), "listings": 1}
 
     found = {(d.pk, d.sk, d.attribute): (d.expected, d.actual) for d in drift(expected, actual)}
@@ -112,9 +114,9 @@ def test_drift_reports_a_missing_bucket_a_wrong_supply_and_an_extra_bucket() -> 
 def test_a_bucket_of_zeros_equals_an_absent_one_and_zero_counters_are_absent() -> None:
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
-    zero = ("AGG#u33dbf#egg", "DAY#2026-05-02")
+    zero = ("AGG#u33db#egg", "DAY#2026-05-02")
     actual[zero] = {"supply": Decimal(0), "listings": 0, "contributors": 0, "crops": {"egg"}}
-    tomato = ("AGG#u33dbf#tomato", "DAY#2026-05-01")
+    tomato = ("AGG#u33db#tomato", "DAY#2026-05-01")
     actual[tomato] = {**actual[tomato], "demand": Decimal(0), "updatedAt": "later"}
     empty = presence_key("dan", "u33d", "egg")
     actual[(empty["PK"], empty["SK"])] = {**empty, "live": {}, "version": 3}
@@ -144,7 +146,7 @@ def test_drift_reports_marker_version_contribution_and_presence() -> None:
 def test_an_expected_crop_missing_from_the_all_crops_bucket_is_drift() -> None:
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
-    every = ("AGG#u33d#all", "DAY#2026-05-01")
+    every = ("AGG#u33db#all", "DAY#2026-05-01")
     actual[every]["crops"] = {"tomato", "egg"}  # extra crops are fine (the set only grows)
 
     [found] = drift(expected, actual)

@@ -146,8 +146,10 @@ class FakeInsights:
     def __init__(self, stored: StoredInsight | None) -> None:
         self.stored, self.reads = stored, 0
 
-    def current(self, area: str) -> StoredInsight | None:
+    def current(self, area: str, *, consistent: bool = True) -> StoredInsight | None:
         self.reads += 1
+        # The route reads eventually consistent: half the read units, a second-old answer.
+        assert not consistent
         return self.stored
 
 

@@ -147,15 +147,18 @@ def process_then_refresh(
     *,
     logger: Logger,
     min_remaining_ms: int,
+    rank: Callable[[str], int] | None = None,
 ) -> BatchResponse:
     """process_batch, then process_grouped over what it did: each record is processed in
     order and says which groups (areas) it touched; then each group touched by a processed
-    record is refreshed once, in the order of its first record, with its last record.
+    record is refreshed once, with its last record, in the order of `rank` (lowest first:
+    e.g. cells before the areas made of them), then of its first record.
 
-    The response reports the earliest record that must come again: the first group that
-    failed reports its first record (what follows it, processed or not, is idempotent to
-    redo), else the record processing stopped at, else nothing. The record phase stops with
-    twice the minimum time left, so that the refresh phase has time to run."""
+    The response reports the earliest record that must come again: when a group fails (or
+    time runs short before it), the earliest first record of it and of the groups not yet
+    refreshed (what follows, processed or not, is idempotent to redo), else the record
+    processing stopped at, else nothing. The record phase stops with twice the minimum
+    time left, so that the refresh phase has time to run."""
     records: list[Mapping[str, Any]] = list(event.get("Records") or [])
     first: dict[str, int] = {}
     last: dict[str, Mapping[str, Any]] = {}
@@ -182,14 +185,19 @@ def process_then_refresh(
         for index, record in enumerate(records)
     )
     processed = _run(record_steps, context, logger, 2 * min_remaining_ms, _RECORD)
+    ordered = sorted(first, key=lambda group: (rank(group) if rank else 0, first[group]))
+    # What a failure at position i reports: the earliest first record of groups i and after.
+    earliest = [first[group] for group in ordered]
+    for position in range(len(earliest) - 2, -1, -1):
+        earliest[position] = min(earliest[position], earliest[position + 1])
     group_steps = (
         _Step(
-            sequence=sequence_number_of(records[index]),
+            sequence=sequence_number_of(records[earliest[position]]),
             record=last[group],
             fields={"group": group, "records": counts[group], "batchSize": len(records)},
             run=partial(refresh_group, group, last[group]),
         )
-        for group, index in first.items()
+        for position, group in enumerate(ordered)
     )
     refreshed = _run(group_steps, context, logger, min_remaining_ms, _GROUP)
     return refreshed if refreshed["batchItemFailures"] else processed

@@ -5,11 +5,13 @@ One of the table stream's two readers (the publisher is the other). Per batch:
 
 1. Aggregation, record by record in order (AggregationService: marker + deltas in one
    transaction; harvest.store.stream decodes only what a contribution is made of).
-2. Insights, once per area the aggregated records touched (the cells 4/5/6 of each record,
-   duplicates included, so a retry after a failed refresh still refreshes them), in the
-   order of each area's first record (InsightService: recompute, newer-computation guard).
+2. Insights, once per area the aggregated records touched (the published cell, precision
+   5, of each record and its precision-4 area, duplicates included, so a retry after a
+   failed refresh still refreshes them): the cells first, in the order of their first
+   record (InsightService: recompute from buckets, newer-computation guard), then the
+   precision-4 areas, each by swapping the cells the batch changed into its sum.
 
-A batch of 100 listing changes in one city cell refreshes 3 areas, not 300: the coalescing
+A batch of 100 listing changes in one city cell refreshes at most 33 areas, not 300: the coalescing
 the separate insight worker did on bucket records, now on the source records themselves,
 with no second stream reader and no filter on the consumer's own writes. Failures: the batch
 runner (harvest.consumers.batch.process_then_refresh) reports the earliest record that must
@@ -71,6 +73,9 @@ def aggregate_record(record: Mapping[str, Any]) -> tuple[str, ...]:
     change = parse_source_change(record)  # the attributes a contribution needs, no more
     correlation_id = correlation_id_of(record) or UNKNOWN_CORRELATION
     outcome = derivation().aggregation.handle(change, correlation_id)
+    if outcome.crop is not None:
+        # Which crops of its cells the insight refresh must read again (services.insights).
+        derivation().insights.touch(outcome.areas, outcome.crop)
     if outcome.decision == "applied":
         metrics.add_metric(name="BucketsUpdated", unit=MetricUnit.Count, value=outcome.buckets)
     elif outcome.decision == "duplicate":
@@ -103,4 +108,11 @@ def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
         refresh_area,
         logger=logger,
         min_remaining_ms=get_settings().consumer_min_remaining_ms,
+        rank=cells_first,
     )
+
+
+def cells_first(area: str) -> int:
+    """Finer areas first: a precision-4 insight is the sum of its cells' (services.insights),
+    so it is refreshed after every cell of the batch."""
+    return -len(area)

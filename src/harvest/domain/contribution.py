@@ -6,7 +6,11 @@ of any chain of states s0 -> s1 -> ... -> sn equals the buckets of sn alone.
 
 A bucket is addressed by (cell, crop or "all", day, kind). Crop buckets carry quantities in
 the crop's canonical unit; "all" buckets carry counts only, since units differ across crops.
-Counts are of *live* items (active listings, open requests). Distinct contributors are not
+Counts are of *live* items (active listings, open requests). Buckets exist only at the
+published precision (``BUCKET_PRECISION``, the contribution's geohash-5 cell): a coarser
+area publishes the sums of its published cells' figures and a finer one publishes nothing
+(domain.disclosure rule 1), so buckets of other precisions would be written and never read.
+Distinct contributors are not
 a sum of deltas: domain.disclosure moves each bucket's `contributors` counter, and
 `with_contributor_moves` merges those moves into the deltas of one source change.
 """
@@ -21,10 +25,11 @@ from typing import Any, Final, Literal, NamedTuple
 
 from harvest.domain.common import parse_iso
 from harvest.domain.crops import CropCatalog, load_catalog
-from harvest.domain.disclosure import ContributorMove
+from harvest.domain.disclosure import PUBLISHED_PRECISION, ContributorMove
 
 __all__ = [
     "ALL_CROPS",
+    "BUCKET_PRECISION",
     "CELL_PRECISIONS",
     "BucketDelta",
     "Contribution",
@@ -38,6 +43,9 @@ type Kind = Literal["supply", "demand"]
 
 ALL_CROPS: Final = "all"
 CELL_PRECISIONS: Final = (4, 5, 6)
+# The one precision with day buckets: the published one (cells[1] of a contribution).
+BUCKET_PRECISION: Final = PUBLISHED_PRECISION
+_BUCKET_CELL: Final = CELL_PRECISIONS.index(BUCKET_PRECISION)
 _ZERO: Final = Decimal(0)
 
 
@@ -132,16 +140,14 @@ def contribution_of(
 
 
 def _sums_of(contribution: Contribution | None) -> dict[tuple[str, str, date, Kind], Decimal]:
-    """(cell, crop, day, kind) -> quantity of a live contribution's 6 buckets (count 1 each).
-    Plain tuples: this runs per record on the hot path (bench/record_overhead.py)."""
+    """(cell, crop, day, kind) -> quantity of a live contribution's 2 buckets (count 1 each):
+    its crop's and the all-crops one, in its published cell. Plain tuples: this runs per
+    record on the hot path (bench/record_overhead.py)."""
     if contribution is None or not contribution.live:
         return {}
     day, kind, crop = contribution.day, contribution.kind, contribution.crop
-    found: dict[tuple[str, str, date, Kind], Decimal] = {}
-    for cell in contribution.cells:
-        found[(cell, crop, day, kind)] = contribution.quantity
-        found[(cell, ALL_CROPS, day, kind)] = _ZERO
-    return found
+    cell = contribution.cells[_BUCKET_CELL]
+    return {(cell, crop, day, kind): contribution.quantity, (cell, ALL_CROPS, day, kind): _ZERO}
 
 
 def bucket_deltas(old: Contribution | None, new: Contribution | None) -> list[BucketDelta]:

@@ -32,8 +32,9 @@ has an item in that segment, so it is a lower bound of the segment's contributor
 
 Where a user's latest day is comes from their **presence** (one item per user, geohash-4
 cell and crop): how many live items they have per (precision-6 cell, day). A change of one
-source item moves the user's latest day in each of its three cells at most once: -1 on the
-old latest day's bucket, +1 on the new one (`presence_moves`).
+source item moves the user's latest day in its published cell at most once: -1 on the old
+latest day's bucket, +1 on the new one (`presence_moves`). Only cells of the published
+precision have buckets (rule 1), so only they have counters to move.
 """
 
 from __future__ import annotations
@@ -218,7 +219,7 @@ def presence_moves(
                 f"a contribution of {item.owner}/{item.crop}/{item.cells[0]} does not belong "
                 f"to the presence of {before.owner}/{before.crop}/{before.area}"
             )
-        cells.update(item.cells)
+        cells.update(cell for cell in item.cells if len(cell) == PUBLISHED_PRECISION)
         if item.live:
             place = (item.cells[2], item.day)
             # Never below zero: a presence behind its markers (a rebuild racing the pipeline,
@@ -238,12 +239,15 @@ def presence_moves(
 
 
 def latest_days(items: Iterable[LiveItem]) -> dict[tuple[str, str, str], date]:
-    """From live items alone (a rebuild): each (user, cell, crop)'s latest live day."""
+    """From live items alone (a rebuild): each (user, published cell, crop)'s latest live
+    day (only published cells have buckets, rule 1)."""
     latest: dict[tuple[str, str, str], date] = {}
     for item in items:
         if not item.live:
             continue
         for cell in item.cells:
+            if len(cell) != PUBLISHED_PRECISION:
+                continue
             key = (item.owner, cell, item.crop)
             if key not in latest or latest[key] < item.day:
                 latest[key] = item.day

@@ -62,13 +62,16 @@ class MarkerStore(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class AggregationOutcome:
-    """What was decided, how many buckets were written, and the cells (areas) whose buckets
-    the record concerns: also for a duplicate, so that a consumer retried after a failed
-    insight refresh still refreshes them (docs/pipeline-design.md, the derivation consumer)."""
+    """What was decided, how many buckets were written, and the areas whose insights the
+    record concerns (its published cells and their precision-4 areas): also for a
+    duplicate, so that a consumer retried after a failed insight refresh still refreshes
+    them (docs/pipeline-design.md, the derivation consumer)."""
 
     decision: Decision
     buckets: int = 0
     areas: tuple[str, ...] = ()
+    # The crop whose buckets the record concerns (crop is immutable through the API).
+    crop: str | None = None
 
 
 class AggregationService:
@@ -91,7 +94,9 @@ class AggregationService:
         for attempt in range(MAX_ATTEMPTS):
             marker = self.repository.marker(pk)
             if marker is not None and marker.version >= version:
-                return AggregationOutcome("duplicate", areas=contribution.cells)
+                return AggregationOutcome(
+                    "duplicate", areas=_areas(contribution), crop=contribution.crop
+                )
             old = marker.contribution if marker else None
             deltas = bucket_deltas(old, contribution)
             presences: list[StoredPresence] = []
@@ -117,9 +122,16 @@ class AggregationService:
                 if attempt == MAX_ATTEMPTS - 1:
                     raise
                 continue
-            cells = dict.fromkeys((*(old.cells if old else ()), *contribution.cells))
-            return AggregationOutcome("applied", len(deltas), tuple(cells))
+            areas = dict.fromkeys((*(_areas(old) if old else ()), *_areas(contribution)))
+            return AggregationOutcome("applied", len(deltas), tuple(areas), contribution.crop)
         raise AssertionError("unreachable")  # pragma: no cover
+
+
+def _areas(item: Contribution) -> tuple[str, str]:
+    """The areas with an insight the item's buckets make: its published cell (precision 5)
+    and the precision-4 area made of it. Precision 6 publishes nothing (domain.release),
+    so its insights would never change: the route answers it without one."""
+    return (item.cells[1], item.cells[0])
 
 
 def _live_place(item: Contribution | None) -> tuple[str, str, str, str, date] | None:

@@ -4,7 +4,8 @@ An insight claims to be the published signals of its area as of its `asOfDay`. T
 recomputes exactly that from the buckets a rebuild from core would hold (services.rebuild)
 and compares the published figures (the per-window digests); the guard attributes
 (`inputVersion`) are bookkeeping of the incremental pipeline and are not compared. An area
-with buckets and no insight is drift too: every bucket write wakes the insight worker.
+with buckets (or a precision-4 area made of such cells) and no insight is drift too: every
+bucket write wakes the insight worker.
 
 The rebuild recomputes every area as of today from the buckets as they are now (run it after
 the AGG# rebuild) and Puts the insight unconditionally, which also resets the guard to the
@@ -18,20 +19,29 @@ from typing import Any, Protocol
 
 from harvest.domain.contribution import ALL_CROPS
 from harvest.domain.crops import CropCatalog, load_catalog
+from harvest.domain.disclosure import PUBLISHED_PRECISION
 from harvest.domain.insight import Insight, insight_of
 from harvest.domain.release import area_signals
 from harvest.domain.signals import DayTotals, SignalPolicy
-from harvest.services.insights import AreaReader
+from harvest.services.insights import AreaReader, InsightService, InsightStore
 from harvest.services.rebuild import Drift, ItemKey, is_bucket
+from harvest.services.signals import MIN_PRECISION
 from harvest.store.derived import day_totals
 from harvest.store.insights import StoredInsight, insight_key
 
-__all__ = ["areas_of", "insight_drift", "rebuild_insight"]
+__all__ = ["areas_of", "insight_drift", "rebuild_insight", "rebuild_order"]
 
 
 def areas_of(buckets: Iterable[ItemKey]) -> set[str]:
-    """The cells that have day buckets (markers and presences are skipped)."""
-    return {key[0].split("#")[1] for key in buckets if is_bucket(key)}
+    """The areas with an insight: the (published) cells that have day buckets and the
+    precision-4 areas they make up (markers and presences are skipped)."""
+    cells = {key[0].split("#")[1] for key in buckets if is_bucket(key)}
+    return cells | {cell[:MIN_PRECISION] for cell in cells}
+
+
+def rebuild_order(area: str) -> tuple[int, str]:
+    """Cells before the precision-4 areas summed from their insights (services.insights)."""
+    return (-len(area), area)
 
 
 def _totals(items: Iterable[Mapping[str, Any]]) -> list[DayTotals]:
@@ -51,7 +61,7 @@ def insight_drift(
             by_area.setdefault(str(item["cell"]), []).append(item)
     found: list[Drift] = []
     held = {insight.insight.area: insight for insight in stored}
-    for area in sorted(by_area.keys() - held.keys()):
+    for area in sorted(areas_of(expected_buckets) - held.keys()):
         missing = insight_key(area)
         found.append(Drift(missing["PK"], missing["SK"], "item", "present", None))
     for area, insight in sorted(held.items()):
@@ -79,9 +89,7 @@ def _summary(windows: Iterable[Any], days: str) -> str | None:
     return next((str(w.summary) for w in windows if str(w.days) == days), None)
 
 
-class InsightWriter(Protocol):
-    def current(self, area: str) -> StoredInsight | None: ...
-
+class InsightWriter(InsightStore, Protocol):
     def replace(self, insight: Insight, version: int, correlation_id: str) -> None: ...
 
 
@@ -89,7 +97,11 @@ def rebuild_insight(
     area: str, signals: AreaReader, store: InsightWriter, correlation_id: str
 ) -> bool:
     """Recompute one area as of now and Put it when anything differs; True when written.
-    The version moves on only when the published figures changed (one more event)."""
+    The version moves on only when the published figures changed (one more event). A
+    precision-4 area is summed again from its cells' insights: rebuild those first
+    (`rebuild_order`)."""
+    if len(area) < PUBLISHED_PRECISION:
+        return InsightService(signals, store).resum(area, correlation_id).decision == "written"
     view = signals.for_area(area, consistent=True)
     insight = insight_of(view.signals, view.input_version, view.valid_until)
     current = store.current(area)

@@ -1,6 +1,6 @@
 """Community signals as of now (DESIGN §6 `GET /communities/{geohash}/signals`).
 
-Reads the last 30 days of the day buckets of the published cells an area is made of
+for_area reads the last 30 days of the day buckets of the published cells an area is made of
 (domain.release: the area itself at precision 5, its 32 children at precision 4, none at
 precision 6): per cell, the all-crops rows name the crops, then one Query per crop
 partition (for_area: the derivation consumer's and the refresher's computation). The route
@@ -58,7 +58,7 @@ class AreaSignalsView:
 
 
 class InsightReader(Protocol):
-    def current(self, area: str) -> StoredInsight | None: ...
+    def current(self, area: str, *, consistent: bool = True) -> StoredInsight | None: ...
 
 
 def valid_until(buckets: Iterable[DayTotals], today: date) -> date | None:
@@ -119,6 +119,21 @@ class SignalService:
             signals, now, version, valid_until((b for d in buckets.values() for b in d), today)
         )
 
+    def crop_days(
+        self, cell: str, crops: Iterable[str], *, consistent: bool = False
+    ) -> list[DayTotals]:
+        """The non-empty day buckets of the last 30 days of some crops of one published cell
+        (one Query per crop): what a refresh of only the crops a batch touched reads."""
+        today = self.clock().date()
+        since = today - timedelta(days=LOOKBACK_DAYS - 1)
+        return [
+            row.totals
+            for crop in sorted(set(crops))
+            if crop in self.catalog
+            for row in self.derived.bucket_rows(cell, crop, since, today, consistent=consistent)
+            if not _empty(row.totals)
+        ]
+
     def published(self, geohash: str) -> AreaSignalsView:
         """The route's answer in O(1) reads, never a recomputation: the INSIGHT# item of the
         area (one GetItem), or the empty answer without one (nobody listed or asked there,
@@ -132,7 +147,8 @@ class SignalService:
         Raises InvalidGeohash as for_area."""
         cell = validate_geohash(geohash, min_precision=MIN_PRECISION, max_precision=MAX_PRECISION)
         now: datetime = self.clock()
-        stored = self.insights.current(cell) if self.insights else None
+        # Eventually consistent (half the read units): a second-old insight is still right.
+        stored = self.insights.current(cell, consistent=False) if self.insights else None
         # An insight dated after today (this clock a moment behind the writer's at midnight)
         # is served too: it holds the newest figures there are.
         if stored is None:

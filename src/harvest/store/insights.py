@@ -9,20 +9,28 @@ the `insight.generated` event.
 
 Both writes are one UpdateItem conditioned on the guard (as-of day, input version), so a
 computation that read older buckets can never overwrite a newer one, however late it lands.
+A precision-5 insight written by the worker is also conditioned on the `version` it read
+(`save(..., replaces=)`), so the worker knows exactly which published figures it replaced.
+
+A precision-4 insight is the sum of its cells' precision-5 insights (domain.release) and
+also carries `cells`, a map {gh5: "{version}/{validUntil}"} of the cell insights its sum
+includes (at most 32 entries), and `revision`, a counter of its writes: `put_area` writes it
+conditioned on the revision read (optimistic concurrency between batches of two shards).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, Final
+from typing import Any, Final, NamedTuple
 
 from harvest.domain.common import iso
 from harvest.domain.insight import Insight, windows_from_stored, windows_to_stored
 from harvest.store.derived import refuse_unless_derived
 from harvest.store.table import Key, Table
 
-__all__ = ["INSIGHT_TYPE", "InsightRepository", "StoredInsight", "insight_key"]
+__all__ = ["INSIGHT_TYPE", "CellShare", "InsightRepository", "StoredInsight", "insight_key"]
 
 INSIGHT_TYPE: Final = "insight"
 _NEWER = "attribute_not_exists(PK) OR asOfDay < :day OR (asOfDay = :day AND inputVersion < :input)"
@@ -32,6 +40,14 @@ def insight_key(area: str) -> Key:
     return {"PK": f"INSIGHT#{area}", "SK": "CURRENT"}
 
 
+class CellShare(NamedTuple):
+    """Which insight of a cell a precision-4 sum includes: its version, and the last day
+    its windows hold (the sum holds as long as all of them do)."""
+
+    version: int
+    valid_until: date
+
+
 @dataclass(frozen=True, slots=True)
 class StoredInsight:
     insight: Insight
@@ -39,6 +55,10 @@ class StoredInsight:
     version: int
     updated_at: str
     correlation_id: str
+    # Precision 4 only: the cell insights summed, None when unknown (rebuilt from buckets,
+    # or written before cells were kept: the next refresh sums all cells again).
+    cells: dict[str, CellShare] | None = None
+    revision: int = 0
 
     @property
     def guard(self) -> tuple[date, int]:
@@ -49,19 +69,95 @@ class InsightRepository:
     def __init__(self, table: Table) -> None:
         self.table = table
 
-    def current(self, area: str) -> StoredInsight | None:
-        item = self.table.get(insight_key(area))
+    def current(self, area: str, *, consistent: bool = True) -> StoredInsight | None:
+        """Strongly consistent for the worker (it must see its own last write); the route
+        reads eventually consistent (half the read units)."""
+        item = self.table.get(insight_key(area), consistent=consistent)
         return None if item is None else stored_insight(item)
 
-    def save(self, insight: Insight, correlation_id: str, *, now: datetime | None = None) -> bool:
-        """Write a changed insight (version + 1); False when a newer one is already stored."""
-        return self._write(insight, correlation_id, now, " ADD #version :one", _NEWER, one=1)
+    def many(self, areas: Sequence[str]) -> dict[str, StoredInsight]:
+        """The insights of up to 100 areas in one BatchGetItem (strongly consistent), by area."""
+        items = self.table.get_many([insight_key(area) for area in areas])
+        return {str(item["area"]): stored_insight(item) for item in items}
+
+    def save(
+        self,
+        insight: Insight,
+        correlation_id: str,
+        *,
+        replaces: int | None = None,
+        now: datetime | None = None,
+    ) -> bool:
+        """Write a changed insight (version + 1); False when a newer one is already stored.
+        `replaces`: the version read (0: none was stored); then False also when the stored
+        one is no longer that version, and the new one is exactly `replaces` + 1."""
+        if replaces is None:
+            return self._write(insight, correlation_id, now, " ADD #version :one", _NEWER, one=1)
+        read = "attribute_not_exists(PK)" if replaces == 0 else "#version = :read"
+        return self._write(
+            insight, correlation_id, now, ", #version = :version",
+            f"({read}) AND ({_NEWER})", version=replaces + 1,
+            **({"read": replaces} if replaces else {}),
+        )  # fmt: skip
+
+    def put_cell(
+        self,
+        insight: Insight,
+        version: int,
+        read: tuple[int, int] | None,
+        correlation_id: str,
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Write a cell's insight at `version` if the stored one is still the one read:
+        `read` is its (version, inputVersion), None when none was (compare-and-swap; every
+        write of a cell moves its inputVersion on). False when another write came first."""
+        if read is None:
+            return self._write(
+                insight, correlation_id, now, ", #version = :version",
+                "attribute_not_exists(PK)", version=version,
+            )  # fmt: skip
+        return self._write(
+            insight, correlation_id, now, ", #version = :version",
+            "#version = :read AND inputVersion = :readInput",
+            version=version, read=read[0], readInput=read[1],
+        )  # fmt: skip
+
+    def put_area(
+        self,
+        insight: Insight,
+        cells: Mapping[str, CellShare],
+        version: int,
+        revision: int,
+        correlation_id: str,
+        *,
+        now: datetime | None = None,
+    ) -> bool:
+        """Write a precision-4 sum with the cells it includes, at `version`, if its revision
+        is still `revision` (0: no sum stored, or one without a revision); False otherwise."""
+        read = "attribute_not_exists(#revision)" if revision == 0 else "#revision = :revision"
+        # One short string per cell (~20 B; a map of two named attributes was twice that,
+        # and the sum is rewritten, whole-item billed, on every batch that changes a cell).
+        shares = {
+            cell: f"{share.version}/{share.valid_until.isoformat()}"
+            for cell, share in sorted(cells.items())
+        }
+        return self._write(
+            insight, correlation_id, now,
+            ", #version = :version, #cells = :cells, #revision = :next", read,
+            version=version, cells=shares, next=revision + 1,
+            **({"revision": revision} if revision else {}),
+        )  # fmt: skip
 
     def replace(
         self, insight: Insight, version: int, correlation_id: str, *, now: datetime | None = None
     ) -> None:
-        """Write the insight as given, whatever is stored (the rebuild; workers paused)."""
-        self._write(insight, correlation_id, now, ", #version = :version", None, version=version)
+        """Write the insight as given, whatever is stored (the rebuild; workers paused). A
+        precision-4 sum's cells go: what they described is no longer what is stored."""
+        self._write(
+            insight, correlation_id, now, ", #version = :version REMOVE #cells, #revision", None,
+            version=version,
+        )  # fmt: skip
 
     def _write(
         self,
@@ -70,7 +166,7 @@ class InsightRepository:
         now: datetime | None,
         version_clause: str,
         condition: str | None,
-        **version_values: int,
+        **version_values: Any,
     ) -> bool:
         """One UpdateItem of the whole insight, its version set by `version_clause` (appended
         to the SET list: `, #version = ...` or ` ADD #version ...`); createdAt is kept."""
@@ -82,7 +178,7 @@ class InsightRepository:
             "windows = :windows, digests = :digests, updatedAt = :now, correlationId = :cid, "
             "validUntil = :valid, createdAt = if_not_exists(createdAt, :now)" + version_clause,
             condition,
-            {"#type": "type", "#version": "version"},
+            {"#type": "type", "#version": "version"} | _named(version_clause + (condition or "")),
             {
                 "type": INSIGHT_TYPE,
                 "area": insight.area,
@@ -114,6 +210,11 @@ class InsightRepository:
         )
 
 
+def _named(expression: str) -> dict[str, str]:
+    """The attribute-name placeholders of the precision-4 attributes an expression uses."""
+    return {f"#{name}": name for name in ("cells", "revision") if f"#{name}" in expression}
+
+
 def _valid_until(insight: Insight) -> str:
     """As stored: an ISO day; no expiry (no bucket in any window) is 9999-12-31, so that
     the attribute always parses and compares."""
@@ -135,7 +236,20 @@ def stored_insight(item: dict[str, Any]) -> StoredInsight:
         version=int(item["version"]),
         updated_at=str(item["updatedAt"]),
         correlation_id=str(item.get("correlationId", "")),
+        cells=_cells(item.get("cells")),
+        revision=int(item.get("revision", 0)),
     )
+
+
+def _share(text: str) -> CellShare:
+    version, _, valid = text.partition("/")
+    return CellShare(int(version), date.fromisoformat(valid))
+
+
+def _cells(raw: object) -> dict[str, CellShare] | None:
+    if not isinstance(raw, Mapping):
+        return None
+    return {str(cell): _share(str(share)) for cell, share in raw.items()}
 
 
 def bucket_area(pk: object, sk: object) -> str | None:

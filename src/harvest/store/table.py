@@ -26,6 +26,7 @@ _THROTTLING = {
     "InternalServerError",
 }
 _CONDITION = "attribute_exists(PK) AND version = :expected"
+_BATCH_GET_MAX = 100
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,6 +88,29 @@ class Table:
             raise unreachable() from error
         raw = response.get("Item")
         return deserialize(raw) if raw else None
+
+    def get_many(self, keys: Sequence[Key], *, consistent: bool = True) -> list[Item]:
+        """BatchGetItem of up to 100 keys, unprocessed keys asked again; found items only,
+        in no particular order."""
+        if len(keys) > _BATCH_GET_MAX:
+            raise ValueError(f"at most {_BATCH_GET_MAX} keys per BatchGetItem, not {len(keys)}")
+        found: list[Item] = []
+        pending: list[dict[str, Any]] = [serialize(key) for key in keys]
+        while pending:
+            request = {self.name: {"Keys": pending, "ConsistentRead": consistent}}
+            try:
+                response = self.client.batch_get_item(RequestItems=request)  # type: ignore[arg-type]
+            except ClientError as error:
+                raise_unavailable_if_throttled(error)
+                raise
+            except UNREACHABLE as error:
+                raise unreachable() from error
+            found.extend(
+                deserialize(raw) for raw in response.get("Responses", {}).get(self.name, [])
+            )
+            left = response.get("UnprocessedKeys", {}).get(self.name)
+            pending = list(left["Keys"]) if left else []
+        return found
 
     def put_versioned(self, item: Item, expected_version: int, what: str) -> None:
         """Replace an item only if it still has `expected_version` (optimistic concurrency)."""

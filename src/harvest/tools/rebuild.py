@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from harvest.domain.signals import SignalPolicy
-from harvest.services.insight_rebuild import areas_of, rebuild_insight
+from harvest.services.insight_rebuild import areas_of, rebuild_insight, rebuild_order
 from harvest.services.rebuild import ItemKey, expected_derived, is_marker
 from harvest.services.signals import SignalService
 from harvest.settings import get_settings
@@ -119,7 +119,7 @@ def rebuild_table(table: Table, state: State) -> Rebuilt:
     actual = scan_derived(table, state.segments)
     written, deleted = _write(DerivedRepository(table), state, expected, actual)
     areas = areas_of(expected) | {s.insight.area for s in scan_insights(table, state.segments)}
-    written += _write_insights(table, state, sorted(areas))
+    written += _write_insights(table, state, sorted(areas, key=rebuild_order))
     markers = sum(1 for key in expected if is_marker(key))
     return Rebuilt(
         table.name,
