@@ -100,13 +100,14 @@ from harvest.local.mappings import mappings_from_template
 from harvest.local.queues import bus_event
 from harvest.local.records import ShardReader, make_streams_client
 from harvest.local.rules import topology_from_template
+from harvest.once import Once
 from harvest.services.insight_rebuild import areas_of, rebuild_insight
 from harvest.services.listings import ListingChanges, ListingDraft, ListingService
 from harvest.services.rebuild import expected_derived, is_marker
 from harvest.services.requests import RequestDraft, RequestService
 from harvest.services.signals import SignalService
 from harvest.services.support import ServiceContext
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store import codec
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import CLIENT_CONFIG, make_client
@@ -554,10 +555,8 @@ def _client_of(owner: object) -> DynamoDBClient:
 def connect_consumers(metering: Metering, table: str) -> None:
     """Fresh cached services on `table`, each client metered under its consumer's name."""
     os.environ["TABLE_NAME"] = table
-    for factory in (get_settings, derivation.derivation, advisor.advisor,
-                    advisor.insight_repository, publisher.event_publisher):  # fmt: skip
-        factory.cache_clear()
-    derive, advice = derivation.derivation(), advisor.advisor()[0]
+    Once.reset_all()
+    derive, advice = derivation.derivation(), advisor.advisor().advice
     insight = derive.insights
     owners: dict[str, list[object]] = {
         "derivation": [
@@ -565,13 +564,13 @@ def connect_consumers(metering: Metering, table: str) -> None:
             insight.store,
             getattr(insight.signals, "derived", None),
         ],
-        "advisor": [advice.repository, advisor.insight_repository()],
+        "advisor": [advice.repository, advisor.advisor().insights],
     }
     for stage, found in owners.items():
         for client in {id(c): c for c in map(_client_of, found)}.values():
             metering.instrument(client, stage)
     answer = cast("Callable[..., None]", accept_put_events)  # a before-call hook may answer
-    publisher.event_publisher().client.meta.events.register(
+    publisher.publishing().events.client.meta.events.register(
         "before-call.eventbridge.PutEvents", answer
     )
 
@@ -693,7 +692,7 @@ def quiet_consumer_logs(to_stderr: bool) -> None:
 # ------------------------------------------------------------------ one size
 def warm_ai(table: Table, areas: set[str]) -> int:
     """The AI worker's cache as it stands once the seeded insights were explained."""
-    explainer, explained, insights_read = advisor.explainer(), 0, InsightRepository(table)
+    explainer, explained, insights_read = advisor.advisor().explainer, 0, InsightRepository(table)
     for area in sorted(areas):
         stored = insights_read.current(area)
         for window in stored.insight.windows if stored else ():
@@ -816,7 +815,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
     areas = areas_of((str(item["PK"]), str(item["SK"])) for item in derived)
     del derived
     log(f"  rebuilding the insights of {len(areas):,} areas")
-    derive_insights(seeded_table, areas, catalog, get_settings().signal_k)
+    derive_insights(seeded_table, areas, catalog, current_settings().signal_k)
     note_sizes(plumbing, table, "INSIGHT#", metering.inventory)
     seed_types = Counter(kind for kind, _ in metering.inventory.values())
     connect_consumers(metering, table)
@@ -868,7 +867,7 @@ def signals_read_units(table: str, area: str) -> float:
 
     client.meta.events.register("provide-client-params.dynamodb.Query", before)
     client.meta.events.register("after-call.dynamodb.Query", after)
-    k = get_settings().signal_k
+    k = current_settings().signal_k
     SignalService(DerivedRepository(Table(client, table)), policy=SignalPolicy(k=k)).for_area(area)
     return consumed[0]
 
@@ -1015,7 +1014,7 @@ def main() -> None:
           f"{machine['load_average_at_start']:.1f} at start\n"
           f"area {args.area} (geohash-4, 1,024 precision-6 cells), {args.crops} crops, 30 days, "
           f"{args.per_owner} listings per owner, {args.requests:.0%} as many open requests, "
-          f"k={get_settings().signal_k}\nmeasured core writes: "
+          f"k={current_settings().signal_k}\nmeasured core writes: "
           + ", ".join(f"{kind} {share} %" for kind, share in MIX), flush=True)  # fmt: skip
     log("starting DynamoDB Local")
     engine = DynamoDbLocalEngine()

@@ -14,7 +14,7 @@ import pytest
 from harvest.consumers import derivation
 from harvest.domain.insight import Insight
 from harvest.domain.signals import Classification
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository, StoredInsight
 from harvest.store.table import Table
@@ -25,9 +25,9 @@ from support.stored_records import LongContext, stored_item_record
 
 @pytest.fixture
 def repository(table: str) -> Iterator[InsightRepository]:
-    derivation.derivation.cache_clear()
-    yield InsightRepository(Table(make_client("us-east-1"), get_settings().table_name))
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
+    yield InsightRepository(Table(make_client("us-east-1"), current_settings().table_name))
+    derivation.derivation.reset()
 
 
 def _community(api: Api, dynamodb: Any, table: str) -> tuple[str, list[dict[str, Any]]]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from botocore.stub import ANY, Stubber
 
 from harvest.consumers import publisher
 from harvest.services.publishing import EventPublisher
+from harvest.settings import PublisherSettings
 
 _serializer = TypeSerializer()
 BUS = "harvest-test"
@@ -50,11 +52,12 @@ def listing_insert(sequence: str, listing_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stubbed(monkeypatch: pytest.MonkeyPatch) -> Stubber:
+def stubbed() -> Iterator[Stubber]:
     client = boto3.client("events", region_name="us-east-1")
     events = EventPublisher(client, BUS, max_attempts=1, sleep=lambda _: None)
-    monkeypatch.setattr(publisher, "event_publisher", lambda: events)
-    return Stubber(client)
+    publisher.publishing.override(publisher.Publishing(PublisherSettings(), events))
+    yield Stubber(client)
+    publisher.publishing.reset()
 
 
 def test_handler_publishes_each_record_and_reports_the_first_it_cannot(stubbed: Stubber) -> None:
