@@ -4,13 +4,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated, cast
 
-from harvest.domain.common import utc_now
+from aws_lambda_powertools.event_handler import Depends, Request
+
+from harvest.api import http
+from harvest.api.auth import actor_of
+from harvest.domain.common import Actor, utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.cursor import CursorCodec
+from harvest.domain.entitlements import Entitlement, Tier, require
 from harvest.domain.signals import SignalPolicy
 from harvest.once import Once
 from harvest.services.claims import ClaimService
@@ -30,6 +36,7 @@ from harvest.store.repository import Repository
 from harvest.store.table import Table
 
 if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
     from mypy_boto3_dynamodb import DynamoDBClient
 
 
@@ -96,3 +103,47 @@ def bootstrap(
 
 
 services = Once(lambda: bootstrap(ApiSettings.from_environ(os.environ)))
+
+
+# ---------------------------------------------------------------- what a route declares
+# Routes name what they need as annotated parameters (Powertools' Depends, resolved once per
+# request); tests swap any of these through `resolver.dependency_overrides`.
+
+
+def api_services() -> Services:
+    return services()
+
+
+def current_actor(request: Request) -> Actor:
+    """The caller (401 without a valid subject)."""
+    return actor_of(cast("APIGatewayProxyEvent", request.resolved_event))
+
+
+def required_version(request: Request) -> int | None:
+    """If-Match, required (428 when absent; `*` is None: whatever is current)."""
+    return http.if_match(cast("APIGatewayProxyEvent", request.resolved_event), required=True)
+
+
+def optional_version(request: Request) -> int | None:
+    return http.if_match(cast("APIGatewayProxyEvent", request.resolved_event), required=False)
+
+
+def idempotency_key(request: Request) -> str | None:
+    return http.idempotency_key(cast("APIGatewayProxyEvent", request.resolved_event))
+
+
+ApiServices = Annotated[Services, Depends(api_services)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+RequiredVersion = Annotated[int | None, Depends(required_version)]
+OptionalVersion = Annotated[int | None, Depends(optional_version)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def entitled(entitlement: Entitlement) -> Callable[[Actor], Actor]:
+    """A dependency: the caller, when their tier includes `entitlement` (403 otherwise)."""
+
+    def entitled_actor(actor: CurrentActor) -> Actor:
+        require(Tier(actor.tier), entitlement)
+        return actor
+
+    return entitled_actor
