@@ -140,9 +140,11 @@ def guidance_item(version: int = 1) -> Item:
         "GSI1SK": "GUIDANCE#2026-05-01T08:00:00.125Z#guide-0001",
         "type": "guidance",
         "guidanceId": "guide-0001",
-        "userId": "grower-1",
+        "ownerId": "grower-1",
         "crop": "tomato",
-        "geohash": "u33dbfc",
+        "area": "u33db",
+        "tier": "pro",
+        # Not in the event model: an attribute a later change might add, never published.
         "status": "pending",
         "version": version,
         "createdAt": "2026-05-01T08:00:00.125Z",
@@ -194,18 +196,19 @@ def test_new_core_items_become_their_entitys_first_event(
     assert event.entity_type == item["type"]
 
 
-def test_new_guidance_item_is_handled_generically_as_guidance_requested() -> None:
+def test_new_guidance_item_is_guidance_requested_with_only_its_listed_attributes() -> None:
     [event] = insert(guidance_item())
 
     assert event.detail_type is DetailType.GUIDANCE_REQUESTED
     assert event.source == "harvest.guidances"
     assert event.entity_id == "guide-0001"
+    # By inclusion (issue 14): `status` is on the item but not in GuidanceData, so not sent
     assert event.data == {
         "guidanceId": "guide-0001",
-        "userId": "grower-1",
+        "ownerId": "grower-1",
         "crop": "tomato",
         "area": "u33db",
-        "status": "pending",
+        "tier": "pro",
         "version": 1,
         "createdAt": "2026-05-01T08:00:00.125Z",
         "updatedAt": "2026-05-01T08:00:00.125Z",
