@@ -58,30 +58,23 @@ def _location(item: Mapping[str, Any]) -> Location:
     return Location(lat=float(item["lat"]), lon=float(item["lon"]), geohash=str(item["geohash"]))
 
 
-def _listing_keys(listing: Listing) -> Item:
-    owned = keys.owned_sk("listing", iso(listing.created_at), listing.listing_id)
+def _placed_keys(entity: Listing | Request) -> Item:
+    """A listing's or request's keys: its own, the owner index, and the sparse feed index
+    (only a live item, a claimable listing or an open request, is discoverable by place)."""
+    if isinstance(entity, Listing):
+        kind, entity_id = "listing", entity.listing_id
+        own, live = keys.listing_key(entity_id), entity.status is ListingStatus.ACTIVE
+    else:
+        kind, entity_id = "request", entity.request_id
+        own, live = keys.request_key(entity_id), entity.status is RequestStatus.OPEN
     found: Item = {
-        **keys.listing_key(listing.listing_id),
-        "GSI1PK": keys.owner_pk(listing.owner_id),
-        "GSI1SK": owned,
+        **own,
+        "GSI1PK": keys.owner_pk(entity.owner_id),
+        "GSI1SK": keys.owned_sk(kind, iso(entity.created_at), entity_id),
     }
-    # Sparse feed index: only claimable listings are discoverable by place.
-    if listing.status is ListingStatus.ACTIVE:
-        found["GSI3PK"] = keys.feed_pk(listing.location.geohash)
-        found["GSI3SK"] = keys.feed_sk(listing.location.geohash, "listing", listing.listing_id)
-    return found
-
-
-def _request_keys(request: Request) -> Item:
-    owned = keys.owned_sk("request", iso(request.created_at), request.request_id)
-    found: Item = {
-        **keys.request_key(request.request_id),
-        "GSI1PK": keys.owner_pk(request.owner_id),
-        "GSI1SK": owned,
-    }
-    if request.status is RequestStatus.OPEN:
-        found["GSI3PK"] = keys.feed_pk(request.location.geohash)
-        found["GSI3SK"] = keys.feed_sk(request.location.geohash, "request", request.request_id)
+    if live:
+        found["GSI3PK"] = keys.feed_pk(entity.location.geohash)
+        found["GSI3SK"] = keys.feed_sk(entity.location.geohash, kind, entity_id)
     return found
 
 
@@ -107,8 +100,8 @@ def _guidance_keys(guidance: Guidance) -> Item:
 # Entity class -> (stored `type`, its keys).
 _KEYS: dict[type[Any], tuple[str, Callable[[Any], Item]]] = {
     Profile: ("profile", lambda profile: keys.profile_key(profile.user_id)),
-    Listing: ("listing", _listing_keys),
-    Request: ("request", _request_keys),
+    Listing: ("listing", _placed_keys),
+    Request: ("request", _placed_keys),
     Claim: ("claim", _claim_keys),
     Guidance: ("guidance", _guidance_keys),
 }
