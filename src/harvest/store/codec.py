@@ -6,6 +6,7 @@ field's type. A new optional field is a field on the entity and on its model, no
 The conversions:
 
     datetime      <-> ISO-8601 string (iso / parse_iso)
+    date          <-> YYYY-MM-DD
     Decimal       <-> N (exact)
     float         <-> N via str() (boto3 refuses floats; str() keeps the shortest repr)
     StrEnum       <-> its value
@@ -22,7 +23,7 @@ from __future__ import annotations
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Union, get_args, get_origin, get_type_hints
@@ -126,6 +127,8 @@ class _Attribute:
                 item.update(_location_to_map(value))
         elif self.kind is datetime:
             item[self.stored] = iso(value)
+        elif self.kind is date:
+            item[self.stored] = value.isoformat()
         elif self.kind is float:
             item[self.stored] = _float_attr(value)
         elif issubclass(self.kind, Enum):
@@ -143,6 +146,8 @@ class _Attribute:
             return _location(raw)
         if self.kind is datetime:
             return parse_iso(raw)
+        if self.kind is date:
+            return date.fromisoformat(raw)
         if self.kind in (int, float, Decimal, str) or issubclass(self.kind, Enum):
             return self.kind(raw)
         raise TypeError(f"no stored form for {self.kind!r}")  # pragma: no cover - new type
