@@ -93,14 +93,14 @@ def bootstrap(
             else DisabledModel()
         )
     store = AdviceRepository(table)
-    service = AdvisorService(store, model, cache_ttl_hours=settings.ai_cache_ttl_hours)
+    service = AdvisorService(store, model, clock=clock, cache_ttl_hours=settings.ai_cache_ttl_hours)
     debounce = timedelta(minutes=settings.ai_explain_debounce_minutes)
     return Advising(
         settings=settings,
         advice=service,
         signals=signals,
         insights=InsightRepository(table, clock),
-        explainer=DebouncedExplainer(service, store, debounce=debounce),
+        explainer=DebouncedExplainer(service, store, debounce=debounce, clock=clock),
     )
 
 
