@@ -20,6 +20,7 @@ from harvest.domain.common import Location
 from harvest.domain.events import (
     ENTITY_RULES,
     MAX_ENTRY_BYTES,
+    PUBLISHED_ATTRIBUTES,
     DetailType,
     DomainEvent,
     EventError,
@@ -34,7 +35,7 @@ from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
 from harvest.domain.signals import compute_signals, inputs_digest
 from harvest.store import codec, keys
-from harvest.store.event_models import envelope_model
+from harvest.store.event_models import DATA_MODELS, envelope_model
 from harvest.store.stream import decode_image, events_from_record, parse_record
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -677,3 +678,13 @@ def test_published_detail_is_rejected_by_the_schema_of_another_type() -> None:
         envelope_model(DetailType.LISTING_CREATED).model_validate(
             {**event.envelope(), "data": {**event.data, "lat": 52.52}}
         )
+
+
+def test_each_entity_publishes_exactly_the_fields_of_its_event_model() -> None:
+    # The publisher reads the written-out list (no pydantic on its path); the event model is
+    # the schema subscribers get: a field added to one and not the other fails here.
+    from_models = {
+        entity: frozenset(info.alias or name for name, info in model.model_fields.items())
+        for entity, model in DATA_MODELS.items()
+    }
+    assert from_models == PUBLISHED_ATTRIBUTES

@@ -67,6 +67,38 @@ _COORDINATES = frozenset({"lat", "lon"})
 _GEOHASH, _AREA = "geohash", "area"
 
 
+# What each entity's event may carry in `data` (public_view publishes by inclusion): the
+# fields of its event model in harvest.store.event_models, written out here because the
+# publisher must not import pydantic for them (~370 ms CPU on its first record); a test
+# fails when the two differ. A new attribute is published only once it is listed in both.
+PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "listing": frozenset({
+        "listingId", "ownerId", "crop", "unit", "area", "notes", "quantityTotal",
+        "quantityRemaining", "availableFrom", "availableUntil", "status",
+        "version", "createdAt", "updatedAt",
+    }),
+    "request": frozenset({
+        "requestId", "ownerId", "crop", "unit", "area", "notes", "quantity", "neededBy",
+        "status", "version", "createdAt", "updatedAt",
+    }),
+    "claim": frozenset({
+        "claimId", "listingId", "claimerId", "ownerId", "quantity", "unit", "status",
+        "requestId", "note", "version", "createdAt", "updatedAt",
+    }),
+    "profile": frozenset({
+        "userId", "displayName", "homeLocation", "shareRadiusKm", "tier",
+        "version", "createdAt", "updatedAt",
+    }),
+    "guidance": frozenset({
+        "guidanceId", "ownerId", "area", "crop", "tier", "version", "createdAt", "updatedAt",
+    }),
+    "insight": frozenset({
+        "area", "asOfDay", "inputVersion", "windows", "digests",
+        "version", "createdAt", "updatedAt",
+    }),
+}  # fmt: skip
+
+
 class DetailType(StrEnum):
     LISTING_CREATED = "listing.created"
     LISTING_UPDATED = "listing.updated"
@@ -225,11 +257,8 @@ def detail_type_of(change: ItemChange) -> DetailType | None:
     return rules.on_update
 
 
-def events_for_change(
-    change: ItemChange, published: Mapping[str, Collection[str]]
-) -> list[DomainEvent]:
-    """The events of one change of a core item: none or one. `published`: per entity type,
-    the attributes its event may carry (the event models: harvest.store.event_models)."""
+def events_for_change(change: ItemChange) -> list[DomainEvent]:
+    """The events of one change of a core item: none or one."""
     detail_type = detail_type_of(change)
     if detail_type is None or change.new is None:
         return []
@@ -247,7 +276,7 @@ def events_for_change(
             entity_type=rules.entity_type,
             entity_id=entity_id,
             version=version,
-            data=public_view(item, published[rules.entity_type]),
+            data=public_view(item, PUBLISHED_ATTRIBUTES[rules.entity_type]),
         )
     ]
 

@@ -1,21 +1,22 @@
-"""Entity <-> stored item, driven by the one model of each item (store/items.py).
+"""Entity <-> stored item: one shape per item, the entity's fields as its store/items.py
+model names them.
 
-No item is written out by hand here: an entity's fields go to the attributes of its model
-(the same snake_case names; the stored name is the model's alias), converted by the entity
-field's type. A new optional field is a field on the entity and on its model, nothing here.
-The conversions:
+No item is written out by hand here: each field of an entity is stored under its camelCase
+name (the models' alias generator spells the same), converted by the field's type. A new
+optional field is a field on the entity and on its model (a drift test checks that they
+agree), nothing here. The conversions:
 
     datetime      <-> ISO-8601 string (iso / parse_iso)
     date          <-> YYYY-MM-DD
     Decimal       <-> N (exact)
     float         <-> N via str() (boto3 refuses floats; str() keeps the shortest repr)
     StrEnum       <-> its value
-    Location      <-> lat/lon/geohash attributes, or a map when the model nests it
+    Location      <-> lat/lon/geohash attributes (a field named `location`), else a map
     X | None      :   None is no attribute at all (a sparse design has no use for nulls)
 
 Keys are not fields: `_KEYS` builds them per entity (the sparse FeedIndex keys follow the
-status). The layout of each entity is read from its model on first use and cached, so
-importing this module does not import pydantic (cold start: bench/cold_start.py).
+status). The layout of each entity is read from its type hints on first use and cached;
+nothing here imports pydantic (cold start: bench/cold_start.py).
 """
 
 from __future__ import annotations
@@ -39,8 +40,6 @@ from harvest.store import keys
 
 Item = dict[str, Any]
 Entity = Profile | Listing | Request | Claim | Guidance
-
-_LOCATION_ATTRIBUTES = ("lat", "lon", "geohash")
 
 
 def _float_attr(value: float) -> Decimal:
@@ -163,27 +162,28 @@ def _unwrap(annotation: Any) -> tuple[type[Any], bool]:
 _LAYOUTS: dict[type[Any], tuple[_Attribute, ...]] = {}
 
 
+def stored_name(field_name: str) -> str:
+    """The stored attribute of an entity field: its name in camelCase, as the models'
+    alias generator (pydantic's to_camel) spells it."""
+    head, *rest = field_name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
 def _layout(entity_class: type[Any]) -> tuple[_Attribute, ...]:
-    """The entity's fields against its model's: a field the model lacks fails here, on the
-    first write or read of that entity (and in tests), not silently."""
+    """How each field of the entity is stored, read from the entity's own type hints (no
+    pydantic on a Lambda's path: importing the models cost the AI worker ~400 ms CPU on its
+    first guidance message). A field named `location` is stored as lat/lon/geohash, any other
+    Location as a map. tests/unit/test_schemas_drift.py validates what this writes against
+    the store/items.py model of the item (extra attributes forbidden), so the entity and its
+    model cannot differ."""
     if entity_class in _LAYOUTS:
         return _LAYOUTS[entity_class]
-    from harvest.store.items import STORED_ITEM_MODELS  # noqa: PLC0415 - pydantic on first use
-
-    model = STORED_ITEM_MODELS[_KEYS[entity_class][0]]
-    stored = {name: info.alias or name for name, info in model.model_fields.items()}
     hints = get_type_hints(entity_class)
     layout: list[_Attribute] = []
     for spec in fields(entity_class):
         kind, optional = _unwrap(hints[spec.name])
-        if spec.name in stored:
-            layout.append(_Attribute(spec.name, stored[spec.name], kind, optional))
-        elif kind is Location and all(name in stored for name in _LOCATION_ATTRIBUTES):
-            layout.append(_Attribute(spec.name, "", kind, optional))
-        else:
-            raise TypeError(
-                f"{model.__name__} has no attribute for {entity_class.__name__}.{spec.name}"
-            )
+        flat = kind is Location and spec.name == "location"
+        layout.append(_Attribute(spec.name, "" if flat else stored_name(spec.name), kind, optional))
     _LAYOUTS[entity_class] = tuple(sorted(layout, key=lambda attribute: attribute.optional))
     return _LAYOUTS[entity_class]
 

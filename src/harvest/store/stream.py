@@ -11,27 +11,12 @@ from __future__ import annotations
 import base64
 from collections.abc import Mapping
 from decimal import Decimal
-from functools import cache
 from typing import Any, Final, cast
 
 from boto3.dynamodb.types import TypeDeserializer
 
 from harvest.domain.events import DomainEvent, EventError, EventName, ItemChange, events_for_change
 from harvest.store import keys
-
-
-@cache
-def published_attributes() -> dict[str, frozenset[str]]:
-    """Per entity type, the attributes its event's `data` may carry: the fields of its event
-    model (store/event_models.py), read on the first event (pydantic loads then, not at the
-    publisher's import)."""
-    from harvest.store.event_models import DATA_MODELS  # noqa: PLC0415
-
-    return {
-        entity: frozenset(info.alias or name for name, info in model.model_fields.items())
-        for entity, model in DATA_MODELS.items()
-    }
-
 
 # Core, but bookkeeping rather than domain state: never published.
 UNPUBLISHED_CORE_PREFIXES: Final = ("IDEMPOTENCY#", "USAGE#")
@@ -131,7 +116,7 @@ def events_from_record(record: Mapping[str, Any]) -> list[DomainEvent]:
     item_type = change.new.get("type") if change.new is not None else None
     if not isinstance(pk, str) or not is_publishable_key(pk, item_type):
         return []
-    return events_for_change(change, published_attributes())
+    return events_for_change(change)
 
 
 def decode_image(image: Mapping[str, Any]) -> dict[str, Any]:
