@@ -38,7 +38,6 @@ from harness.local_api import call, running
 
 from harvest.api import dependencies
 from harvest.local.tokens import TokenIssuer, signing_key
-from harvest.settings import get_settings
 
 CENTRE = (52.52, 13.405)
 
@@ -228,8 +227,7 @@ def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float) -> 
 def density(engine: str, listings: int, requests: int) -> dict[str, Any]:
     with running(engine, consumers=False) as runtime:
         # The handler's container state (client, settings) belongs to the runtime before.
-        get_settings.cache_clear()
-        dependencies.services.cache_clear()
+        dependencies.services.reset()
         sys.stderr.write(f"density: seeding {listings} listings + {listings // 4} requests\n")
         table = runtime.options.table_name
         figures = measure(runtime.engine.endpoint_url, table, listings, CENTRE, repeats=20)

@@ -103,13 +103,14 @@ from harvest.local.mappings import mappings_from_template
 from harvest.local.queues import bus_event
 from harvest.local.records import ShardReader, make_streams_client
 from harvest.local.rules import topology_from_template
+from harvest.once import Once
 from harvest.services.insight_rebuild import areas_of, rebuild_insight, rebuild_order
 from harvest.services.listings import ListingChanges, ListingDraft, ListingService
 from harvest.services.rebuild import expected_derived, is_marker
 from harvest.services.requests import RequestDraft, RequestService
 from harvest.services.signals import SignalService
 from harvest.services.support import ServiceContext
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store import codec
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import CLIENT_CONFIG, make_client
@@ -569,10 +570,8 @@ def _client_of(owner: object) -> DynamoDBClient:
 def connect_consumers(metering: Metering, table: str) -> None:
     """Fresh cached services on `table`, each client metered under its consumer's name."""
     os.environ["TABLE_NAME"] = table
-    for factory in (get_settings, derivation.derivation, advisor.advisor,
-                    advisor.insight_repository, publisher.event_publisher):  # fmt: skip
-        factory.cache_clear()
-    derive, advice = derivation.derivation(), advisor.advisor()[0]
+    Once.reset_all()
+    derive, advice = derivation.derivation(), advisor.advisor().advice
     insight = derive.insights
     owners: dict[str, list[object]] = {
         "derivation": [
@@ -580,13 +579,13 @@ def connect_consumers(metering: Metering, table: str) -> None:
             insight.store,
             getattr(insight.signals, "derived", None),
         ],
-        "advisor": [advice.repository, advisor.insight_repository()],
+        "advisor": [advice.repository, advisor.advisor().insights],
     }
     for stage, found in owners.items():
         for client in {id(c): c for c in map(_client_of, found)}.values():
             metering.instrument(client, stage)
     answer = cast("Callable[..., None]", accept_put_events)  # a before-call hook may answer
-    publisher.event_publisher().client.meta.events.register(
+    publisher.publishing().events.client.meta.events.register(
         "before-call.eventbridge.PutEvents", answer
     )
 
@@ -708,7 +707,7 @@ def quiet_consumer_logs(to_stderr: bool) -> None:
 # ------------------------------------------------------------------ one size
 def warm_ai(table: Table, areas: set[str]) -> int:
     """The AI worker's cache as it stands once the seeded insights were explained."""
-    explainer, explained, insights_read = advisor.explainer(), 0, InsightRepository(table)
+    explainer, explained, insights_read = advisor.advisor().explainer, 0, InsightRepository(table)
     for area in sorted(areas):
         stored = insights_read.current(area)
         for window in stored.insight.windows if stored else ():
@@ -831,7 +830,7 @@ def run_size(count: int, args: argparse.Namespace, clients: tuple[DynamoDBClient
     areas = areas_of((str(item["PK"]), str(item["SK"])) for item in derived)
     del derived
     log(f"  rebuilding the insights of {len(areas):,} areas")
-    derive_insights(seeded_table, areas, catalog, get_settings().signal_k)
+    derive_insights(seeded_table, areas, catalog, current_settings().signal_k)
     note_insight_sizes(plumbing, table, areas, metering.inventory)
     seed_types = Counter(kind for kind, _ in metering.inventory.values())
     connect_consumers(metering, table)
@@ -889,7 +888,7 @@ def signals_read_units(table: str, area: str) -> tuple[float, float]:
         client.meta.events.register(f"after-call.dynamodb.{operation}", after)
     derived, policy = (
         DerivedRepository(Table(client, table)),
-        SignalPolicy(k=get_settings().signal_k),
+        SignalPolicy(k=current_settings().signal_k),
     )
     insights = InsightRepository(Table(client, table))
     SignalService(derived, policy=policy, insights=insights).published(area)
@@ -1042,7 +1041,7 @@ def main() -> None:
           f"{machine['load_average_at_start']:.1f} at start\n"
           f"area {args.area} (geohash-4, 1,024 precision-6 cells), {args.crops} crops, 30 days, "
           f"{args.per_owner} listings per owner, {args.requests:.0%} as many open requests, "
-          f"k={get_settings().signal_k}\nmeasured core writes: "
+          f"k={current_settings().signal_k}\nmeasured core writes: "
           + ", ".join(f"{kind} {share} %" for kind, share in MIX), flush=True)  # fmt: skip
     log("starting DynamoDB Local")
     engine = DynamoDbLocalEngine()

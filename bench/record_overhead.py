@@ -61,6 +61,7 @@ from harvest.domain.events import to_put_events_entry
 from harvest.domain.insight import insight_of, windows_to_stored
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.rebuild import expected_derived
+from harvest.store.codec import contribution_source
 from harvest.store.stream import events_from_record, parse_record, parse_source_change
 from harvest.tools.template import load_template
 
@@ -229,7 +230,7 @@ def derivation_path(batch: Batch) -> object:
         change = parse_source_change(record)
         if change.new is None:
             continue
-        new = contribution_of(change.new, CATALOG)
+        new = contribution_of(contribution_source(change.new), CATALOG)
         out.append(bucket_deltas(OLD_CONTRIBUTIONS.get(id(record)), new))
         # The consumer's areas to refresh: the published cell and its precision-4 area.
         for area in (new.cells[1], new.cells[0]) if new is not None else ():
@@ -330,7 +331,9 @@ def main() -> None:
     sets = record_sets()
     for record in sets["derivation"]:
         old = parse_record(record).old
-        OLD_CONTRIBUTIONS[id(record)] = contribution_of(old, CATALOG) if old else None
+        OLD_CONTRIBUTIONS[id(record)] = (
+            contribution_of(contribution_source(old), CATALOG) if old else None
+        )
     results: dict[str, dict[str, Any]] = {}
     for consumer, records in sets.items():
         size = batch_size(FUNCTIONS[consumer])

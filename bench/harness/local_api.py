@@ -6,7 +6,6 @@ from __future__ import annotations
 import copy
 import json
 import os
-import sys
 import tempfile
 import urllib.error
 import urllib.request
@@ -15,9 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harvest.api import dependencies
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
-from harvest.settings import get_settings
+from harvest.once import Once
 from harvest.tools.template import load_template
 
 
@@ -29,16 +27,9 @@ def quiet_template() -> dict[str, Any]:
 
 
 def clear_container_caches() -> None:
-    """What the in-process functions keep between invocations (settings, clients of the
-    previous runtime's endpoints) goes with that runtime; every consumer module's cache is
-    found by looking (as tests/support/runtime.py does)."""
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
-    for name, module in list(sys.modules.items()):
-        if name.startswith("harvest.consumers.") and module is not None:
-            for value in list(vars(module).values()):
-                if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
-                    value.cache_clear()
+    """What a Lambda container keeps between invocations (each entry point's object graph:
+    settings, clients) belongs to one runtime: each runtime has its own endpoints."""
+    Once.reset_all()
 
 
 @contextmanager

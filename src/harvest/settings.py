@@ -12,8 +12,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from functools import cache
-from typing import Any
+from typing import Any, Self
 
 # True inside an AWS Lambda container. Powertools writes the cold-start metric even with
 # metrics disabled, so handlers capture it only there (not in tests or the local runtime).
@@ -26,10 +25,58 @@ def _env(
     return field(default=default, metadata={"env": name, "minimum": minimum, "above": above})
 
 
-@dataclass(frozen=True, slots=True)
-class Settings:
+class _FromEnviron:
+    """Reads every dataclass field of the class from the variable its metadata names."""
+
+    __slots__ = ()
+
+    @classmethod
+    def from_environ(cls, environ: Mapping[str, str]) -> Self:
+        values: dict[str, Any] = {}
+        for spec in fields(cls):  # type: ignore[arg-type]
+            raw = environ.get(spec.metadata["env"])
+            if raw is not None:
+                values[spec.name] = _parse(spec.metadata, str(spec.type), raw)
+        return cls(**values)
+
+
+# Each entry point reads its own settings class (its bootstrap builds from it, once per
+# container); the local runtime, which runs every function in one process, gives each
+# function its own environment while that function builds. The shared groups are mixins.
+
+
+@dataclass(frozen=True)
+class TableSettings(_FromEnviron):
+    """What every function needs: the table and the region."""
+
     table_name: str = _env("TABLE_NAME", "harvest-local")
     aws_region: str = _env("AWS_REGION", "us-east-1")
+
+
+@dataclass(frozen=True)
+class ConsumerSettings(TableSettings):
+    # How much of the invocation's time must be left before a consumer starts on another
+    # record (the rest is handed back to Lambda for retry instead of dying with a timeout
+    # halfway through a record).
+    consumer_min_remaining_ms: int = _env("CONSUMER_MIN_REMAINING_MS", 2000, minimum=0)
+
+
+@dataclass(frozen=True)
+class SignalSettings:
+    # k-anonymity of community signals (DESIGN §5): distinct contributors a crop needs in a
+    # window before any figure of it is published. The API and the insight worker must agree.
+    signal_k: int = _env("SIGNAL_K_ANONYMITY", 3, minimum=1)
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    # The AI worker's Bedrock model; unset or empty (the template passes its parameter
+    # through): deterministic fallbacks only.
+    bedrock_model_id: str | None = _env("BEDROCK_MODEL_ID", None)
+
+
+@dataclass(frozen=True)
+class ApiSettings(SignalSettings, ModelSettings, TableSettings):
     # Production reads the cursor signing key from SSM (SecureString, cached by Powertools);
     # local runs may give the key directly.
     cursor_key_parameter: str | None = _env("CURSOR_KEY_PARAMETER", None)
@@ -37,22 +84,7 @@ class Settings:
     idempotency_ttl_hours: int = _env("IDEMPOTENCY_TTL_HOURS", 24, minimum=1)
     max_body_bytes: int = _env("MAX_BODY_BYTES", 16 * 1024, minimum=1024)
     feed_max_radius_km: float = _env("FEED_MAX_RADIUS_KM", 50.0, above=0)
-    # Stream consumers: the publisher's EventBridge bus, and how much of the invocation's
-    # time must be left before a consumer starts on another record (the rest is handed back
-    # to Lambda for retry instead of dying with a timeout halfway through a record).
-    event_bus_name: str = _env("EVENT_BUS_NAME", "harvest-local")
-    consumer_min_remaining_ms: int = _env("CONSUMER_MIN_REMAINING_MS", 2000, minimum=0)
-    # k-anonymity of community signals (DESIGN §5): distinct contributors a crop needs in a
-    # window before any figure of it is published. The API and the insight worker must agree.
-    signal_k: int = _env("SIGNAL_K_ANONYMITY", 3, minimum=1)
-    # The AI worker's Bedrock model; unset or empty (the template passes its parameter
-    # through): deterministic fallbacks only.
-    bedrock_model_id: str | None = _env("BEDROCK_MODEL_ID", None)
-    ai_cache_ttl_hours: int = _env("AI_CACHE_TTL_HOURS", 24, minimum=1)
     guidance_daily_budget: int = _env("GUIDANCE_DAILY_BUDGET", 5, minimum=1)
-    # At most one explanation per area and window in this many minutes (issue 9), and only
-    # when a classification or the ranking of crops changed.
-    ai_explain_debounce_minutes: int = _env("AI_EXPLAIN_DEBOUNCE_MINUTES", 30, minimum=0)
     # Browser origins allowed to call the API (comma-separated; "*" for any). Tokens travel
     # in the Authorization header, never in cookies, so "*" lends no ambient credentials.
     cors_allowed_origins: str = _env("CORS_ALLOWED_ORIGINS", "*")
@@ -61,14 +93,33 @@ class Settings:
     def cors_origins(self) -> list[str]:
         return [origin.strip() for origin in self.cors_allowed_origins.split(",") if origin.strip()]
 
-    @classmethod
-    def from_environ(cls, environ: Mapping[str, str]) -> Settings:
-        values: dict[str, Any] = {}
-        for spec in fields(cls):
-            raw = environ.get(spec.metadata["env"])
-            if raw is not None:
-                values[spec.name] = _parse(spec.metadata, str(spec.type), raw)
-        return cls(**values)
+
+@dataclass(frozen=True)
+class PublisherSettings(ConsumerSettings):
+    event_bus_name: str = _env("EVENT_BUS_NAME", "harvest-local")
+
+
+@dataclass(frozen=True)
+class DerivationSettings(SignalSettings, ConsumerSettings):
+    pass
+
+
+@dataclass(frozen=True)
+class RefreshSettings(SignalSettings, ConsumerSettings):
+    """The insight refresher's: the derivation consumer's computation, on a schedule."""
+
+
+@dataclass(frozen=True)
+class AdvisorSettings(SignalSettings, ModelSettings, ConsumerSettings):
+    ai_cache_ttl_hours: int = _env("AI_CACHE_TTL_HOURS", 24, minimum=1)
+    # At most one explanation per area and window in this many minutes (issue 9), and only
+    # when a classification or the ranking of crops changed.
+    ai_explain_debounce_minutes: int = _env("AI_EXPLAIN_DEBOUNCE_MINUTES", 30, minimum=0)
+
+
+@dataclass(frozen=True)
+class Settings(AdvisorSettings, DerivationSettings, PublisherSettings, ApiSettings):
+    """Every variable: what the CLI and the tools read (they act for every function)."""
 
 
 def _parse(metadata: Mapping[str, Any], kind: str, raw: str) -> Any:
@@ -90,6 +141,7 @@ def _parse(metadata: Mapping[str, Any], kind: str, raw: str) -> Any:
     return value
 
 
-@cache
-def get_settings() -> Settings:
+def current_settings() -> Settings:
+    """Every variable as the environment holds it now (the CLI, the tools; not cached, so
+    nothing has to forget it)."""
     return Settings.from_environ(os.environ)

@@ -18,7 +18,6 @@ from moto.dynamodb.models import DynamoDBBackend
 
 from harvest.api import dependencies
 from harvest.local.engines import DynamoDbLocalEngine
-from harvest.settings import get_settings
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
 from support.apigw import Api
@@ -70,8 +69,7 @@ def table(
 ) -> Iterator[str]:
     name = f"harvest-test-{uuid.uuid4().hex[:8]}"
     monkeypatch.setenv("TABLE_NAME", name)
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
+    dependencies.services.reset()
     if dynamodb_local is None:
         request.getfixturevalue("serialized_moto")
         with mock_aws():
@@ -85,8 +83,7 @@ def table(
             yield name
         finally:
             client.delete_table(TableName=name)
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
+    dependencies.services.reset()
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from harvest.domain.advice import Advice
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store import advice as advice_store
 from harvest.store.advice import AdviceRepository, ModelCall, answer_key, cache_key, usage_key
 from harvest.store.derived import CoreKeyWriteRefused
@@ -44,7 +44,7 @@ def recording(table: str) -> RecordingClient:
 
 @pytest.fixture
 def repository(recording: RecordingClient) -> AdviceRepository:
-    return AdviceRepository(Table(recording, get_settings().table_name))  # type: ignore[arg-type]
+    return AdviceRepository(Table(recording, current_settings().table_name))  # type: ignore[arg-type]
 
 
 def _raw(repository: AdviceRepository, key: dict[str, str]) -> dict[str, Any] | None:

@@ -12,7 +12,8 @@ import pytest
 
 from harvest.consumers import advisor, derivation
 from harvest.domain.insight import window_shape
-from harvest.settings import get_settings
+from harvest.once import Once
+from harvest.settings import current_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
@@ -27,21 +28,9 @@ PRO = {"user": "pia", "tier": "pro"}
 
 @pytest.fixture(autouse=True)
 def fresh_workers(table: str) -> Iterator[None]:
-    for cached in (
-        get_settings,
-        advisor.advisor,
-        advisor.insight_repository,
-        derivation.derivation,
-    ):
-        cached.cache_clear()
+    Once.reset_all()
     yield
-    for cached in (
-        get_settings,
-        advisor.advisor,
-        advisor.insight_repository,
-        derivation.derivation,
-    ):
-        cached.cache_clear()
+    Once.reset_all()
 
 
 def _insight_record(dynamodb: Any, table: str, area: str, sequence: int) -> dict[str, Any]:
@@ -75,7 +64,7 @@ def _offer(
 
 
 def _latest(area: str) -> dict[int, str | None]:
-    store = AdviceRepository(Table(make_client("us-east-1"), get_settings().table_name))
+    store = AdviceRepository(Table(make_client("us-east-1"), current_settings().table_name))
     found = {days: store.latest(area, days) for days in (7, 14, 30)}
     return {days: latest.shape if latest else None for days, latest in found.items()}
 
@@ -131,7 +120,6 @@ def test_an_older_insight_event_arriving_last_explains_the_newest_insight(
     # Given no debounce (so only the order decides), an insight version 1 with tomatoes
     # published and a version 2 with zucchini published too
     monkeypatch.setenv("AI_EXPLAIN_DEBOUNCE_MINUTES", "0")
-    get_settings.cache_clear()
     geohash = _offer(api, dynamodb, table, ("ann", "ben", "cem"), 1)
     area = geohash[:5]
     [older] = queue_messages(_insight_record(dynamodb, table, area, 60))
@@ -143,7 +131,7 @@ def test_an_older_insight_event_arriving_last_explains_the_newest_insight(
     for delivery in (newer, older):
         assert advisor.handler({"Records": [delivery]}, LongContext()) == {"batchItemFailures": []}
     # Then what is explained last is the newest insight, not the one the late event names
-    insights = InsightRepository(Table(make_client("us-east-1"), get_settings().table_name))
+    insights = InsightRepository(Table(make_client("us-east-1"), current_settings().table_name))
     newest = insights.current(area)
     assert newest is not None
     assert newest.version == 2

@@ -13,7 +13,7 @@ from botocore.stub import Stubber
 
 from harvest.consumers import derivation
 from harvest.domain.signals import DayTotals
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.derived import CoreKeyWriteRefused, DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.table import Table
@@ -26,9 +26,9 @@ PRECISIONS = (5,)  # only the published precision has buckets (domain.contributi
 
 @pytest.fixture
 def derived(table: str) -> Iterator[DerivedRepository]:
-    derivation.derivation.cache_clear()
-    yield DerivedRepository(Table(make_client("us-east-1"), get_settings().table_name))
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
+    yield DerivedRepository(Table(make_client("us-east-1"), current_settings().table_name))
+    derivation.derivation.reset()
 
 
 def _deliver(records: list[dict[str, Any]]) -> None:

@@ -27,9 +27,9 @@ ENDPOINT = "http://127.0.0.1:1"  # ignored: the factory returns the fixture's cl
 
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
     yield
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
 
 
 def _harvest(command: str, table: str, *extra: str) -> int:

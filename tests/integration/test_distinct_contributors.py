@@ -14,7 +14,7 @@ import pytest
 from harvest.consumers import derivation
 from harvest.domain.signals import SignalPolicy, WindowSignals
 from harvest.services.signals import SignalService
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
@@ -29,9 +29,9 @@ K = 3
 
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
     yield
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
 
 
 class Area:
@@ -67,7 +67,7 @@ class Area:
         self._deliver(f"LISTING#{done.body['listingId']}", int(done.body["version"]))
 
     def window(self, days: int, *, later: timedelta = timedelta(0)) -> WindowSignals:
-        derived = DerivedRepository(Table(make_client("us-east-1"), get_settings().table_name))
+        derived = DerivedRepository(Table(make_client("us-east-1"), current_settings().table_name))
         moment = datetime.now(UTC) + later
         service = SignalService(derived, clock=lambda: moment, policy=SignalPolicy(k=K))
         [found] = [w for w in service.for_area(AREA).signals.windows if w.days == days]
@@ -77,7 +77,7 @@ class Area:
             # exactly what the buckets say, under k too.
             stored = InsightRepository(derived.table).current(AREA)
             assert stored is not None
-            assert get_settings().signal_k == K
+            assert current_settings().signal_k == K
             assert [w for w in stored.insight.windows if w.days == days] == [found]
         return found
 

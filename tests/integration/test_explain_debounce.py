@@ -18,7 +18,7 @@ from harvest.domain.insight import window_shape
 from harvest.domain.signals import DayTotals, WindowSignals, compute_signals
 from harvest.services.advisor import AdvisorService
 from harvest.services.explain_debounce import DebouncedExplainer
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.dynamo import make_client
 from harvest.store.table import Table
@@ -58,7 +58,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def store(table: str) -> AdviceRepository:
-    return AdviceRepository(Table(make_client("us-east-1"), get_settings().table_name))
+    return AdviceRepository(Table(make_client("us-east-1"), current_settings().table_name))
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from harvest.domain.advice import Advice
 from harvest.domain.common import utc_now
 from harvest.domain.insight import window_shape
 from harvest.domain.signals import WindowSignals
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.dynamo import make_client
 from harvest.store.table import Table
@@ -30,13 +30,11 @@ PRO = {"user": "pia", "tier": "pro"}
 @pytest.fixture(autouse=True)
 def small_budget(table: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setenv("GUIDANCE_DAILY_BUDGET", "2")
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
-    advisor.advisor.cache_clear()
+    dependencies.services.reset()
+    advisor.advisor.reset()
     yield
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
-    advisor.advisor.cache_clear()
+    dependencies.services.reset()
+    advisor.advisor.reset()
 
 
 def test_a_pro_users_guidance_is_pending_then_ready_and_only_theirs(
@@ -151,8 +149,7 @@ def test_my_guidance_lists_own_requests_newest_first_in_pages_with_answers(
     api: Api, dynamodb: Any, table: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("GUIDANCE_DAILY_BUDGET", "5")
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
+    dependencies.services.reset()
     asked = [
         api.post("/me/guidance", {"geohash": area, "crop": "tomato"}, **PRO).body["guidanceId"]
         for area in ("u33dc", "u33db", "u33d9")
@@ -201,7 +198,7 @@ def test_an_explanation_of_the_same_shape_is_served_when_the_digest_moved_on(api
     # (no crop at all), under another digest (the figures, or the calendar, moved since)
     window = service_window("u33d", 7)
     made = Advice("Quiet around u33d", ("nothing listed",), ("list something",), "bedrock", "m")
-    store = AdviceRepository(Table(make_client("us-east-1"), get_settings().table_name))
+    store = AdviceRepository(Table(make_client("us-east-1"), current_settings().table_name))
     store.put_latest("u33d", 7, window_shape(window), made, correlation_id="c", now=utc_now())
     # When a supporter asks for it
     reply = api.get("/communities/u33d/explanation?days=7", user="sam", tier="supporter")
@@ -214,5 +211,5 @@ def test_an_explanation_of_the_same_shape_is_served_when_the_digest_moved_on(api
 
 
 def service_window(area: str, days: int) -> WindowSignals:
-    signals = advisor.advisor()[1].for_area(area).signals
+    signals = advisor.advisor().signals.for_area(area).signals
     return next(w for w in signals.windows if w.days == days)

@@ -23,7 +23,7 @@ from harvest.domain.signals import SignalPolicy
 from harvest.services.insights import InsightService
 from harvest.services.refresh import RefreshService
 from harvest.services.signals import AreaSignalsView, SignalService
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
@@ -43,11 +43,11 @@ MAX_ROUTE_RCU = 10
 
 @pytest.fixture(autouse=True)
 def fresh_consumers(table: str) -> Iterator[None]:
-    derivation.derivation.cache_clear()
-    refresh.refresher.cache_clear()
+    derivation.derivation.reset()
+    refresh.refresher.reset()
     yield
-    derivation.derivation.cache_clear()
-    refresh.refresher.cache_clear()
+    derivation.derivation.reset()
+    refresh.refresher.reset()
 
 
 class Meter:
@@ -78,7 +78,7 @@ class Meter:
 
 
 def _table() -> Table:
-    return Table(make_client("us-east-1"), get_settings().table_name)
+    return Table(make_client("us-east-1"), current_settings().table_name)
 
 
 def _seed(api: Api, dynamodb: Any, table: str) -> None:

@@ -16,7 +16,7 @@ from harvest.domain.insight import Insight
 from harvest.domain.signals import Classification, SignalPolicy
 from harvest.services.insights import InsightService
 from harvest.services.signals import SignalService
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository, StoredInsight
@@ -28,9 +28,9 @@ from support.stored_records import LongContext, stored_item_record
 
 @pytest.fixture
 def repository(table: str) -> Iterator[InsightRepository]:
-    derivation.derivation.cache_clear()
-    yield InsightRepository(Table(make_client("us-east-1"), get_settings().table_name))
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
+    yield InsightRepository(Table(make_client("us-east-1"), current_settings().table_name))
+    derivation.derivation.reset()
 
 
 def _community(api: Api, dynamodb: Any, table: str) -> tuple[str, list[dict[str, Any]]]:
@@ -287,9 +287,9 @@ def test_days_later_a_cell_moves_on_without_a_new_version_and_a_sum_recomputes_m
 
     def worker(days: int) -> InsightService:
         moment = datetime.now(UTC) + timedelta(days=days)
-        derived = DerivedRepository(Table(make_client("us-east-1"), get_settings().table_name))
+        derived = DerivedRepository(Table(make_client("us-east-1"), current_settings().table_name))
         signals = SignalService(
-            derived, clock=lambda: moment, policy=SignalPolicy(k=get_settings().signal_k)
+            derived, clock=lambda: moment, policy=SignalPolicy(k=current_settings().signal_k)
         )
         return InsightService(signals, repository)
 
@@ -336,7 +336,7 @@ def test_a_write_that_lost_its_race_reads_again_and_lands(
 
     monkeypatch.setattr(InsightRepository, "put_cell", cell_once)
     monkeypatch.setattr(InsightRepository, "put_area", area_once)
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
     _deliver(_offer(api, dynamodb, table, payloads.BERLIN, 20))
 
     assert lost == ["cell", "area"]

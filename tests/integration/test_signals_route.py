@@ -18,9 +18,9 @@ AREA = "u33d"  # payloads.BERLIN is u33dc...
 
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
     yield
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
 
 
 def _seed(api: Api, dynamodb: Any, table: str) -> None:

@@ -48,11 +48,11 @@ from harvest.local.mappings import mappings_from_template
 from harvest.local.queues import SqsPoller
 from harvest.local.records import make_streams_client
 from harvest.local.rules import QueueMapping, provision, topology_from_template
+from harvest.once import Once
 from harvest.services.insight_rebuild import insight_drift
 from harvest.services.listings import ListingDraft, ListingService
 from harvest.services.rebuild import drift, expected_derived, item_key
 from harvest.services.support import ServiceContext
-from harvest.settings import get_settings
 from harvest.store.advice import AdviceRepository
 from harvest.store.codec import guidance_to_item
 from harvest.store.dynamo import make_client
@@ -107,22 +107,10 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     # an older insight's explanation the last one (with a debounce it would be kept 30 min).
     monkeypatch.setenv("AI_EXPLAIN_DEBOUNCE_MINUTES", "0")
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches.transact_write_items)
-    for cached in (
-        get_settings,
-        derivation.derivation,
-        advisor.advisor,
-        advisor.insight_repository,
-    ):
-        cached.cache_clear()
+    Once.reset_all()
     with mock_aws():
         yield
-    for cached in (
-        get_settings,
-        derivation.derivation,
-        advisor.advisor,
-        advisor.insight_repository,
-    ):
-        cached.cache_clear()
+    Once.reset_all()
 
 
 plans = st.fixed_dictionaries(
@@ -234,13 +222,7 @@ def _scan(table: Table, prefixes: tuple[str, ...]) -> list[dict[str, Any]]:
 def test_the_ai_workers_effects_are_exactly_once_under_any_queue_delivery(
     aws: None, monkeypatch: pytest.MonkeyPatch, plan: dict[str, Any]
 ) -> None:
-    for cached in (
-        get_settings,
-        derivation.derivation,
-        advisor.advisor,
-        advisor.insight_repository,
-    ):
-        cached.cache_clear()
+    Once.reset_all()
     dynamodb = make_client(REGION)
     if TABLE in dynamodb.list_tables()["TableNames"]:
         dynamodb.delete_table(TableName=TABLE)

@@ -45,7 +45,6 @@ from harvest.services.listings import ListingChanges, ListingDraft, ListingServi
 from harvest.services.rebuild import drift, expected_derived, item_key
 from harvest.services.requests import RequestChanges, RequestDraft, RequestService
 from harvest.services.support import ServiceContext
-from harvest.settings import get_settings
 from harvest.store.derived import BUCKET_TYPE
 from harvest.store.dynamo import make_client
 from harvest.store.insights import stored_insight
@@ -490,8 +489,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
     # with check-every-condition-then-write (same outcome, pinned against plain moto and
     # DynamoDB Local by tests/integration/test_moto_patches.py); patched for this test only.
     monkeypatch.setattr(DynamoDBBackend, "transact_write_items", moto_patches.transact_write_items)
-    get_settings.cache_clear()
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
     with mock_aws():
         # Clients cost ~0.1 s each to create: made once per test, shared by its examples. The
         # aggregator's cached client stays valid too: same mock, same table name.
@@ -500,8 +498,7 @@ def harness(monkeypatch: pytest.MonkeyPatch) -> Iterator[Harness]:
             make_streams_client(REGION),
             [consumer_for(handler) for handler in CONSUMERS],
         )
-    get_settings.cache_clear()
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
 
 
 def _scan(table: Table, prefixes: tuple[str, ...]) -> list[Item]:

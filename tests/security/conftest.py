@@ -17,7 +17,6 @@ import pytest
 from moto import mock_aws
 
 from harvest.api import dependencies
-from harvest.settings import get_settings
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
 from support.apigw import Api
@@ -49,14 +48,12 @@ def _new_table() -> Iterator[str]:
     name = f"harvest-sec-{uuid.uuid4().hex[:8]}"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("TABLE_NAME", name)
-        get_settings.cache_clear()
-        dependencies.services.cache_clear()
+        dependencies.services.reset()
         client = make_client("us-east-1")
         create_table(client, name)
         yield name
         client.delete_table(TableName=name)
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
+    dependencies.services.reset()
 
 
 @pytest.fixture

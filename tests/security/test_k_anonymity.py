@@ -21,7 +21,7 @@ from harvest.api import dependencies
 from harvest.consumers import derivation
 from harvest.domain.advice import explanation_prompt, guidance_prompt
 from harvest.domain.entitlements import Tier
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.dynamo import deserialize
 from harvest.store.stream import events_from_record
 from security.helpers import stream_record
@@ -40,9 +40,9 @@ FIGURES = ("supply", "demand", "listings", "requests", "scarcity", "abundance", 
 def community(module_api: Api, module_dynamodb: Any, module_table: str) -> Iterator[str]:
     """The community, stored and aggregated once for the module (the pipeline is the costly
     part); yields the stored geohash of the listings."""
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
     yield _pipeline(module_api, module_dynamodb, module_table)
-    derivation.derivation.cache_clear()
+    derivation.derivation.reset()
 
 
 def _pipeline(api: Api, dynamodb: Any, table: str) -> str:
@@ -95,7 +95,7 @@ def _assert_hidden_and_control(document: Any, *, control: bool = True) -> None:
 
 
 def test_the_k_threshold_is_above_the_hidden_crops_contributors() -> None:
-    assert get_settings().signal_k >= 3
+    assert current_settings().signal_k >= 3
 
 
 def test_the_signals_route_reports_no_figure_under_k(community: str, module_api: Api) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 import urllib.error
 import urllib.request
@@ -14,11 +13,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from harvest.api import dependencies
 from harvest.cli.main import main
 from harvest.local.runtime import LocalRuntime, RuntimeOptions
 from harvest.local.tokens import TokenIssuer, signing_key
-from harvest.settings import get_settings
+from harvest.once import Once
 from harvest.store.dynamo import deserialize, make_client
 
 
@@ -94,16 +92,9 @@ def running_runtime(
 
 
 def clear_container_caches() -> None:
-    """What a Lambda container keeps between invocations (settings, clients) belongs to one
-    runtime: each runtime has its own endpoints. Every consumer module's cached service is
-    found by looking, so a new consumer needs no line here."""
-    get_settings.cache_clear()
-    dependencies.services.cache_clear()
-    for name, module in list(sys.modules.items()):
-        if name.startswith("harvest.consumers.") and module is not None:
-            for value in list(vars(module).values()):
-                if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
-                    value.cache_clear()
+    """What a Lambda container keeps between invocations (each entry point's object graph:
+    settings, clients) belongs to one runtime: each runtime has its own endpoints."""
+    Once.reset_all()
 
 
 def stored_item(runtime: LocalRuntime, pk: str, sk: str) -> dict[str, Any] | None:

@@ -16,6 +16,7 @@ from harvest.domain.contribution import (
     bucket_deltas,
     contribution_of,
 )
+from harvest.store.codec import contribution_source
 
 GEOHASH = "u33dbfc"
 
@@ -58,7 +59,7 @@ def _request(**overrides: Any) -> dict[str, Any]:
 
 
 def test_active_listing_supplies_its_remaining_quantity_in_canonical_units() -> None:
-    contribution = contribution_of(_listing())
+    contribution = contribution_of(contribution_source(_listing()))
     assert contribution == Contribution(
         kind="supply",
         owner="ann",
@@ -72,13 +73,13 @@ def test_active_listing_supplies_its_remaining_quantity_in_canonical_units() -> 
 
 @pytest.mark.parametrize("status", ["claimed", "completed", "expired", "cancelled"])
 def test_a_listing_that_is_not_active_supplies_nothing(status: str) -> None:
-    contribution = contribution_of(_listing(status=status))
+    contribution = contribution_of(contribution_source(_listing(status=status)))
     assert contribution is not None
     assert (contribution.quantity, contribution.live) == (Decimal(0), False)
 
 
 def test_open_request_demands_its_quantity_in_canonical_units() -> None:
-    contribution = contribution_of(_request())
+    contribution = contribution_of(contribution_source(_request()))
     assert contribution is not None
     assert (contribution.kind, contribution.crop, contribution.live) == ("demand", "egg", True)
     assert contribution.quantity == Decimal("0.5")
@@ -87,24 +88,24 @@ def test_open_request_demands_its_quantity_in_canonical_units() -> None:
 
 @pytest.mark.parametrize("status", ["matched", "closed", "cancelled"])
 def test_a_request_that_is_not_open_demands_nothing(status: str) -> None:
-    contribution = contribution_of(_request(status=status))
+    contribution = contribution_of(contribution_source(_request(status=status)))
     assert contribution is not None
     assert (contribution.quantity, contribution.live) == (Decimal(0), False)
 
 
 @pytest.mark.parametrize("item_type", ["claim", "profile", "agg-bucket", None])
 def test_other_items_contribute_nothing(item_type: str | None) -> None:
-    assert contribution_of({"PK": "CLAIM#c", "type": item_type}) is None
+    assert contribution_of(contribution_source({"PK": "CLAIM#c", "type": item_type})) is None
 
 
 def test_json_round_trip_is_exact() -> None:
-    contribution = contribution_of(_request())
+    contribution = contribution_of(contribution_source(_request()))
     assert contribution is not None
     assert Contribution.from_json(contribution.to_json()) == contribution
 
 
 def test_first_live_state_adds_to_two_buckets_of_the_published_cell_only() -> None:
-    new = contribution_of(_listing())
+    new = contribution_of(contribution_source(_listing()))
     deltas = bucket_deltas(None, new)
     # Only the published precision (5) has buckets: precision 4 publishes the sums of its
     # published cells, precision 6 nothing (domain.disclosure rule 1).
@@ -122,8 +123,8 @@ def test_first_live_state_adds_to_two_buckets_of_the_published_cell_only() -> No
 
 
 def test_quantity_change_of_a_live_item_touches_crop_buckets_only() -> None:
-    old = contribution_of(_listing())
-    new = contribution_of(_listing(quantityRemaining=Decimal(500), version=2))
+    old = contribution_of(contribution_source(_listing()))
+    new = contribution_of(contribution_source(_listing(quantityRemaining=Decimal(500), version=2)))
     deltas = bucket_deltas(old, new)
     assert [(d.crop, d.quantity_delta, d.count_delta, d.contributors_delta) for d in deltas] == [
         ("tomato", Decimal("-1.0"), 0, 0)
@@ -131,8 +132,10 @@ def test_quantity_change_of_a_live_item_touches_crop_buckets_only() -> None:
 
 
 def test_going_out_of_live_removes_quantity_and_count() -> None:
-    old = contribution_of(_listing())
-    new = contribution_of(_listing(status="claimed", quantityRemaining=Decimal(0)))
+    old = contribution_of(contribution_source(_listing()))
+    new = contribution_of(
+        contribution_source(_listing(status="claimed", quantityRemaining=Decimal(0)))
+    )
     deltas = bucket_deltas(old, new)
     assert len(deltas) == 2
     assert all(d.count_delta == -1 for d in deltas)
@@ -141,15 +144,15 @@ def test_going_out_of_live_removes_quantity_and_count() -> None:
 
 
 def test_identical_states_and_two_dead_states_have_no_deltas() -> None:
-    live = contribution_of(_listing())
-    dead = contribution_of(_listing(status="cancelled"))
+    live = contribution_of(contribution_source(_listing()))
+    dead = contribution_of(contribution_source(_listing(status="cancelled")))
     assert bucket_deltas(live, live) == []
     assert bucket_deltas(dead, None) == []
     assert bucket_deltas(None, None) == []
 
 
 def test_moving_between_days_and_crops_addresses_four_buckets() -> None:
-    old = contribution_of(_listing())
+    old = contribution_of(contribution_source(_listing()))
     assert old is not None
     new = replace(old, crop="basil", day=date(2026, 5, 3))
     deltas = bucket_deltas(old, new)

@@ -20,6 +20,7 @@ from harvest.domain.common import Location
 from harvest.domain.events import (
     ENTITY_RULES,
     MAX_ENTRY_BYTES,
+    PUBLISHED_ATTRIBUTES,
     DetailType,
     DomainEvent,
     EventError,
@@ -34,7 +35,7 @@ from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
 from harvest.domain.signals import compute_signals, inputs_digest
 from harvest.store import codec, keys
-from harvest.store.event_models import envelope_model
+from harvest.store.event_models import DATA_MODELS, envelope_model
 from harvest.store.stream import decode_image, events_from_record, parse_record
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -140,9 +141,11 @@ def guidance_item(version: int = 1) -> Item:
         "GSI1SK": "GUIDANCE#2026-05-01T08:00:00.125Z#guide-0001",
         "type": "guidance",
         "guidanceId": "guide-0001",
-        "userId": "grower-1",
+        "ownerId": "grower-1",
         "crop": "tomato",
-        "geohash": "u33dbfc",
+        "area": "u33db",
+        "tier": "pro",
+        # Not in the event model: an attribute a later change might add, never published.
         "status": "pending",
         "version": version,
         "createdAt": "2026-05-01T08:00:00.125Z",
@@ -194,18 +197,19 @@ def test_new_core_items_become_their_entitys_first_event(
     assert event.entity_type == item["type"]
 
 
-def test_new_guidance_item_is_handled_generically_as_guidance_requested() -> None:
+def test_new_guidance_item_is_guidance_requested_with_only_its_listed_attributes() -> None:
     [event] = insert(guidance_item())
 
     assert event.detail_type is DetailType.GUIDANCE_REQUESTED
     assert event.source == "harvest.guidances"
     assert event.entity_id == "guide-0001"
+    # By inclusion (issue 14): `status` is on the item but not in GuidanceData, so not sent
     assert event.data == {
         "guidanceId": "guide-0001",
-        "userId": "grower-1",
+        "ownerId": "grower-1",
         "crop": "tomato",
         "area": "u33db",
-        "status": "pending",
+        "tier": "pro",
         "version": 1,
         "createdAt": "2026-05-01T08:00:00.125Z",
         "updatedAt": "2026-05-01T08:00:00.125Z",
@@ -674,3 +678,13 @@ def test_published_detail_is_rejected_by_the_schema_of_another_type() -> None:
         envelope_model(DetailType.LISTING_CREATED).model_validate(
             {**event.envelope(), "data": {**event.data, "lat": 52.52}}
         )
+
+
+def test_each_entity_publishes_exactly_the_fields_of_its_event_model() -> None:
+    # The publisher reads the written-out list (no pydantic on its path); the event model is
+    # the schema subscribers get: a field added to one and not the other fails here.
+    from_models = {
+        entity: frozenset(info.alias or name for name, info in model.model_fields.items())
+        for entity, model in DATA_MODELS.items()
+    }
+    assert from_models == PUBLISHED_ATTRIBUTES

@@ -22,7 +22,7 @@ from harvest.local.esm import LambdaContextLike, StreamPoller
 from harvest.local.filters import InvalidFilterPattern, compile_pattern
 from harvest.local.mappings import MappingConfig, mappings_from_template
 from harvest.local.records import JsonCheckpointStore
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.tools.template import load_template
 from support.stream_fakes import (
     STREAM_ARN,
@@ -483,12 +483,11 @@ def test_each_function_reads_its_own_settings_though_they_share_a_process(
     # Given two functions with different CONSUMER_MIN_REMAINING_MS in one process, the one
     # with the larger value invoked first (issue 12: its value had become everyone's)
     monkeypatch.delenv("CONSUMER_MIN_REMAINING_MS", raising=False)
-    get_settings.cache_clear()
     seen: list[tuple[str, int]] = []
 
     def reader(name: str) -> Any:
         def handler(_event: dict[str, Any], _context: LambdaContextLike) -> None:
-            seen.append((name, get_settings().consumer_min_remaining_ms))
+            seen.append((name, current_settings().consumer_min_remaining_ms))
 
         return handler
 
@@ -500,8 +499,7 @@ def test_each_function_reads_its_own_settings_though_they_share_a_process(
 
     # Then each saw its own value, and the process's settings are its own again afterwards
     assert seen == [("advisor", 20000), ("aggregator", 1000), ("advisor", 20000)]
-    assert get_settings().consumer_min_remaining_ms == 2000
-    get_settings.cache_clear()
+    assert current_settings().consumer_min_remaining_ms == 2000
 
 
 # ---------------------------------------------------------------- stopping

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -13,6 +14,7 @@ from botocore.stub import ANY, Stubber
 
 from harvest.consumers import publisher
 from harvest.services.publishing import EventPublisher
+from harvest.settings import PublisherSettings
 
 _serializer = TypeSerializer()
 BUS = "harvest-test"
@@ -31,7 +33,10 @@ def listing_insert(sequence: str, listing_id: str) -> dict[str, Any]:
         "listingId": listing_id,
         "crop": "tomato",
         "quantityRemaining": Decimal("2.5"),
-        "location": {"lat": Decimal("52.52"), "lon": Decimal("13.405"), "geohash": "u33dbfc"},
+        # As a listing is stored: the exact point flat beside its geohash-7
+        "lat": Decimal("52.52"),
+        "lon": Decimal("13.405"),
+        "geohash": "u33dbfc",
         "version": 1,
         "updatedAt": "2026-05-01T08:00:00Z",
         "correlationId": f"corr-{listing_id}",
@@ -50,11 +55,12 @@ def listing_insert(sequence: str, listing_id: str) -> dict[str, Any]:
 
 
 @pytest.fixture
-def stubbed(monkeypatch: pytest.MonkeyPatch) -> Stubber:
+def stubbed() -> Iterator[Stubber]:
     client = boto3.client("events", region_name="us-east-1")
     events = EventPublisher(client, BUS, max_attempts=1, sleep=lambda _: None)
-    monkeypatch.setattr(publisher, "event_publisher", lambda: events)
-    return Stubber(client)
+    publisher.publishing.override(publisher.Publishing(PublisherSettings(), events))
+    yield Stubber(client)
+    publisher.publishing.reset()
 
 
 def test_handler_publishes_each_record_and_reports_the_first_it_cannot(stubbed: Stubber) -> None:
@@ -92,4 +98,6 @@ def test_handler_sends_the_domain_event_without_coordinates(stubbed: Stubber) ->
     detail = json.loads(entry["Detail"])
     assert (entry["DetailType"], entry["EventBusName"]) == ("listing.created", BUS)
     assert detail["correlationId"] == "corr-c"
-    assert detail["data"]["location"] == {"area": "u33db"}
+    assert detail["data"]["area"] == "u33db"
+    assert {"lat", "lon", "geohash"}.isdisjoint(detail["data"])
+    assert "52.52" not in entry["Detail"]

@@ -5,17 +5,24 @@ after maxReceiveCount, alarms from the DLQ); running out of time is no failure."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
 
 from harvest.consumers import refresh
 from harvest.services.refresh import RefreshReport
+from harvest.settings import RefreshSettings
 from support.clock import NOW
 from support.stored_records import LongContext
 
 TICK = {"id": "t-7", "source": "aws.events", "detail-type": "Scheduled Event", "detail": {}}
+
+
+@pytest.fixture(autouse=True)
+def forget_the_graph() -> Iterator[None]:
+    yield
+    refresh.refresher.reset()
 
 
 class FakeRefresher:
@@ -24,7 +31,9 @@ class FakeRefresher:
         self.runs: list[str] = []
         self.time_left: Callable[[], bool] | None = None
 
-    def run(self, correlation_id: str, *, time_left: Callable[[], bool]) -> RefreshReport:
+    def run(
+        self, correlation_id: str, *, time_left: Callable[[], bool] = lambda: True
+    ) -> RefreshReport:
         self.runs.append(correlation_id)
         self.time_left = time_left
         return self.report
@@ -41,7 +50,7 @@ def _event(*bodies: Any) -> dict[str, Any]:
 
 def _use(monkeypatch: pytest.MonkeyPatch, report: RefreshReport) -> FakeRefresher:
     fake = FakeRefresher(report)
-    monkeypatch.setattr(refresh, "refresher", lambda: fake)
+    refresh.refresher.override(refresh.Refresher(RefreshSettings(), fake))
     return fake
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from dataclasses import fields
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -17,14 +18,17 @@ from harvest.cli.main import main
 from harvest.cli.schemas import drift, generate
 from harvest.domain.claim import Claim, ClaimStatus
 from harvest.domain.common import Location
+from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
 from harvest.store import codec
 from harvest.store.dynamo import deserialize
 from harvest.store.items import (
+    KEY_ATTRIBUTES,
     STORED_ITEM_MODELS,
     ClaimItem,
+    GuidanceItem,
     ListingItem,
     ProfileItem,
     RequestItem,
@@ -202,3 +206,21 @@ def test_workbench_model_holds_every_sample_item_in_its_facet() -> None:
     for name, facet in facets.items():
         assert facet["TableData"], name
         assert all(row["type"] == {"S": name} for row in facet["TableData"])
+
+
+def test_every_entity_field_is_stored_as_an_attribute_of_its_item_model() -> None:
+    # codec.py stores each field under its camelCase name without looking at the model; the
+    # model (extra attributes forbidden) must name exactly those attributes besides the keys.
+    flat_location = {"lat", "lon", "geohash"}
+    for entity_class, model in (
+        (Profile, ProfileItem),
+        (Listing, ListingItem),
+        (Request, RequestItem),
+        (Claim, ClaimItem),
+        (Guidance, GuidanceItem),
+    ):
+        stored: set[str] = set()
+        for spec in fields(entity_class):
+            stored |= flat_location if spec.name == "location" else {codec.stored_name(spec.name)}
+        attributes = {info.alias or name for name, info in model.model_fields.items()}
+        assert attributes - set(KEY_ATTRIBUTES) == stored, entity_class.__name__

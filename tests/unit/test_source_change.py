@@ -11,6 +11,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from harvest.domain.contribution import contribution_of
 from harvest.domain.events import EventError
+from harvest.store.codec import contribution_source
 from harvest.store.stream import SOURCE_ATTRIBUTES, parse_record, parse_source_change
 
 _wire = TypeSerializer().serialize
@@ -50,7 +51,9 @@ def test_given_a_listing_record_when_decoded_lean_then_its_contribution_is_the_f
 
     assert lean.new is not None
     assert full.new is not None
-    assert contribution_of(lean.new) == contribution_of(full.new)
+    assert contribution_of(contribution_source(lean.new)) == contribution_of(
+        contribution_source(full.new)
+    )
     assert lean.new == {name: full.new[name] for name in SOURCE_ATTRIBUTES if name in full.new}
     assert lean.new["quantityRemaining"] == Decimal("1500.125")  # exact, never a float
     assert (lean.keys, lean.old, lean.event_name) == ({"PK": "LISTING#l1"}, None, "MODIFY")

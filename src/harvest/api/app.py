@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import os
 import threading
 from typing import Any
 
@@ -26,7 +27,7 @@ from harvest.api.wire import (
     normalise_json_content_type,
 )
 from harvest.domain.errors import DomainError
-from harvest.settings import IN_LAMBDA, get_settings
+from harvest.settings import IN_LAMBDA, ApiSettings
 
 logger = Logger(service="harvest-api")
 # Only botocore is patched (the DynamoDB calls): patch_all() imported and patched every
@@ -60,7 +61,10 @@ def cors_config(origins: list[str]) -> CORSConfig | None:
     )
 
 
-CORS = cors_config(get_settings().cors_origins)
+# What configures the resolver itself is read at init, as Lambda's init phase runs it; the
+# services are built by api.dependencies.bootstrap on the first routed request.
+SETTINGS = ApiSettings.from_environ(os.environ)
+CORS = cors_config(SETTINGS.cors_origins)
 resolver = APIGatewayRestResolver(cors=CORS, json_body_deserializer=json_object)
 # Every route is validated, but the machinery (pydantic, Powertools' OpenAPI models) loads
 # with the first routed request, not at import: Powertools builds the validation middlewares
@@ -177,7 +181,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     cid = correlation_id(APIGatewayProxyEvent(event))
     logger.set_correlation_id(cid)
     logger.append_keys(path=event.get("path"), method=event.get("httpMethod"))
-    refusal = refuse_early(event, get_settings().max_body_bytes)
+    refusal = refuse_early(event, SETTINGS.max_body_bytes)
     if refusal is not None:
         return _finish(event, refusal, cid)
     normalise_json_content_type(event)

@@ -1,14 +1,24 @@
-"""Builds the services once per Lambda container (cold start) from settings."""
+"""The API's composition root: `bootstrap` builds every service from the API's settings;
+`services` holds that one graph per Lambda container, built on the first routed request."""
 
 from __future__ import annotations
 
+import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from functools import cache
+from typing import TYPE_CHECKING, Annotated, cast
 
-from harvest.domain.crops import load_catalog
+from aws_lambda_powertools.event_handler import Depends, Request
+
+from harvest.api import http
+from harvest.api.auth import actor_of
+from harvest.domain.common import Actor, utc_now
+from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.cursor import CursorCodec
+from harvest.domain.entitlements import Entitlement, Tier, require
 from harvest.domain.signals import SignalPolicy
+from harvest.once import Once
 from harvest.services.claims import ClaimService
 from harvest.services.feed import FeedService
 from harvest.services.guidance import GuidanceService
@@ -16,14 +26,18 @@ from harvest.services.listings import ListingService
 from harvest.services.profiles import ProfileService
 from harvest.services.requests import RequestService
 from harvest.services.signals import SignalService
-from harvest.services.support import ServiceContext
-from harvest.settings import Settings, get_settings
+from harvest.services.support import Clock, ServiceContext
+from harvest.settings import ApiSettings
 from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
 from harvest.store.repository import Repository
 from harvest.store.table import Table
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,7 +51,7 @@ class Services:
     guidance: GuidanceService
 
 
-def cursor_key(settings: Settings) -> bytes:
+def cursor_key(settings: ApiSettings) -> bytes:
     if settings.cursor_key_parameter:
         # Imported here: only deployed functions pay for the SSM client.
         from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
@@ -47,20 +61,27 @@ def cursor_key(settings: Settings) -> bytes:
     return settings.cursor_key.encode()
 
 
-def build_services(settings: Settings) -> Services:
-    table = Table(make_client(settings.aws_region), settings.table_name)
+def bootstrap(
+    settings: ApiSettings,
+    client: DynamoDBClient | None = None,
+    catalog: CropCatalog | None = None,
+    clock: Clock = utc_now,
+) -> Services:
+    """Every service of the API, from its settings; tests give their own client or catalog."""
+    table = Table(client or make_client(settings.aws_region), settings.table_name)
     repository = Repository(table)
     context = ServiceContext(
         cursors=CursorCodec(cursor_key(settings)),
         idempotency_ttl=timedelta(hours=settings.idempotency_ttl_hours),
+        clock=clock,
     )
-    catalog = load_catalog()
+    catalog = catalog or load_catalog()
     signals = SignalService(
-        DerivedRepository(table),
+        DerivedRepository(table, clock),
         catalog,
         context.clock,
         SignalPolicy(k=settings.signal_k),
-        insights=InsightRepository(table),
+        insights=InsightRepository(table, clock),
     )
     return Services(
         profiles=ProfileService(repository, context),
@@ -81,6 +102,48 @@ def build_services(settings: Settings) -> Services:
     )
 
 
-@cache
-def services() -> Services:
-    return build_services(get_settings())
+services = Once(lambda: bootstrap(ApiSettings.from_environ(os.environ)))
+
+
+# ---------------------------------------------------------------- what a route declares
+# Routes name what they need as annotated parameters (Powertools' Depends, resolved once per
+# request); tests swap any of these through `resolver.dependency_overrides`.
+
+
+def api_services() -> Services:
+    return services()
+
+
+def current_actor(request: Request) -> Actor:
+    """The caller (401 without a valid subject)."""
+    return actor_of(cast("APIGatewayProxyEvent", request.resolved_event))
+
+
+def required_version(request: Request) -> int | None:
+    """If-Match, required (428 when absent; `*` is None: whatever is current)."""
+    return http.if_match(cast("APIGatewayProxyEvent", request.resolved_event), required=True)
+
+
+def optional_version(request: Request) -> int | None:
+    return http.if_match(cast("APIGatewayProxyEvent", request.resolved_event), required=False)
+
+
+def idempotency_key(request: Request) -> str | None:
+    return http.idempotency_key(cast("APIGatewayProxyEvent", request.resolved_event))
+
+
+ApiServices = Annotated[Services, Depends(api_services)]
+CurrentActor = Annotated[Actor, Depends(current_actor)]
+RequiredVersion = Annotated[int | None, Depends(required_version)]
+OptionalVersion = Annotated[int | None, Depends(optional_version)]
+IdempotencyKey = Annotated[str | None, Depends(idempotency_key)]
+
+
+def entitled(entitlement: Entitlement) -> Callable[[Actor], Actor]:
+    """A dependency: the caller, when their tier includes `entitlement` (403 otherwise)."""
+
+    def entitled_actor(actor: CurrentActor) -> Actor:
+        require(Tier(actor.tier), entitlement)
+        return actor
+
+    return entitled_actor

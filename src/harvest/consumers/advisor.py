@@ -17,12 +17,12 @@ at all when no model is configured (the local runtime: fallbacks only).
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -35,18 +35,25 @@ from harvest.adapters.language_model import (
     bedrock_client_factory,
 )
 from harvest.consumers.batch import BatchResponse, process_messages
+from harvest.domain.common import utc_now
+from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.entitlements import parse_tier
 from harvest.domain.signals import SignalPolicy
+from harvest.once import Once
 from harvest.services.advisor import AdvisorService
 from harvest.services.explain_debounce import DebouncedExplainer
 from harvest.services.signals import SignalService
-from harvest.settings import IN_LAMBDA, get_settings
+from harvest.services.support import Clock
+from harvest.settings import IN_LAMBDA, AdvisorSettings
 from harvest.store.advice import AdviceRepository
 from harvest.store.codec import item_to_guidance
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository, stored_insight
 from harvest.store.table import Table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SERVICE = "harvest-ai"
 logger = Logger(service=SERVICE)
@@ -56,37 +63,48 @@ metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
 UNKNOWN_CORRELATION = "unknown"
 
 
-@cache
-def advisor() -> tuple[AdvisorService, SignalService]:
-    settings = get_settings()
-    table = Table(make_client(settings.aws_region), settings.table_name)
-    model: LanguageModel = (
-        ConverseModel(settings.bedrock_model_id, bedrock_client_factory(settings.aws_region))
-        if settings.bedrock_model_id
-        else DisabledModel()
+@dataclass(frozen=True, slots=True)
+class Advising:
+    settings: AdvisorSettings
+    advice: AdvisorService
+    signals: SignalService
+    insights: InsightRepository
+    # Explanations go through the debounce (services.explain_debounce), on `advice`.
+    explainer: DebouncedExplainer
+
+
+def bootstrap(
+    settings: AdvisorSettings,
+    client: DynamoDBClient | None = None,
+    model: LanguageModel | None = None,
+    catalog: CropCatalog | None = None,
+    clock: Clock = utc_now,
+) -> Advising:
+    """The AI worker's composition root; tests give their own client, model or clock."""
+    table = Table(client or make_client(settings.aws_region), settings.table_name)
+    policy = SignalPolicy(k=settings.signal_k)
+    signals = SignalService(
+        DerivedRepository(table, clock), catalog or load_catalog(), clock, policy
     )
-    service = AdvisorService(
-        AdviceRepository(table), model, cache_ttl_hours=settings.ai_cache_ttl_hours
+    if model is None:
+        model = (
+            ConverseModel(settings.bedrock_model_id, bedrock_client_factory(settings.aws_region))
+            if settings.bedrock_model_id
+            else DisabledModel()
+        )
+    store = AdviceRepository(table)
+    service = AdvisorService(store, model, clock=clock, cache_ttl_hours=settings.ai_cache_ttl_hours)
+    debounce = timedelta(minutes=settings.ai_explain_debounce_minutes)
+    return Advising(
+        settings=settings,
+        advice=service,
+        signals=signals,
+        insights=InsightRepository(table, clock),
+        explainer=DebouncedExplainer(service, store, debounce=debounce, clock=clock),
     )
-    signals = SignalService(DerivedRepository(table), policy=SignalPolicy(k=settings.signal_k))
-    return service, signals
 
 
-@cache
-def insight_repository() -> InsightRepository:
-    settings = get_settings()
-    return InsightRepository(Table(make_client(settings.aws_region), settings.table_name))
-
-
-def explainer() -> DebouncedExplainer:
-    """Explanations through the debounce (services.explain_debounce), on advisor()'s service
-    (not cached itself: it follows advisor()'s cache)."""
-    service = advisor()[0]
-    minutes = get_settings().ai_explain_debounce_minutes
-    store = service.repository
-    if not isinstance(store, AdviceRepository):  # pragma: no cover - wiring guard
-        raise TypeError("the advisor's repository must be an AdviceRepository")
-    return DebouncedExplainer(service, store, debounce=timedelta(minutes=minutes))
+advisor = Once(lambda: bootstrap(AdvisorSettings.from_environ(os.environ)))
 
 
 class UnknownEvent(ValueError):
@@ -144,19 +162,19 @@ def advise_message(message: Mapping[str, Any]) -> None:
 def explain_insight(event: DomainEventMessage) -> None:
     # Queues do not keep order: explain the newest insight known, the stored one unless the
     # event is newer than what the read returned, so a late old event explains nothing old.
-    stored = insight_repository().current(event.entity_id)
+    stored = advisor().insights.current(event.entity_id)
     if stored is None or stored.version < event.version:
         stored = stored_insight(dict(event.data))
     for window in stored.insight.windows:
-        decision = explainer().explain(stored.insight.area, window, event.correlation_id)
+        decision = advisor().explainer.explain(stored.insight.area, window, event.correlation_id)
         metrics.add_metric(name=f"Explanations_{decision}", unit=MetricUnit.Count, value=1)
 
 
 def answer_guidance(event: DomainEventMessage) -> None:
     request = item_to_guidance({**event.data, "correlationId": event.correlation_id})
-    service, signals = advisor()
-    view = signals.for_area(request.area)
-    advice = service.guide(
+    worker = advisor()
+    view = worker.signals.for_area(request.area)
+    advice = worker.advice.guide(
         request.guidance_id,
         view.signals.geohash,
         view.signals,
@@ -175,5 +193,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
         context,
         advise_message,
         logger=logger,
-        min_remaining_ms=get_settings().consumer_min_remaining_ms,
+        min_remaining_ms=advisor().settings.consumer_min_remaining_ms,
     )

@@ -20,26 +20,33 @@ come again; both effects are idempotent, so what comes again twice is harmless.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harvest.consumers.batch import BatchResponse, correlation_id_of, process_then_refresh
+from harvest.domain.common import utc_now
+from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.signals import SignalPolicy
+from harvest.once import Once
 from harvest.services.aggregation import AggregationService
 from harvest.services.insights import InsightService
 from harvest.services.signals import SignalService
-from harvest.settings import IN_LAMBDA, get_settings
+from harvest.services.support import Clock
+from harvest.settings import IN_LAMBDA, DerivationSettings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
 from harvest.store.stream import parse_source_change
 from harvest.store.table import Table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SERVICE = "harvest-derivation"
 logger = Logger(service=SERVICE)
@@ -51,20 +58,29 @@ UNKNOWN_CORRELATION = "unknown"
 
 @dataclass(frozen=True, slots=True)
 class Derivation:
+    settings: DerivationSettings
     aggregation: AggregationService
     insights: InsightService
 
 
-@cache
-def derivation() -> Derivation:
-    """One client per container, created on first use (boto3 honours AWS_ENDPOINT_URL, which
-    is how the local runtime points it at its engine)."""
-    settings = get_settings()
-    table = Table(make_client(settings.aws_region), settings.table_name)
-    derived = DerivedRepository(table)
-    signals = SignalService(derived, policy=SignalPolicy(k=settings.signal_k))
-    insights = InsightService(signals, InsightRepository(table))
-    return Derivation(AggregationService(derived), insights)
+def bootstrap(
+    settings: DerivationSettings,
+    client: DynamoDBClient | None = None,
+    catalog: CropCatalog | None = None,
+    clock: Clock = utc_now,
+) -> Derivation:
+    """The derivation consumer's composition root. One client per container (boto3 honours
+    AWS_ENDPOINT_URL, which is how the local runtime points it at its engine)."""
+    table = Table(client or make_client(settings.aws_region), settings.table_name)
+    catalog = catalog or load_catalog()
+    derived = DerivedRepository(table, clock)
+    policy = SignalPolicy(k=settings.signal_k)
+    signals = SignalService(derived, catalog, clock, policy)
+    insights = InsightService(signals, InsightRepository(table, clock))
+    return Derivation(settings, AggregationService(derived, catalog), insights)
+
+
+derivation = Once(lambda: bootstrap(DerivationSettings.from_environ(os.environ)))
 
 
 @tracer.capture_method
@@ -107,7 +123,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
         aggregate_record,
         refresh_area,
         logger=logger,
-        min_remaining_ms=get_settings().consumer_min_remaining_ms,
+        min_remaining_ms=derivation().settings.consumer_min_remaining_ms,
         rank=cells_first,
     )
 

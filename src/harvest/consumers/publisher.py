@@ -7,9 +7,10 @@ batch runner processes the records in order and reports the first failure to Lam
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
-from functools import cache
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -17,10 +18,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harvest.consumers.batch import BatchResponse, process_batch
+from harvest.once import Once
 from harvest.services.publishing import EventPublisher
-from harvest.settings import IN_LAMBDA, get_settings
+from harvest.settings import IN_LAMBDA, PublisherSettings
 from harvest.store.dynamo import CLIENT_CONFIG
 from harvest.store.stream import events_from_record
+
+if TYPE_CHECKING:
+    from mypy_boto3_events import EventBridgeClient
 
 SERVICE = "harvest-publisher"
 logger = Logger(service=SERVICE)
@@ -28,13 +33,21 @@ tracer = Tracer(service=SERVICE)
 metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
 
 
-@cache
-def event_publisher() -> EventPublisher:
-    """One client per container, created on first use (boto3 honours
+@dataclass(frozen=True, slots=True)
+class Publishing:
+    settings: PublisherSettings
+    events: EventPublisher
+
+
+def bootstrap(settings: PublisherSettings, client: EventBridgeClient | None = None) -> Publishing:
+    """The publisher's composition root. One client per container (boto3 honours
     AWS_ENDPOINT_URL_EVENTBRIDGE, which is how the local runtime points it at its bus)."""
-    settings = get_settings()
-    client = boto3.client("events", region_name=settings.aws_region, config=CLIENT_CONFIG)
-    return EventPublisher(client, settings.event_bus_name)
+    if client is None:
+        client = boto3.client("events", region_name=settings.aws_region, config=CLIENT_CONFIG)
+    return Publishing(settings, EventPublisher(client, settings.event_bus_name))
+
+
+publishing = Once(lambda: bootstrap(PublisherSettings.from_environ(os.environ)))
 
 
 @tracer.capture_method
@@ -42,7 +55,7 @@ def publish_record(record: Mapping[str, Any]) -> None:
     events = events_from_record(record)
     if not events:
         return
-    event_publisher().publish(events)
+    publishing().events.publish(events)
     metrics.add_metric(name="EventsPublished", unit=MetricUnit.Count, value=len(events))
 
 
@@ -54,5 +67,5 @@ def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
         context,
         publish_record,
         logger=logger,
-        min_remaining_ms=get_settings().consumer_min_remaining_ms,
+        min_remaining_ms=publishing().settings.consumer_min_remaining_ms,
     )

@@ -15,9 +15,10 @@ failure: the areas not reached are still due at the next tick.
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
-from functools import cache
-from typing import Any
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
@@ -25,16 +26,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from harvest.consumers.batch import BatchResponse, process_messages
 from harvest.domain.common import utc_now
+from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.signals import SignalPolicy
+from harvest.once import Once
 from harvest.services.insights import InsightService
 from harvest.services.refresh import RefreshReport, RefreshService
 from harvest.services.signals import SignalService
-from harvest.settings import IN_LAMBDA, get_settings
+from harvest.services.support import Clock
+from harvest.settings import IN_LAMBDA, RefreshSettings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
 from harvest.store.refresh_index import DueInsightIndex
 from harvest.store.table import Table
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 SERVICE = "harvest-refresh"
 logger = Logger(service=SERVICE)
@@ -54,18 +61,37 @@ class AreasFailed(RuntimeError):
     after maxReceiveCount receives, the DLQ alarm says an area keeps failing)."""
 
 
-@cache
-def refresher() -> RefreshService:
-    """One client per container, created on first use. The clock is read here, once: the
-    due query and the recomputation agree on what today is."""
-    settings = get_settings()
-    table = Table(make_client(settings.aws_region), settings.table_name)
-    clock = utc_now
+class TickRunner(Protocol):
+    """What a tick runs (RefreshService; tests give a fake)."""
+
+    def run(self, correlation_id: str, *, time_left: Callable[[], bool] = ...) -> RefreshReport: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Refresher:
+    settings: RefreshSettings
+    service: TickRunner
+
+
+def bootstrap(
+    settings: RefreshSettings,
+    client: DynamoDBClient | None = None,
+    catalog: CropCatalog | None = None,
+    clock: Clock = utc_now,
+) -> Refresher:
+    """The refresher's composition root: the derivation consumer's InsightService (the same
+    computation, guard and disclosure rules) over the due index. One client per container;
+    one clock, so the due query and the recomputation agree on what today is."""
+    table = Table(client or make_client(settings.aws_region), settings.table_name)
     signals = SignalService(
-        DerivedRepository(table), policy=SignalPolicy(k=settings.signal_k), clock=clock
-    )
-    insights = InsightService(signals, InsightRepository(table))
-    return RefreshService(DueInsightIndex(table), insights, clock=clock)
+        DerivedRepository(table, clock), catalog or load_catalog(), clock,
+        SignalPolicy(k=settings.signal_k),
+    )  # fmt: skip
+    insights = InsightService(signals, InsightRepository(table, clock))
+    return Refresher(settings, RefreshService(DueInsightIndex(table), insights, clock=clock))
+
+
+refresher = Once(lambda: bootstrap(RefreshSettings.from_environ(os.environ)))
 
 
 def tick_id(message: Mapping[str, Any]) -> str:
@@ -101,7 +127,7 @@ def _record(report: RefreshReport) -> None:
 @metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
 @tracer.capture_lambda_handler
 def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
-    min_remaining_ms = get_settings().consumer_min_remaining_ms
+    min_remaining_ms = refresher().settings.consumer_min_remaining_ms
 
     def time_left() -> bool:
         return context.get_remaining_time_in_millis() >= min_remaining_ms
@@ -109,7 +135,7 @@ def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
     def run_tick(message: Mapping[str, Any]) -> None:
         correlation_id = f"refresh-{tick_id(message)}"
         logger.set_correlation_id(correlation_id)
-        report = refresher().run(correlation_id, time_left=time_left)
+        report = refresher().service.run(correlation_id, time_left=time_left)
         _record(report)
         if report.failed:
             raise AreasFailed(f"{len(report.failed)} due areas failed: {sorted(report.failed)}")

@@ -19,13 +19,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final, Literal, NamedTuple
 
-from harvest.domain.common import parse_iso
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import PUBLISHED_PRECISION, ContributorMove
+from harvest.domain.listing import ListingStatus
+from harvest.domain.request import RequestStatus
 
 __all__ = [
     "ALL_CROPS",
@@ -33,6 +34,7 @@ __all__ = [
     "CELL_PRECISIONS",
     "BucketDelta",
     "Contribution",
+    "ContributionSource",
     "Kind",
     "bucket_deltas",
     "contribution_of",
@@ -107,32 +109,41 @@ class BucketDelta(NamedTuple):
     contributors_delta: int = 0
 
 
+class ContributionSource(NamedTuple):
+    """What a listing's or request's contribution is made of (the store reads it from the
+    item: harvest.store.codec.contribution_source). `amount`: the listing's remaining or the
+    request's quantity, in `unit`."""
+
+    kind: Kind
+    owner: str
+    crop: str
+    unit: str
+    geohash: str
+    created_at: datetime
+    status: str
+    amount: Decimal | None
+
+
 def contribution_of(
-    item: Mapping[str, Any], catalog: CropCatalog | None = None
+    source: ContributionSource | None, catalog: CropCatalog | None = None
 ) -> Contribution | None:
-    """The contribution of a stored listing or request item; None for any other item."""
-    item_type = item.get("type")
-    if item_type == "listing":
-        kind: Kind = "supply"
-        live = item.get("status") == "active"
-        amount = item.get("quantityRemaining")
-    elif item_type == "request":
-        kind = "demand"
-        live = item.get("status") == "open"
-        amount = item.get("quantity")
-    else:
+    """The contribution of a listing or request; None for no source (any other item)."""
+    if source is None:
         return None
-    crop = str(item["crop"])
-    geohash = str(item["geohash"])
+    if source.kind == "supply":
+        live = source.status == ListingStatus.ACTIVE
+    else:
+        live = source.status == RequestStatus.OPEN
     quantity = _ZERO
     if live:
         crops = catalog if catalog is not None else load_catalog()
-        quantity = crops.to_canonical(crop, Decimal(str(amount)), str(item["unit"]))
+        quantity = crops.to_canonical(source.crop, Decimal(str(source.amount)), source.unit)
+    geohash = source.geohash
     return Contribution(
-        kind=kind,
-        owner=str(item["ownerId"]),
-        crop=crop,
-        day=parse_iso(str(item["createdAt"])).date(),
+        kind=source.kind,
+        owner=source.owner,
+        crop=source.crop,
+        day=source.created_at.date(),
         cells=(geohash[:4], geohash[:5], geohash[:6]),
         quantity=quantity,
         live=live,

@@ -42,7 +42,7 @@ from __future__ import annotations
 import base64
 import json
 import uuid
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import StrEnum
@@ -62,12 +62,41 @@ _TIME_BYTES = 14  # what EventBridge counts for an entry's Time, whatever its fo
 # Never published: key attributes (PK, SK, GSI*) and what the envelope already carries.
 _KEY_ATTRIBUTES = frozenset({"PK", "SK"})
 _ENVELOPE_ATTRIBUTES = frozenset({"type", "correlationId"})
-# Bookkeeping of the signals route (store.insights): it dates when a bucket leaves a window,
-# which would say when someone was active: never published.
-_INTERNAL_ATTRIBUTES = frozenset({"validUntil"})
 # Exact coordinates never leave the table; a geohash is published cut to the public cell.
 _COORDINATES = frozenset({"lat", "lon"})
 _GEOHASH, _AREA = "geohash", "area"
+
+
+# What each entity's event may carry in `data` (public_view publishes by inclusion): the
+# fields of its event model in harvest.store.event_models, written out here because the
+# publisher must not import pydantic for them (~370 ms CPU on its first record); a test
+# fails when the two differ. A new attribute is published only once it is listed in both.
+PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "listing": frozenset({
+        "listingId", "ownerId", "crop", "unit", "area", "notes", "quantityTotal",
+        "quantityRemaining", "availableFrom", "availableUntil", "status",
+        "version", "createdAt", "updatedAt",
+    }),
+    "request": frozenset({
+        "requestId", "ownerId", "crop", "unit", "area", "notes", "quantity", "neededBy",
+        "status", "version", "createdAt", "updatedAt",
+    }),
+    "claim": frozenset({
+        "claimId", "listingId", "claimerId", "ownerId", "quantity", "unit", "status",
+        "requestId", "note", "version", "createdAt", "updatedAt",
+    }),
+    "profile": frozenset({
+        "userId", "displayName", "homeLocation", "shareRadiusKm", "tier",
+        "version", "createdAt", "updatedAt",
+    }),
+    "guidance": frozenset({
+        "guidanceId", "ownerId", "area", "crop", "tier", "version", "createdAt", "updatedAt",
+    }),
+    "insight": frozenset({
+        "area", "asOfDay", "inputVersion", "windows", "digests",
+        "version", "createdAt", "updatedAt",
+    }),
+}  # fmt: skip
 
 
 class DetailType(StrEnum):
@@ -247,25 +276,27 @@ def events_for_change(change: ItemChange) -> list[DomainEvent]:
             entity_type=rules.entity_type,
             entity_id=entity_id,
             version=version,
-            data=public_view(item),
+            data=public_view(item, PUBLISHED_ATTRIBUTES[rules.entity_type]),
         )
     ]
 
 
-def public_view(item: Mapping[str, Any]) -> dict[str, JsonValue]:
-    """What subscribers may see of an item: no key attributes, no exact coordinates.
+def public_view(item: Mapping[str, Any], published: Collection[str]) -> dict[str, JsonValue]:
+    """What subscribers may see of an item: the attributes `published` names, no more.
 
-    Drops PK, SK and GSI* keys, `type` and `correlationId` (the envelope carries them), an
-    insight's `validUntil` (bookkeeping that dates activity), and
-    `lat`/`lon` at any depth; a `geohash` becomes `area`, cut to the public precision (5).
+    By inclusion: an attribute the event model does not list (a new private field, a key,
+    bookkeeping such as an insight's `validUntil`) is never published. Whatever is listed,
+    `lat`/`lon` are dropped at any depth and a `geohash` becomes `area`, cut to the public
+    precision (5); key attributes, `type` and `correlationId` (the envelope carries them)
+    never go into `data` even if listed.
     """
     return {
         name: value
         for name, value in _public_map(item).items()
-        if name not in _KEY_ATTRIBUTES
+        if name in published
+        and name not in _KEY_ATTRIBUTES
         and not name.startswith("GSI")
         and name not in _ENVELOPE_ATTRIBUTES
-        and name not in _INTERNAL_ATTRIBUTES
     }
 
 

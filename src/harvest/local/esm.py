@@ -32,7 +32,6 @@ from harvest.local.records import (
     sequence_number,
 )
 from harvest.redrive.format import Condition, FailedBatch, failure_record
-from harvest.settings import get_settings
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
@@ -86,9 +85,9 @@ def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
     with _ENVIRONMENT_LOCK:
         saved = {name: os.environ.get(name) for name in variables}
         os.environ.update(variables)
-        # Settings are cached process-wide: read afresh, they are this function's (issue 12:
-        # the AI worker's CONSUMER_MIN_REMAINING_MS had become every consumer's).
-        get_settings.cache_clear()
+        # Each handler module builds its graph from its own settings class the first time it
+        # runs, inside its own environment (issue 12: the AI worker's
+        # CONSUMER_MIN_REMAINING_MS had become every consumer's while settings were shared).
         try:
             yield
         finally:
@@ -97,7 +96,6 @@ def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
                     os.environ.pop(name, None)
                 else:
                     os.environ[name] = value
-            get_settings.cache_clear()
 
 
 def resolve_handler(dotted: str, environment: Mapping[str, str] | None = None) -> Invoke:

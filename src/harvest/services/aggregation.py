@@ -30,12 +30,13 @@ from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import presence_moves
 from harvest.domain.errors import RetryableConflict
 from harvest.domain.events import ItemChange
+from harvest.store.codec import contribution_source
 from harvest.store.derived import Marker, StaleMarker
+from harvest.store.keys import SOURCE_PREFIXES
 from harvest.store.presence import StoredPresence
 
 __all__ = ["SOURCE_PREFIXES", "AggregationOutcome", "AggregationService", "MarkerStore"]
 
-SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
 MAX_ATTEMPTS: Final = 5
 
 type Decision = Literal["applied", "duplicate", "ignored"]
@@ -87,7 +88,7 @@ class AggregationService:
             return AggregationOutcome("ignored")
         if not isinstance(pk, str) or not pk.startswith(SOURCE_PREFIXES):
             return AggregationOutcome("ignored")
-        contribution = contribution_of(change.new, self.catalog)
+        contribution = contribution_of(contribution_source(change.new), self.catalog)
         if contribution is None:
             return AggregationOutcome("ignored")
         version = int(change.new["version"])

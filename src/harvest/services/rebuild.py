@@ -25,6 +25,7 @@ from harvest.domain.contribution import ALL_CROPS, Contribution, bucket_deltas, 
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import latest_days
 from harvest.services.aggregation import SOURCE_PREFIXES
+from harvest.store.codec import contribution_source
 from harvest.store.derived import BUCKET_TYPE, MARKER_TYPE, bucket_key, marker_key
 from harvest.store.presence import PRESENCE_TYPE, is_presence, presence_key
 
@@ -89,7 +90,7 @@ def expected_derived(
         pk = str(item.get("PK", ""))
         if not pk.startswith(SOURCE_PREFIXES):
             continue
-        contribution = contribution_of(item, crops)
+        contribution = contribution_of(contribution_source(item), crops)
         if contribution is None:
             continue
         marker = marker_key(pk)

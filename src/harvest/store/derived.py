@@ -16,13 +16,13 @@ Every write is refused before any call unless its PK has a derived prefix (invar
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Final
 
-from harvest.domain.common import iso
+from harvest.domain.common import iso, utc_now
 from harvest.domain.contribution import ALL_CROPS, BucketDelta, Contribution
 from harvest.domain.signals import DayTotals
 from harvest.store import keys
@@ -100,8 +100,10 @@ def refuse_unless_derived(key: Key) -> None:
 
 
 class DerivedRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, clock: Callable[[], datetime] = utc_now) -> None:
         self.table = table
+        # What stamps updatedAt when a write is given no `now` (the services' clock).
+        self.clock = clock
 
     # ------------------------------------------------------------------ reads
     def marker(self, source_key: str) -> Marker | None:
@@ -181,7 +183,7 @@ class DerivedRepository:
         """Marker, the users' presences (the new ones and the version each was read at) and
         bucket deltas in one TransactWriteItems; raises StaleMarker when the marker is no
         longer at `expected_marker_version` (None: when it exists) or a presence moved."""
-        moment = iso(now or datetime.now(UTC))
+        moment = iso(now or self.clock())
         operations = [
             self._marker_op(
                 source_key, expected_marker_version, new_version, new_contribution,
@@ -221,7 +223,7 @@ class DerivedRepository:
     ) -> None:
         """Put each item exactly as given (a rebuild), with fresh updatedAt and
         correlationId, in one transaction; createdAt is kept when the item carries one."""
-        moment = iso(now or datetime.now(UTC))
+        moment = iso(now or self.clock())
         operations = [
             {
                 "Put": {

@@ -123,11 +123,13 @@ class ProfileData(EventData):
 
 
 class GuidanceData(EventData):
-    """A grower-guidance request; its other attributes arrive with the guidance items."""
-
-    model_config = ConfigDict(**{**_CONFIG, "extra": "allow"})
+    """A grower-guidance request: what the AI worker needs to answer it."""
 
     guidance_id: str = Field(pattern=ID_PATTERN, description="Guidance request id.")
+    owner_id: str = Field(min_length=1, description="User who asked.")
+    area: str = Field(pattern=r"^[0-9b-hjkmnp-z]{4,6}$", description="Geohash cell asked about.")
+    crop: str | None = Field(default=None, description="Crop slug; absent: any crop.")
+    tier: Tier = Field(description="Tier when asked (context for the worker, never a grant).")
 
 
 class InsightCropData(BaseModel):

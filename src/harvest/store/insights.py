@@ -20,12 +20,12 @@ conditioned on the revision read (optimistic concurrency between batches of two 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from typing import Any, Final, NamedTuple
 
-from harvest.domain.common import iso
+from harvest.domain.common import iso, utc_now
 from harvest.domain.insight import Insight, windows_from_stored, windows_to_stored
 from harvest.store.derived import refuse_unless_derived
 from harvest.store.table import Key, Table
@@ -66,8 +66,10 @@ class StoredInsight:
 
 
 class InsightRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, clock: Callable[[], datetime] = utc_now) -> None:
         self.table = table
+        # What stamps updatedAt when a write is given no `now` (the services' clock).
+        self.clock = clock
 
     def current(self, area: str, *, consistent: bool = True) -> StoredInsight | None:
         """Strongly consistent for the worker (it must see its own last write); the route
@@ -187,7 +189,7 @@ class InsightRepository:
                 "windows": windows_to_stored(insight.windows),
                 "digests": insight.digests,
                 "valid": _valid_until(insight),
-                "now": iso(now or datetime.now(UTC)),
+                "now": iso(now or self.clock()),
                 "cid": correlation_id,
                 **version_values,
             },

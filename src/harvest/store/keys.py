@@ -28,6 +28,8 @@ CORE_PREFIXES: Final = (
     "USAGE#",
 )
 DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#")
+# The core items the derived views are made from (listings: supply, requests: demand).
+SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
 
 
 def profile_key(user_id: str) -> dict[str, str]:

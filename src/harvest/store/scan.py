@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Final
 
+from harvest.store import keys
 from harvest.store.dynamo import deserialize, values
 from harvest.store.table import Item, Table
 
@@ -23,7 +24,7 @@ __all__ = [
 ]
 
 DEFAULT_SEGMENTS: Final = 4
-CORE_SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
+CORE_SOURCE_PREFIXES: Final = keys.SOURCE_PREFIXES
 DERIVED_AGG_PREFIXES: Final = ("AGG#",)
 DERIVED_INSIGHT_PREFIXES: Final = ("INSIGHT#",)
 

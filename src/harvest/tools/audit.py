@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from harvest.domain.signals import SignalPolicy
 from harvest.services.insight_rebuild import insight_drift
 from harvest.services.rebuild import Drift, ItemKey, drift, expected_derived, is_marker, item_key
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.insights import StoredInsight, stored_insight
 from harvest.store.presence import is_presence
 from harvest.store.scan import (
@@ -82,7 +82,7 @@ def scan_snapshot(table: Table, segments: int) -> Snapshot:
 def audit(table_name: str, segments: int, snapshot: Snapshot) -> Audit:
     """Compares the snapshot's derived items with those its core items imply."""
     expected = expected_derived(snapshot.core)
-    policy = SignalPolicy(k=get_settings().signal_k)
+    policy = SignalPolicy(k=current_settings().signal_k)
     drifts = drift(expected, snapshot.derived)
     drifts += insight_drift(expected, snapshot.insights, policy)
     keys: set[ItemKey] = set(expected) | set(snapshot.derived)

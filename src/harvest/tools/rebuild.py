@@ -14,7 +14,7 @@ from harvest.domain.signals import SignalPolicy
 from harvest.services.insight_rebuild import areas_of, rebuild_insight, rebuild_order
 from harvest.services.rebuild import ItemKey, expected_derived, is_marker
 from harvest.services.signals import SignalService
-from harvest.settings import get_settings
+from harvest.settings import current_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import deserialize, serialize
 from harvest.store.insights import InsightRepository, insight_key
@@ -136,7 +136,7 @@ def rebuild_table(table: Table, state: State) -> Rebuilt:
 def _write_insights(table: Table, state: State, areas: list[str]) -> int:
     """After the buckets: each area's insight as of now (see services.insight_rebuild)."""
     signals = SignalService(
-        DerivedRepository(table), policy=SignalPolicy(k=get_settings().signal_k)
+        DerivedRepository(table), policy=SignalPolicy(k=current_settings().signal_k)
     )
     insights = InsightRepository(table)
     written = 0

@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, models, views
-from harvest.api.auth import actor_of
-from harvest.api.dependencies import services
+from harvest.api.dependencies import ApiServices, CurrentActor, IdempotencyKey, RequiredVersion
 from harvest.domain.claim import ClaimStatus
 from harvest.domain.common import ID_PATTERN
 from harvest.services.claims import ClaimDraft, ClaimRole
@@ -23,15 +22,16 @@ EntityId = Annotated[str, Path(pattern=ID_PATTERN)]
     responses=http.documented(201, models.ClaimOut, "Pending claim created (or replayed)"),
 )
 def create_claim(
+    actor: CurrentActor,
+    key: IdempotencyKey,
+    api: ApiServices,
     listingId: EntityId,  # noqa: N803 - path name is the contract
     body: Annotated[models.ClaimCreate, Body()],
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
     draft = ClaimDraft(
         quantity=body.quantity, request_id=body.request_id, note=body.note, claim_id=body.claim_id
     )
-    key = http.idempotency_key(router.current_event)
-    result = services().claims.create(actor, listingId, draft, key)
+    result = api.claims.create(actor, listingId, draft, key)
     claim = result.entity
     return http.created(
         views.claim(claim), f"/claims/{claim.claim_id}", claim.version, result.replayed
@@ -43,9 +43,12 @@ def create_claim(
     summary="Read a claim (claimer and listing owner only)",
     responses=http.documented(200, models.ClaimOut, "Claim"),
 )
-def get_claim(claimId: EntityId) -> Response[str]:  # noqa: N803
-    actor = actor_of(router.current_event)
-    claim = services().claims.get(actor, claimId)
+def get_claim(
+    actor: CurrentActor,
+    api: ApiServices,
+    claimId: EntityId,  # noqa: N803
+) -> Response[str]:
+    claim = api.claims.get(actor, claimId)
     return http.json_response(views.claim(claim), headers=http.etag(claim.version))
 
 
@@ -55,12 +58,13 @@ def get_claim(claimId: EntityId) -> Response[str]:  # noqa: N803
     responses=http.documented(200, models.ClaimOut, "Claim after the transition"),
 )
 def transition_claim(
+    actor: CurrentActor,
+    version: RequiredVersion,
+    api: ApiServices,
     claimId: EntityId,  # noqa: N803
     body: Annotated[models.ClaimUpdate, Body()],
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
-    version = http.if_match(router.current_event, required=True)
-    claim = services().claims.transition(actor, claimId, ClaimStatus(body.status), version)
+    claim = api.claims.transition(actor, claimId, ClaimStatus(body.status), version)
     return http.json_response(views.claim(claim), headers=http.etag(claim.version))
 
 
@@ -70,12 +74,13 @@ def transition_claim(
     responses=http.documented(200, models.ClaimCollection, "A page of claims"),
 )
 def my_claims(
+    actor: CurrentActor,
+    api: ApiServices,
     role: Annotated[ClaimRole, Query()] = ClaimRole.ALL,
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
-    page = services().claims.list_own(actor, role, limit, cursor)
+    page = api.claims.list_own(actor, role, limit, cursor)
     return http.json_response(
         models.ClaimCollection(
             items=[views.claim(item) for item in page.items], next_cursor=page.next_cursor

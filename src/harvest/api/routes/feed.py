@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, models, views
-from harvest.api.auth import actor_of
-from harvest.api.dependencies import services
+from harvest.api.dependencies import ApiServices, CurrentActor
 from harvest.services.feed import (
     RADIUS_FLOOR_KM,
     RADIUS_MAX_KM,
@@ -45,6 +44,8 @@ KIND_DESCRIPTION = (
     responses=http.documented(200, models.FeedCollection, "A page of nearby items"),
 )
 def feed(
+    actor: CurrentActor,
+    api: ApiServices,
     lat: Annotated[float, Query(ge=-90, le=90, allow_inf_nan=False)],
     lon: Annotated[float, Query(ge=-180, le=180, allow_inf_nan=False)],
     radiusKm: Annotated[  # noqa: N803
@@ -59,10 +60,9 @@ def feed(
     limit: Annotated[int | None, Query(ge=1, le=100)] = None,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
     wanted = None if kind is None else {**_KINDS, **_DEPRECATED_KINDS}[kind]
     query = FeedQuery(lat=lat, lon=lon, radius_km=radiusKm, crop=crop, kind=wanted)
-    page = services().feed.nearby(query, limit, cursor)
+    page = api.feed.nearby(query, limit, cursor)
     return http.json_response(
         models.FeedCollection(
             items=[views.feed_item(item, actor.user_id) for item in page.items],

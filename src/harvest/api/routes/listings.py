@@ -7,8 +7,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, models, views
-from harvest.api.auth import actor_of
-from harvest.api.dependencies import services
+from harvest.api.dependencies import (
+    ApiServices,
+    CurrentActor,
+    IdempotencyKey,
+    OptionalVersion,
+    RequiredVersion,
+)
 from harvest.domain.common import ID_PATTERN
 from harvest.domain.listing import ListingStatus
 from harvest.services.listings import ListingChanges, ListingDraft
@@ -24,8 +29,12 @@ Cursor = Annotated[str | None, Query()]
     summary="Post surplus (idempotent with listingId or Idempotency-Key)",
     responses=http.documented(201, models.ListingOut, "Created (or replayed)"),
 )
-def create_listing(body: Annotated[models.ListingCreate, Body()]) -> Response[str]:
-    actor = actor_of(router.current_event)
+def create_listing(
+    actor: CurrentActor,
+    key: IdempotencyKey,
+    api: ApiServices,
+    body: Annotated[models.ListingCreate, Body()],
+) -> Response[str]:
     draft = ListingDraft(
         crop=body.crop,
         quantity=body.quantity,
@@ -37,8 +46,7 @@ def create_listing(body: Annotated[models.ListingCreate, Body()]) -> Response[st
         notes=body.notes,
         listing_id=body.listing_id,
     )
-    key = http.idempotency_key(router.current_event)
-    result = services().listings.create(actor, draft, key)
+    result = api.listings.create(actor, draft, key)
     listing = result.entity
     return http.created(
         views.listing(listing, actor.user_id),
@@ -53,9 +61,12 @@ def create_listing(body: Annotated[models.ListingCreate, Body()]) -> Response[st
     summary="Read a listing (exact place for its owner only)",
     responses=http.documented(200, models.ListingOut, "Listing"),
 )
-def get_listing(listingId: ListingId) -> Response[str]:  # noqa: N803 - path name is the contract
-    actor = actor_of(router.current_event)
-    listing = services().listings.get(listingId)
+def get_listing(
+    actor: CurrentActor,
+    api: ApiServices,
+    listingId: ListingId,  # noqa: N803 - path name is the contract
+) -> Response[str]:
+    listing = api.listings.get(listingId)
     return http.json_response(
         views.listing(listing, actor.user_id), headers=http.etag(listing.version)
     )
@@ -67,11 +78,12 @@ def get_listing(listingId: ListingId) -> Response[str]:  # noqa: N803 - path nam
     responses=http.documented(200, models.ListingOut, "Updated listing"),
 )
 def update_listing(
+    actor: CurrentActor,
+    version: RequiredVersion,
+    api: ApiServices,
     listingId: ListingId,  # noqa: N803
     body: Annotated[models.ListingUpdate, Body()],
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
-    version = http.if_match(router.current_event, required=True)
     fields = body.model_fields_set
     changes = ListingChanges(
         quantity=body.quantity,
@@ -81,7 +93,7 @@ def update_listing(
         clear_notes="notes" in fields and body.notes is None,
         status=ListingStatus(body.status) if body.status else None,
     )
-    listing = services().listings.update(actor, listingId, changes, version)
+    listing = api.listings.update(actor, listingId, changes, version)
     return http.json_response(
         views.listing(listing, actor.user_id), headers=http.etag(listing.version)
     )
@@ -92,10 +104,13 @@ def update_listing(
     summary="Cancel a listing (owner; If-Match optional)",
     responses=http.documented(200, models.ListingOut, "Cancelled listing"),
 )
-def cancel_listing(listingId: ListingId) -> Response[str]:  # noqa: N803
-    actor = actor_of(router.current_event)
-    version = http.if_match(router.current_event, required=False)
-    listing = services().listings.cancel(actor, listingId, version)
+def cancel_listing(
+    actor: CurrentActor,
+    version: OptionalVersion,
+    api: ApiServices,
+    listingId: ListingId,  # noqa: N803
+) -> Response[str]:
+    listing = api.listings.cancel(actor, listingId, version)
     return http.json_response(
         views.listing(listing, actor.user_id), headers=http.etag(listing.version)
     )
@@ -106,9 +121,13 @@ def cancel_listing(listingId: ListingId) -> Response[str]:  # noqa: N803
     summary="Own listings, newest first",
     responses=http.documented(200, models.ListingCollection, "A page of listings"),
 )
-def my_listings(limit: Limit = None, cursor: Cursor = None) -> Response[str]:
-    actor = actor_of(router.current_event)
-    page = services().listings.list_own(actor, limit, cursor)
+def my_listings(
+    actor: CurrentActor,
+    api: ApiServices,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> Response[str]:
+    page = api.listings.list_own(actor, limit, cursor)
     return http.json_response(
         models.ListingCollection(
             items=[views.listing(item, actor.user_id) for item in page.items],

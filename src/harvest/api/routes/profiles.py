@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, models, views
-from harvest.api.auth import actor_of
-from harvest.api.dependencies import services
+from harvest.api.dependencies import ApiServices, CurrentActor, OptionalVersion
 from harvest.services.profiles import ProfileDraft
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
@@ -17,9 +16,11 @@ router = APIGatewayRouter()  # type: ignore[no-untyped-call]
 @router.get(
     "/me", summary="Own profile", responses=http.documented(200, models.ProfileOut, "Profile")
 )
-def get_me() -> Response[str]:
-    actor = actor_of(router.current_event)
-    profile = services().profiles.get(actor)
+def get_me(
+    actor: CurrentActor,
+    api: ApiServices,
+) -> Response[str]:
+    profile = api.profiles.get(actor)
     return http.json_response(views.profile(profile), headers=http.etag(profile.version))
 
 
@@ -28,8 +29,12 @@ def get_me() -> Response[str]:
     summary="Create or replace own profile (If-Match once it exists)",
     responses=http.documented(200, models.ProfileOut, "Saved profile"),
 )
-def put_me(body: Annotated[models.ProfilePut, Body()]) -> Response[str]:
-    actor = actor_of(router.current_event)
+def put_me(
+    actor: CurrentActor,
+    version: OptionalVersion,
+    api: ApiServices,
+    body: Annotated[models.ProfilePut, Body()],
+) -> Response[str]:
     home = body.home_location
     draft = ProfileDraft(
         display_name=body.display_name,
@@ -37,6 +42,5 @@ def put_me(body: Annotated[models.ProfilePut, Body()]) -> Response[str]:
         home_lon=home.lon if home else None,
         share_radius_km=body.share_radius_km,
     )
-    version = http.if_match(router.current_event, required=False)
-    profile = services().profiles.save(actor, draft, version)
+    profile = api.profiles.save(actor, draft, version)
     return http.json_response(views.profile(profile), headers=http.etag(profile.version))

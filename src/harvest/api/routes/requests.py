@@ -7,8 +7,13 @@ from aws_lambda_powertools.event_handler.openapi.params import Body, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, models, views
-from harvest.api.auth import actor_of
-from harvest.api.dependencies import services
+from harvest.api.dependencies import (
+    ApiServices,
+    CurrentActor,
+    IdempotencyKey,
+    OptionalVersion,
+    RequiredVersion,
+)
 from harvest.domain.common import ID_PATTERN
 from harvest.domain.request import RequestStatus
 from harvest.services.requests import RequestChanges, RequestDraft
@@ -24,8 +29,12 @@ Cursor = Annotated[str | None, Query()]
     summary="Ask for food (idempotent with requestId or Idempotency-Key)",
     responses=http.documented(201, models.RequestOut, "Created (or replayed)"),
 )
-def create_request(body: Annotated[models.RequestCreate, Body()]) -> Response[str]:
-    actor = actor_of(router.current_event)
+def create_request(
+    actor: CurrentActor,
+    key: IdempotencyKey,
+    api: ApiServices,
+    body: Annotated[models.RequestCreate, Body()],
+) -> Response[str]:
     draft = RequestDraft(
         crop=body.crop,
         quantity=body.quantity,
@@ -36,8 +45,7 @@ def create_request(body: Annotated[models.RequestCreate, Body()]) -> Response[st
         notes=body.notes,
         request_id=body.request_id,
     )
-    key = http.idempotency_key(router.current_event)
-    result = services().requests.create(actor, draft, key)
+    result = api.requests.create(actor, draft, key)
     request = result.entity
     return http.created(
         views.request(request, actor.user_id),
@@ -52,9 +60,12 @@ def create_request(body: Annotated[models.RequestCreate, Body()]) -> Response[st
     summary="Read a request (exact place for its owner only)",
     responses=http.documented(200, models.RequestOut, "Request"),
 )
-def get_request(requestId: RequestId) -> Response[str]:  # noqa: N803 - path name is the contract
-    actor = actor_of(router.current_event)
-    request = services().requests.get(requestId)
+def get_request(
+    actor: CurrentActor,
+    api: ApiServices,
+    requestId: RequestId,  # noqa: N803 - path name is the contract
+) -> Response[str]:
+    request = api.requests.get(requestId)
     return http.json_response(
         views.request(request, actor.user_id), headers=http.etag(request.version)
     )
@@ -66,11 +77,12 @@ def get_request(requestId: RequestId) -> Response[str]:  # noqa: N803 - path nam
     responses=http.documented(200, models.RequestOut, "Updated request"),
 )
 def update_request(
+    actor: CurrentActor,
+    version: RequiredVersion,
+    api: ApiServices,
     requestId: RequestId,  # noqa: N803
     body: Annotated[models.RequestUpdate, Body()],
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
-    version = http.if_match(router.current_event, required=True)
     changes = RequestChanges(
         quantity=body.quantity,
         unit=body.unit,
@@ -79,7 +91,7 @@ def update_request(
         clear_notes="notes" in body.model_fields_set and body.notes is None,
         status=RequestStatus(body.status) if body.status else None,
     )
-    request = services().requests.update(actor, requestId, changes, version)
+    request = api.requests.update(actor, requestId, changes, version)
     return http.json_response(
         views.request(request, actor.user_id), headers=http.etag(request.version)
     )
@@ -90,10 +102,13 @@ def update_request(
     summary="Cancel a request (owner; If-Match optional)",
     responses=http.documented(200, models.RequestOut, "Cancelled request"),
 )
-def cancel_request(requestId: RequestId) -> Response[str]:  # noqa: N803
-    actor = actor_of(router.current_event)
-    version = http.if_match(router.current_event, required=False)
-    request = services().requests.cancel(actor, requestId, version)
+def cancel_request(
+    actor: CurrentActor,
+    version: OptionalVersion,
+    api: ApiServices,
+    requestId: RequestId,  # noqa: N803
+) -> Response[str]:
+    request = api.requests.cancel(actor, requestId, version)
     return http.json_response(
         views.request(request, actor.user_id), headers=http.etag(request.version)
     )
@@ -104,9 +119,13 @@ def cancel_request(requestId: RequestId) -> Response[str]:  # noqa: N803
     summary="Own requests, newest first",
     responses=http.documented(200, models.RequestCollection, "A page of requests"),
 )
-def my_requests(limit: Limit = None, cursor: Cursor = None) -> Response[str]:
-    actor = actor_of(router.current_event)
-    page = services().requests.list_own(actor, limit, cursor)
+def my_requests(
+    actor: CurrentActor,
+    api: ApiServices,
+    limit: Limit = None,
+    cursor: Cursor = None,
+) -> Response[str]:
+    page = api.requests.list_own(actor, limit, cursor)
     return http.json_response(
         models.RequestCollection(
             items=[views.request(item, actor.user_id) for item in page.items],
