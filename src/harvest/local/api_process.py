@@ -73,7 +73,7 @@ def _await_port(stream: IO[str] | None, process: subprocess.Popen[str]) -> int:
     return int(line.split()[1])
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -110,7 +110,7 @@ def main() -> None:
     # decides when the API stops (SIGTERM), after it stopped taking requests in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     document: dict[str, Any] = json.loads(os.environ.pop(SPEC_VARIABLE))
     spec = ApiProcessSpec(**document)
     logging.basicConfig(

@@ -37,6 +37,7 @@ from harvest.local.engines import (
     choose_engine,
 )
 from harvest.local.eventing import RuleBus
+from harvest.local.invocation import Invoke
 from harvest.local.lifecycle import (
     SNAPSHOT_FILE,
     UncleanStop,
@@ -45,8 +46,10 @@ from harvest.local.lifecycle import (
     read_state,
     write_state,
 )
+from harvest.local.mappings import FunctionSettings
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
+from harvest.local.workers import FunctionWorker, WorkerSpec
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table, load_template
 
@@ -69,6 +72,10 @@ class RuntimeOptions:
     # The API function in a process of its own (as Lambda runs it: consumers and the engine
     # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
     api_process: bool = False
+    # Each emulated function in a warm worker process of its own (local.workers), with its
+    # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
+    # them reachable for tests that patch a consumer here.
+    function_processes: bool = False
     # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
     template: dict[str, Any] | None = None
 
@@ -97,6 +104,7 @@ class LocalRuntime:
         self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
         self.poller_names: list[str] = []
+        self.workers: list[FunctionWorker] = []
         self.api_url = ""
         self.started_at = 0.0
         self.started_iso = now_iso()
@@ -137,7 +145,7 @@ class LocalRuntime:
                 self._skip_restored_records(client)
         if self.options.with_pollers:
             self._start_pollers()
-            self.threads += self.rule_bus.start_pollers(self.stop_event)
+            self.threads += self.rule_bus.start_pollers(self.stop_event, self._queue_invoker)
             self.poller_names += [m.function.logical_id for m in self.rule_bus.topology.mappings]
         self._start_api()
         self._write_runtime_file()
@@ -175,6 +183,10 @@ class LocalRuntime:
             thread.join(timeout=30)
         if self.poller_names:
             log.info("pollers: %d stopped at their checkpoints", len(self.poller_names))
+        for worker in self.workers:
+            worker.close()
+        if self.workers:
+            log.info("functions: %d worker processes stopped", len(self.workers))
         if self.bus_server is not None:
             self.bus_server.shutdown()
             self.bus_server.server_close()
@@ -232,6 +244,35 @@ class LocalRuntime:
                 self.template,
             )
             log.info("pollers: start after the restored items (already processed before)")
+
+    # ------------------------------------------------------------------ for the pollers
+    @property
+    def region(self) -> str:
+        return self.options.region
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.engine.endpoint_url
+
+    @property
+    def table_name(self) -> str:
+        return self.options.table_name
+
+    def function_invoker(
+        self, function_name: str, handler: str, environment: dict[str, str]
+    ) -> Invoke | None:
+        """A warm worker process for one mapping's function (local.workers), started now so
+        its init phase is over before the first batch; None runs it in this process."""
+        if not self.options.function_processes:
+            return None
+        level = logging.getLogger().getEffectiveLevel()
+        worker = FunctionWorker(WorkerSpec(function_name, handler, environment, level))
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def _queue_invoker(self, function: FunctionSettings) -> Invoke | None:
+        return self.function_invoker(function.function_name, function.handler, function.environment)
 
     # ------------------------------------------------------------------ pieces
     def data_path(self) -> Path:
