@@ -13,8 +13,9 @@ HTTP, one request at a time.
 The runtime runs in this process (API handler, engine and the four stream consumers), the
 figures therefore include the consumers competing for the same cores. `--paced-writes R`
 (default 10) then measures reads while a background client creates R listings a second (so
-the consumers keep working), twice side by side: the API handler in this process (as the
-runtime ran it before issue 12) and in a process of its own (as `harvest serve` runs it now).
+the consumers keep working), three times side by side: everything in this process (as the
+runtime ran it before issue 12), the API handler in a process of its own, and the API and
+every emulated function each in a process of its own (as `harvest serve` runs them now).
 Prints figures; never asserts. Run on an idle machine for stable numbers.
 """
 
@@ -165,9 +166,9 @@ def main() -> None:
     if args.paced_writes:
         results["read_under_writes"] = {
             where: read_under_writes(
-                args.engine, args.workers, args.requests, args.paced_writes, where == "process"
+                args.engine, args.workers, args.requests, args.paced_writes, *processes
             )
-            for where in ("in-process", "process")
+            for where, processes in READ_VARIANTS.items()
         }
         print_read_under_writes(results["read_under_writes"], args.paced_writes)
     if args.density:
@@ -177,11 +178,24 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
+# Where the API and the functions run: (API in its own process, functions in their own).
+READ_VARIANTS = {
+    "in-process": (False, False),
+    "api process": (True, False),
+    "+ functions": (True, True),
+}
+
+
 def read_under_writes(
-    engine: str, workers: int, requests: int, rate: float, api_process: bool
+    engine: str,
+    workers: int,
+    requests: int,
+    rate: float,
+    api_process: bool,
+    function_processes: bool,
 ) -> dict[str, Any]:
     """Read latency while a paced client keeps the stream consumers busy."""
-    with running(engine, api_process=api_process) as runtime:
+    with running(engine, api_process=api_process, function_processes=function_processes) as runtime:
         base = runtime.api_url
         token = TokenIssuer(signing_key()).issue("paced", "free")
         ids = [str(call(base, token, "POST", "/listings", listing_body(n))[1]["listingId"])

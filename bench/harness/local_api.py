@@ -43,7 +43,11 @@ def clear_container_caches() -> None:
 
 @contextmanager
 def running(
-    engine: str, *, consumers: bool = True, api_process: bool = False
+    engine: str,
+    *,
+    consumers: bool = True,
+    api_process: bool = False,
+    function_processes: bool = False,
 ) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
     free port, in a scratch directory that is removed afterwards."""
@@ -58,6 +62,7 @@ def running(
                 template=quiet_template(),
                 with_pollers=consumers,
                 api_process=api_process,
+                function_processes=function_processes,
             )
         )
         runtime.start()

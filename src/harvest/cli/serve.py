@@ -77,6 +77,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         table_name=args.table,
         region=args.region,
         api_process=True,
+        function_processes=True,
     )
     runtime = LocalRuntime(options)
     stop = threading.Event()
