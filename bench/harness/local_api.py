@@ -47,6 +47,7 @@ def running(
     *,
     consumers: bool = True,
     api_process: bool = False,
+    api_processes: int = 1,
     function_processes: bool = False,
 ) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
@@ -62,6 +63,7 @@ def running(
                 template=quiet_template(),
                 with_pollers=consumers,
                 api_process=api_process,
+                api_processes=api_processes,
                 function_processes=function_processes,
             )
         )

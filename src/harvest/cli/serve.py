@@ -77,6 +77,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         table_name=args.table,
         region=args.region,
         api_process=True,
+        api_processes=2,
         function_processes=True,
     )
     runtime = LocalRuntime(options)

@@ -36,6 +36,9 @@ class ApiProcessSpec:
     open_preflight: bool
     refusal_headers: dict[str, str]
     log_level: int
+    # Several API processes share the port (SO_REUSEPORT), as Lambda runs several
+    # containers of a busy function: one slow request no longer holds up the next.
+    reuse_port: bool = False
 
 
 class ApiProcess:
@@ -50,6 +53,11 @@ class ApiProcess:
             text=True,
         )
         self.port = _await_port(self.process.stdout, self.process)
+
+    def request_stop(self) -> None:
+        """SIGTERM: stop accepting, answer what is in flight, exit (stop() waits for it)."""
+        if self.process.poll() is None:
+            self.process.terminate()
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """SIGTERM: stop accepting, answer what is in flight, exit."""
@@ -93,7 +101,7 @@ def serve(spec: ApiProcessSpec) -> None:
         open_preflight=spec.open_preflight,
         refusal_headers=spec.refusal_headers,
     )
-    server = emulator.make_server(spec.host, spec.port)
+    server = emulator.make_server(spec.host, spec.port, reuse_port=spec.reuse_port)
     server.daemon_threads = False
     server.block_on_close = True  # server_close() waits for the requests in flight
     stop = threading.Event()

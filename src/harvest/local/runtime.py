@@ -13,7 +13,7 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -72,6 +72,9 @@ class RuntimeOptions:
     # The API function in a process of its own (as Lambda runs it: consumers and the engine
     # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
     api_process: bool = False
+    # How many API processes (with api_process) share the port, SO_REUSEPORT: as Lambda
+    # runs concurrent containers, a slow request does not queue the next behind it.
+    api_processes: int = 1
     # Each emulated function in a warm worker process of its own (local.workers), with its
     # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
     # them reachable for tests that patch a consumer here.
@@ -99,7 +102,8 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_server: ThreadingHTTPServer | None = None
-        self.api_child: ApiProcess | None = None
+        self.api_child: ApiProcess | None = None  # the first of api_children
+        self.api_children: list[ApiProcess] = []
         self.bus_server: ThreadingHTTPServer | None = None
         self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
@@ -173,9 +177,13 @@ class LocalRuntime:
             self.api_server.shutdown()
             self.api_server.server_close()  # joins request threads (block_on_close)
             log.info("api: stopped (requests in flight were answered)")
-        if self.api_child is not None:
-            self.api_child.stop()
-            log.info("api: process stopped (requests in flight were answered)")
+        if self.api_children:
+            for child in self.api_children:  # all stop taking requests at once
+                child.request_stop()
+            for child in self.api_children:
+                child.stop()
+            log.info("api: %d processes stopped (requests in flight were answered)",
+                     len(self.api_children))  # fmt: skip
         if isinstance(self.engine, MotoEngine) and self.pollers and self.options.data_dir:
             self._let_pollers_drain()
         self.stop_event.set()
@@ -324,17 +332,22 @@ class LocalRuntime:
 
     def _start_api(self) -> None:
         if self.options.api_process:
-            self.api_child = ApiProcess(
-                ApiProcessSpec(
-                    host=self.options.host,
-                    port=self.options.port,
-                    public=sorted(public_routes(self.template)),
-                    open_preflight=preflight_is_public(self.template),
-                    refusal_headers=gateway_response_headers(self.template),
-                    log_level=logging.getLogger().getEffectiveLevel(),
-                )
+            spec = ApiProcessSpec(
+                host=self.options.host,
+                port=self.options.port,
+                public=sorted(public_routes(self.template)),
+                open_preflight=preflight_is_public(self.template),
+                refusal_headers=gateway_response_headers(self.template),
+                log_level=logging.getLogger().getEffectiveLevel(),
+                reuse_port=self.options.api_processes > 1,
             )
-            self.api_url = f"http://{self.options.host}:{self.api_child.port}"
+            self.api_child = ApiProcess(spec)
+            self.api_children = [self.api_child]
+            # The others join the port the first bound (a free one when the option said 0).
+            port = self.api_child.port
+            for _ in range(self.options.api_processes - 1):
+                self.api_children.append(ApiProcess(replace(spec, port=port)))
+            self.api_url = f"http://{self.options.host}:{port}"
             return
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 
