@@ -142,3 +142,22 @@ def test_what_a_function_prints_or_logs_joins_the_log_stream_under_its_name(
     assert any(line.startswith("[Talker] ") and line.endswith("logged 5") for line in lines)
     # the reply channel carried only the reply
     assert not any("said" in line for line in lines)
+
+
+class GoneTerminal(io.StringIO):
+    """The runtime's stderr after its terminal closed (SIGHUP): every write fails."""
+
+    def write(self, text: str) -> int:
+        raise OSError(5, "Input/output error")
+
+
+def test_a_worker_keeps_answering_when_the_runtimes_terminal_is_gone(
+    workers: list[FunctionWorker],
+) -> None:
+    spec = WorkerSpec("Shouter", "support.worker_functions.shout")
+    shouter = FunctionWorker(spec, log_sink=GoneTerminal())
+    workers.append(shouter)
+    # 300 KB of output, several times what a pipe holds: nobody reading it would block the
+    # worker mid-invocation and time the call out
+    assert shouter({"lines": 300}, context("Shouter", 60)) == 300
+    assert shouter({"lines": 300}, context("Shouter", 60)) == 300

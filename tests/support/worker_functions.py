@@ -44,3 +44,10 @@ def talk(event: dict[str, Any], context: LambdaContextLike) -> str:
     print(f"printed {event['n']}", flush=True)  # Powertools' JSON logs go to stdout too
     log.warning("logged %s", event["n"])
     return "said"
+
+
+def shout(event: dict[str, Any], context: LambdaContextLike) -> int:
+    """More output than a pipe holds (64 KiB): the runtime must keep reading it."""
+    for number in range(int(event["lines"])):
+        print(f"{number:06d} " + "x" * 1000, flush=True)
+    return int(event["lines"])

@@ -126,8 +126,13 @@ def _copy_logs(stream: IO[str] | None, name: str, sink: IO[str]) -> None:
         return
     for line in stream:
         with _OUTPUT_LOCK:
-            sink.write(f"[{name}] {line}")
-            sink.flush()
+            try:
+                sink.write(f"[{name}] {line}")
+                sink.flush()
+            except (OSError, ValueError):
+                # The terminal is gone (SIGHUP) or closed: keep reading, or the worker would
+                # block on a full pipe in the middle of a batch and the stop would wait on it.
+                continue
 
 
 class FunctionWorker:
