@@ -18,11 +18,22 @@ import logging
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from harvest.local.rules import BusTopology
 
-__all__ = ["QUEUES_FILE", "QueueDepth", "queue_depths", "restore_queues", "save_queues"]
+if TYPE_CHECKING:
+    from harvest.local.eventing import RuleBus
+
+__all__ = [
+    "QUEUES_FILE",
+    "QueueDepth",
+    "keep_at_stop",
+    "queue_depths",
+    "requeue_at_start",
+    "restore_queues",
+    "save_queues",
+]
 
 log = logging.getLogger("harvest.local.queues")
 QUEUES_FILE = "queues.jsonl"
@@ -126,3 +137,21 @@ def queue_depths(sqs: Any, topology: BusTopology) -> list[QueueDepth]:
             )
         )
     return depths
+
+
+def requeue_at_start(bus: RuleBus, data_dir: Path) -> None:
+    """The runtime's start: the saved messages back, before any poller runs."""
+    requeued = restore_queues(bus.client("sqs"), bus.queue_urls, data_dir)
+    if requeued:
+        log.info("queues: restored %s from %s", _counts(requeued), QUEUES_FILE)
+
+
+def keep_at_stop(bus: RuleBus, data_dir: Path | None) -> None:
+    """The runtime's clean stop, once its pollers and its bus stopped (no data dir: none)."""
+    if data_dir is not None and bus.queue_urls:
+        saved = save_queues(bus.client("sqs"), bus.topology, bus.queue_urls, data_dir)
+        log.info("queues: saved %s to %s", _counts(saved) or "nothing", QUEUES_FILE)
+
+
+def _counts(per_queue: dict[str, int]) -> str:
+    return ", ".join(f"{count} on {queue}" for queue, count in sorted(per_queue.items()))

@@ -47,7 +47,7 @@ from harvest.local.lifecycle import (
     write_state,
 )
 from harvest.local.mappings import FunctionSettings
-from harvest.local.queue_store import QUEUES_FILE, restore_queues, save_queues
+from harvest.local.queue_store import keep_at_stop, requeue_at_start
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.local.workers import FunctionWorker, WorkerSpec
@@ -136,12 +136,8 @@ class LocalRuntime:
         self.engine.start()
         # Rules and queues of template.yaml on moto's EventBridge and SQS (issue 9).
         self.rule_bus = RuleBus.start(self.template, self.options.table_name, self.options.region)
-        if data_dir is not None:
-            # What the queues held at the last clean stop, before any poller runs.
-            requeued = restore_queues(self.rule_bus.client("sqs"), self.rule_bus.queue_urls,
-                                      data_dir)  # fmt: skip
-            if requeued:
-                log.info("queues: restored %s from %s", _counts(requeued), QUEUES_FILE)
+        if data_dir is not None:  # what the queues held at the last clean stop
+            requeue_at_start(self.rule_bus, data_dir)
         forward = self.rule_bus.forward
         self.bus_server = make_bus_server(EventSink(self._path("events.jsonl"), forward))
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
@@ -207,7 +203,7 @@ class LocalRuntime:
             self.bus_server.server_close()
             log.info("event bus: stopped")
         if self.rule_bus is not None:
-            self._save_queues(self.rule_bus)
+            keep_at_stop(self.rule_bus, self.options.data_dir)  # nothing reaches them now
             self.rule_bus.stop()
         if (
             isinstance(self.engine, MotoEngine)
@@ -225,13 +221,6 @@ class LocalRuntime:
                 client, self.options.table_name, self.options.data_dir / SNAPSHOT_FILE
             )
             log.info("saved %d items to %s", count, self.options.data_dir / SNAPSHOT_FILE)
-
-    def _save_queues(self, bus: RuleBus) -> None:
-        """Nothing reaches the queues any more (pollers and bus stopped): keep what they hold."""
-        if self.options.data_dir is None or not bus.queue_urls:
-            return
-        saved = save_queues(bus.client("sqs"), bus.topology, bus.queue_urls, self.options.data_dir)
-        log.info("queues: saved %s to %s", _counts(saved) or "nothing", QUEUES_FILE)
 
     # ------------------------------------------------------------------ moto restarts
     def _let_pollers_drain(self) -> None:
@@ -408,7 +397,3 @@ class LocalRuntime:
             "queuesEndpointUrl": self.rule_bus.endpoint_url if self.rule_bus else None,
         }
         write_state(self.data_path(), info)
-
-
-def _counts(per_queue: dict[str, int]) -> str:
-    return ", ".join(f"{count} on {queue}" for queue, count in sorted(per_queue.items()))
