@@ -52,17 +52,21 @@ class ApiProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self._stop_sent = False
         self.port = _await_port(self.process.stdout, self.process)
 
     def request_stop(self) -> None:
-        """SIGTERM: stop accepting, answer what is in flight, exit (stop() waits for it)."""
-        if self.process.poll() is None:
+        """SIGTERM: stop accepting, answer what is in flight, exit (stop() waits for it).
+        Once only: a second SIGTERM that lands while the child's interpreter shuts down (its
+        handler already reset to the default) kills it mid-exit."""
+        if self.process.poll() is None and not self._stop_sent:
+            self._stop_sent = True
             self.process.terminate()
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """SIGTERM: stop accepting, answer what is in flight, exit."""
         if self.process.poll() is None:
-            self.process.terminate()
+            self.request_stop()
             try:
                 self.process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:

@@ -193,7 +193,7 @@ def _queues(
             region_name=str(document.get("region") or "us-east-1"),
             endpoint_url=str(endpoint),
             aws_access_key_id="local",
-            aws_secret_access_key="local",  # noqa: S106  # nosec B106 - moto takes any
+            aws_secret_access_key="local",  # noqa: S106 - moto takes any  # nosec B106
         )
         try:
             return queue_depths(sqs, topology)

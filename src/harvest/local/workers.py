@@ -93,13 +93,13 @@ class _Process:
         ).start()
 
     def _read_replies(self) -> None:
-        assert self.child.stdout is not None  # noqa: S101  # nosec B101 - PIPE above
+        assert self.child.stdout is not None  # noqa: S101 - PIPE above  # nosec B101
         for line in self.child.stdout:
             self.replies.put(json.loads(line))
         self.replies.put(None)  # the worker is gone
 
     def send(self, message: dict[str, Any]) -> None:
-        assert self.child.stdin is not None  # noqa: S101  # nosec B101 - PIPE above
+        assert self.child.stdin is not None  # noqa: S101 - PIPE above  # nosec B101
         self.child.stdin.write(json.dumps(message) + "\n")
         self.child.stdin.flush()
 
