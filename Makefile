@@ -44,9 +44,17 @@ security: setup
 browser:
 	@scripts/install_browser.sh
 
+# The suites that keep to their own moto mocks and tmp dirs run on two pytest-xdist workers
+# (coverage combined across them); the ones that start `harvest serve`-like runtimes, with
+# their JVMs, ports and CPU-hog fault injection, run one at a time after them.
+PARALLEL_SUITES := tests/unit tests/property tests/integration tests/security
+SERIAL_SUITES := tests/e2e tests/faults
+
 unit: setup browser
-	@echo "== pytest"
-	@$(VENV)/pytest --cov --cov-report= -q
+	@echo "== pytest (unit, property, integration, security; 2 workers)"
+	@$(VENV)/pytest -n 2 --cov --cov-report= -q --durations=10 $(PARALLEL_SUITES)
+	@echo "== pytest (end-to-end, faults; one at a time)"
+	@$(VENV)/pytest --cov --cov-append --cov-report= -q --durations=10 $(SERIAL_SUITES)
 	@echo "== coverage (domain + services must be >= 90%)"
 	@$(VENV)/coverage report --include='src/harvest/domain/*,src/harvest/services/*' --fail-under=90
 

@@ -13,8 +13,10 @@ HTTP, one request at a time.
 The runtime runs in this process (API handler, engine and the four stream consumers), the
 figures therefore include the consumers competing for the same cores. `--paced-writes R`
 (default 10) then measures reads while a background client creates R listings a second (so
-the consumers keep working), twice side by side: the API handler in this process (as the
-runtime ran it before issue 12) and in a process of its own (as `harvest serve` runs it now).
+the consumers keep working), four times side by side: everything in this process (as the
+runtime ran it before issue 12), the API handler in a process of its own, then every emulated
+function in a process of its own too, then with two API processes sharing the port (as
+`harvest serve` runs them now).
 Prints figures; never asserts. Run on an idle machine for stable numbers.
 """
 
@@ -164,9 +166,9 @@ def main() -> None:
     if args.paced_writes:
         results["read_under_writes"] = {
             where: read_under_writes(
-                args.engine, args.workers, args.requests, args.paced_writes, where == "process"
+                args.engine, args.workers, args.requests, args.paced_writes, *processes
             )
-            for where in ("in-process", "process")
+            for where, processes in READ_VARIANTS.items()
         }
         print_read_under_writes(results["read_under_writes"], args.paced_writes)
     if args.density:
@@ -176,11 +178,32 @@ def main() -> None:
         args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
+# Where the API and the functions run: (API in a process of its own, how many API
+# processes, functions in processes of their own).
+READ_VARIANTS = {
+    "in-process": (False, 1, False),
+    "api process": (True, 1, False),
+    "+ functions": (True, 1, True),
+    "+ 2 api (serve)": (True, 2, True),
+}
+
+
 def read_under_writes(
-    engine: str, workers: int, requests: int, rate: float, api_process: bool
+    engine: str,
+    workers: int,
+    requests: int,
+    rate: float,
+    api_process: bool,
+    api_processes: int,
+    function_processes: bool,
 ) -> dict[str, Any]:
     """Read latency while a paced client keeps the stream consumers busy."""
-    with running(engine, api_process=api_process) as runtime:
+    with running(
+        engine,
+        api_process=api_process,
+        api_processes=api_processes,
+        function_processes=function_processes,
+    ) as runtime:
         base = runtime.api_url
         token = TokenIssuer(signing_key()).issue("paced", "free")
         ids = [str(call(base, token, "POST", "/listings", listing_body(n))[1]["listingId"])
@@ -215,11 +238,11 @@ def read_under_writes(
 
 def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float) -> None:
     print(f"reads while a client creates {rate:g} listings/s (consumers running):")
-    print(f"{'API handler':<14}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
+    print(f"{'API handler':<18}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'writes/s':>10}")  # fmt: skip
     for where, row in figures.items():
         print(
-            f"{where:<14}{row['requests']:>7}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
+            f"{where:<18}{row['requests']:>7}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
             f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row['writes_per_s']:>10}"
         )
 

@@ -34,7 +34,12 @@ def clear_container_caches() -> None:
 
 @contextmanager
 def running(
-    engine: str, *, consumers: bool = True, api_process: bool = False
+    engine: str,
+    *,
+    consumers: bool = True,
+    api_process: bool = False,
+    api_processes: int = 1,
+    function_processes: bool = False,
 ) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
     free port, in a scratch directory that is removed afterwards."""
@@ -49,6 +54,8 @@ def running(
                 template=quiet_template(),
                 with_pollers=consumers,
                 api_process=api_process,
+                api_processes=api_processes,
+                function_processes=function_processes,
             )
         )
         runtime.start()

@@ -20,10 +20,15 @@ from support.runtime import HttpClient, clear_container_caches
 
 
 @contextmanager
-def _runtime_with_api_process(data: Path) -> Iterator[tuple[LocalRuntime, HttpClient]]:
+def _runtime_with_api_process(
+    data: Path, processes: int = 1
+) -> Iterator[tuple[LocalRuntime, HttpClient]]:
     saved = dict(os.environ)
     os.environ["HARVEST_CONFIG_DIR"] = str(data / "config")
-    runtime = LocalRuntime(RuntimeOptions(port=0, data_dir=data, engine="moto", api_process=True))
+    options = RuntimeOptions(
+        port=0, data_dir=data, engine="moto", api_process=True, api_processes=processes
+    )
+    runtime = LocalRuntime(options)
     clear_container_caches()
     try:
         runtime.start()
@@ -55,6 +60,51 @@ def test_the_api_answers_from_its_own_process_and_ignores_a_terminal_ctrl_c(
         assert child.process.poll() is None
     # ... and the runtime's stop ends it cleanly (SIGTERM: drain, exit 0)
     assert child.process.returncode == 0
+
+
+def _listening_sockets(port: int) -> set[str]:
+    """The inodes of the sockets listening on 127.0.0.1:port (/proc/net/tcp, state 0A)."""
+    found = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        local, state, inode = fields[1], fields[3], fields[9]
+        if state == "0A" and local == f"0100007F:{port:04X}":
+            found.add(inode)
+    return found
+
+
+def _sockets_of(pid: int) -> set[str]:
+    inodes = set()
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith("socket:["):
+            inodes.add(target[len("socket:[") : -1])
+    return inodes
+
+
+def test_two_api_processes_share_the_port_and_both_stop_cleanly(tmp_path: Path) -> None:
+    # Given the runtime with two API processes (as `harvest serve` runs it)
+    with _runtime_with_api_process(tmp_path / "data", processes=2) as (runtime, http):
+        children = runtime.api_children
+        assert len(children) == 2
+        assert len({child.process.pid for child in children}) == 2
+        port = int(runtime.api_url.rsplit(":", 1)[1])
+        # Then each listens on the one port with a socket of its own (SO_REUSEPORT)
+        listening = _listening_sockets(port)
+        assert len(listening) == 2
+        for child in children:
+            assert _sockets_of(child.process.pid) & listening
+        # ... and the API answers through them, a write then reads on fresh connections
+        created = http.call("POST", "/listings", payloads.listing(), user="grower")
+        assert created.status == 201, created.body
+        for _ in range(10):
+            found = http.call("GET", f"/listings/{created.body['listingId']}", user="reader")
+            assert found.status == 200
+    # ... and the runtime's stop drains both (SIGTERM, exit 0)
+    assert [child.process.returncode for child in children] == [0, 0]
 
 
 def _live(pid: int) -> bool:

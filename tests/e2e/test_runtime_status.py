@@ -84,3 +84,41 @@ def test_a_stopped_runtime_reports_its_state_and_no_lag(tmp_path: Path) -> None:
     assert document["running"] is False
     assert document["state"] == "stopped"
     assert {entry["records_behind"] for entry in document["functions"]} == {None}
+
+
+def _queues(document: dict[str, Any]) -> dict[str, tuple[int, bool]]:
+    return {q["queue"]: (q["visible"], q["dead_letter"]) for q in document["queues"]}
+
+
+def test_queue_messages_survive_a_clean_stop_and_status_shows_every_queues_depth(
+    tmp_path: Path,
+) -> None:
+    data = tmp_path / "data"
+    # Given a runtime whose pollers do not run, with messages on a queue and on its DLQ
+    with running_runtime(data, with_pollers=False) as (runtime, _http):
+        bus = runtime.rule_bus
+        assert bus is not None
+        sqs = bus.client("sqs")
+        for body in ("first", "second"):
+            sqs.send_message(QueueUrl=bus.queue_urls["AdvisorQueue"], MessageBody=body)
+        sqs.send_message(QueueUrl=bus.queue_urls["AdvisorDlq"], MessageBody="failed")
+        # Then its status shows each queue's depth, the DLQ marked as one
+        running = _queues(_status(data))
+        assert running["AdvisorQueue"] == (2, False)
+        assert running["AdvisorDlq"] == (1, True)
+    # ... a clean stop saves them, and the stopped runtime's status says so
+    stopped = _queues(_status(data))
+    assert (stopped["AdvisorQueue"][0], stopped["AdvisorDlq"][0]) == (2, 1)
+    # When it starts again, they are back on their queues (once: the saved file is gone)
+    with running_runtime(data, with_pollers=False) as (runtime, _http):
+        bus = runtime.rule_bus
+        assert bus is not None
+        sqs = bus.client("sqs")
+        bodies = {}
+        for queue in ("AdvisorQueue", "AdvisorDlq"):
+            received = sqs.receive_message(
+                QueueUrl=bus.queue_urls[queue], MaxNumberOfMessages=10, VisibilityTimeout=60
+            ).get("Messages", [])
+            bodies[queue] = sorted(m["Body"] for m in received)
+        assert not (data / "queues.jsonl").exists()
+    assert bodies == {"AdvisorQueue": ["first", "second"], "AdvisorDlq": ["failed"]}

@@ -76,6 +76,11 @@ def test_a_stop_signal_keeps_every_acknowledged_write_and_leaves_no_orphans(
     banner = [process.stdout.readline() for _ in range(2)]
     assert "is running" in banner[0], banner
     children = _children(process.pid)
+    # Keep reading its output: a full pipe would block the runtime's next log line (and
+    # with it a poller or the stop) and time the test out for a reason of its own.
+    output: list[str] = []
+    reader = threading.Thread(target=lambda: output.extend(process.stdout or []), daemon=True)
+    reader.start()
 
     os.environ["HARVEST_CONFIG_DIR"] = str(tmp_path / "config")
     try:
@@ -100,7 +105,7 @@ def test_a_stop_signal_keeps_every_acknowledged_write_and_leaves_no_orphans(
             time.sleep(0.05)
         assert len(acknowledged) >= 3, "the runtime acknowledged no writes"
         process.send_signal(stop_signal)
-        assert process.wait(timeout=60) == 0
+        assert process.wait(timeout=120) == 0, "".join(output[-40:])
         stop.set()
         writer.join(timeout=30)
     finally:

@@ -10,11 +10,14 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from moto.dynamodb.models import DynamoDBBackend
 
 from harvest.domain.geo import encode
+from harvest.local import moto_patches
 from harvest.local.demo import AREAS, SHORTAGES, SeedReport, seed_demo
 from harvest.store.repository import Repository
 from harvest.store.table import Table
+from support.engine import ENGINE
 
 NOW = datetime(2026, 6, 15, tzinfo=UTC)
 
@@ -50,7 +53,19 @@ def _core_fingerprint(dynamodb: Any, table: str) -> Counter[str]:
 
 
 @pytest.fixture
-def repository(table: str, dynamodb: Any) -> Repository:
+def quick_transactions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """On moto, the runtime's own TransactWriteItems (local.moto_patches): plain moto
+    deep-copies the whole table before every transaction, and a seed makes hundreds of them
+    (most of these tests' time). Same outcome, pinned against plain moto and DynamoDB Local
+    by test_moto_patches.py; the conformance run seeds on DynamoDB Local itself."""
+    if ENGINE == "moto":
+        monkeypatch.setattr(
+            DynamoDBBackend, "transact_write_items", moto_patches.transact_write_items
+        )
+
+
+@pytest.fixture
+def repository(quick_transactions: None, table: str, dynamodb: Any) -> Repository:
     return Repository(Table(dynamodb, table))
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import base64
 import os
+import secrets
 import stat
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -35,6 +38,42 @@ def test_signing_key_is_created_once_and_private(tmp_path: Path) -> None:
     assert signing_key(tmp_path) == first
     mode = stat.S_IMODE(os.stat(tmp_path / "dev-signing-key").st_mode)
     assert mode == 0o600
+
+
+def test_callers_racing_to_create_the_signing_key_all_read_the_same_whole_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two test workers (or the runtime and a CLI) asking at once: each must get the key the
+    # other uses, never an empty file read between its creation and its write. A slow key
+    # generation widens the window a busy machine opens by chance.
+    generate = secrets.token_urlsafe
+
+    def slowly(length: int) -> str:
+        time.sleep(0.2)
+        return generate(length)
+
+    monkeypatch.setattr(secrets, "token_urlsafe", slowly)
+    start = threading.Barrier(8)
+    keys: list[bytes] = []
+    errors: list[BaseException] = []
+
+    def race() -> None:
+        start.wait()
+        try:
+            keys.append(signing_key(tmp_path))
+        except BaseException as error:
+            errors.append(error)
+
+    racers = [threading.Thread(target=race) for _ in range(8)]
+    for racer in racers:
+        racer.start()
+    for racer in racers:
+        racer.join(timeout=60)
+    assert errors == []
+    assert len(keys) == 8
+    assert set(keys) == {signing_key(tmp_path)}
+    assert len(keys[0]) >= 48
+    assert [p.name for p in tmp_path.iterdir()] == ["dev-signing-key"]
 
 
 def test_token_from_another_key_is_refused(tmp_path: Path) -> None:

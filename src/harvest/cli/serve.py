@@ -77,6 +77,8 @@ def run(args: argparse.Namespace, context: Context) -> int:
         table_name=args.table,
         region=args.region,
         api_process=True,
+        api_processes=2,
+        function_processes=True,
     )
     runtime = LocalRuntime(options)
     stop = threading.Event()
@@ -118,6 +120,11 @@ def _announce(runtime: LocalRuntime) -> None:
     print(f"  data       {durability(runtime.engine.name, runtime.engine.persistent)}", flush=True)
     print(f"  table      {options.table_name} (from template.yaml)", flush=True)
     print(f"  pollers    {', '.join(runtime.poller_names) or 'none'}", flush=True)
+    print(
+        f"  processes  {len(runtime.api_children)} API, {len(runtime.workers)} function workers "
+        "(logs prefixed [FunctionName])",
+        flush=True,
+    )
     print(f"  data dir   {options.data_dir}  (events.jsonl, dlq/, runtime.json)", flush=True)
     print("  token      harvest token --user alice --tier free", flush=True)
     if runtime.unclean_report:

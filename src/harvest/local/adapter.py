@@ -12,6 +12,7 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import socket
 import threading
 import time
 import uuid
@@ -179,13 +180,22 @@ class ApiGatewayEmulator:
             raise InvalidToken("no token")
         return self.issuer.verify(token)
 
-    def make_server(self, host: str, port: int) -> ThreadingHTTPServer:
+    def make_server(self, host: str, port: int, *, reuse_port: bool = False) -> ThreadingHTTPServer:
+        """`reuse_port`: other processes may listen on the same port (SO_REUSEPORT); the
+        kernel spreads the connections over them."""
         emulator = self
 
         class Handler(_RequestHandler):
             gateway = emulator
 
-        server = GatewayServer((host, port), Handler)
+        server = GatewayServer((host, port), Handler, bind_and_activate=False)
+        server.reuse_port = reuse_port
+        try:
+            server.server_bind()
+            server.server_activate()
+        except BaseException:
+            server.server_close()
+            raise
         server.daemon_threads = True
         return server
 
@@ -194,6 +204,12 @@ class GatewayServer(ThreadingHTTPServer):
     """A thread per connection and a listen backlog that holds a burst of clients."""
 
     request_queue_size = LISTEN_BACKLOG
+    reuse_port = False
+
+    def server_bind(self) -> None:
+        if self.reuse_port:
+            self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        super().server_bind()
 
 
 def problem(status: int, title: str, detail: str) -> bytes:

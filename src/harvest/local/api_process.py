@@ -36,6 +36,9 @@ class ApiProcessSpec:
     open_preflight: bool
     refusal_headers: dict[str, str]
     log_level: int
+    # Several API processes share the port (SO_REUSEPORT), as Lambda runs several
+    # containers of a busy function: one slow request no longer holds up the next.
+    reuse_port: bool = False
 
 
 class ApiProcess:
@@ -49,12 +52,21 @@ class ApiProcess:
             stdout=subprocess.PIPE,
             text=True,
         )
+        self._stop_sent = False
         self.port = _await_port(self.process.stdout, self.process)
+
+    def request_stop(self) -> None:
+        """SIGTERM: stop accepting, answer what is in flight, exit (stop() waits for it).
+        Once only: a second SIGTERM that lands while the child's interpreter shuts down (its
+        handler already reset to the default) kills it mid-exit."""
+        if self.process.poll() is None and not self._stop_sent:
+            self._stop_sent = True
+            self.process.terminate()
 
     def stop(self, timeout_s: float = 60.0) -> None:
         """SIGTERM: stop accepting, answer what is in flight, exit."""
         if self.process.poll() is None:
-            self.process.terminate()
+            self.request_stop()
             try:
                 self.process.wait(timeout=timeout_s)
             except subprocess.TimeoutExpired:
@@ -73,7 +85,7 @@ def _await_port(stream: IO[str] | None, process: subprocess.Popen[str]) -> int:
     return int(line.split()[1])
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -93,7 +105,7 @@ def serve(spec: ApiProcessSpec) -> None:
         open_preflight=spec.open_preflight,
         refusal_headers=spec.refusal_headers,
     )
-    server = emulator.make_server(spec.host, spec.port)
+    server = emulator.make_server(spec.host, spec.port, reuse_port=spec.reuse_port)
     server.daemon_threads = False
     server.block_on_close = True  # server_close() waits for the requests in flight
     stop = threading.Event()
@@ -110,7 +122,7 @@ def main() -> None:
     # decides when the API stops (SIGTERM), after it stopped taking requests in order.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
-    _die_with_parent()
+    die_with_parent()
     document: dict[str, Any] = json.loads(os.environ.pop(SPEC_VARIABLE))
     spec = ApiProcessSpec(**document)
     logging.basicConfig(

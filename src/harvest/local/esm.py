@@ -2,26 +2,32 @@
 
 The poller reads every shard of the table's stream (records.ShardReader: parents before
 children, filters, batching window), invokes the handler in-process with the function's
-environment and a Lambda-like context, and applies Lambda's failure handling: partial batch
+environment and a Lambda-like context (or in the function's worker process, local.workers),
+and applies Lambda's failure handling: partial batch
 responses, bisection, retry and age limits, and the on-failure destination. Delivery is
 at-least-once, as on AWS: a stop or crash before a checkpoint means the records come again.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-import os
 import threading
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, cast
+from typing import TYPE_CHECKING, Any
 
 from harvest.local.deadletter import DeadLetterSink, parse_batch_response
+from harvest.local.invocation import (
+    Invoke,
+    LambdaContextLike,
+    LocalLambdaContext,
+    call_environment,
+    function_environment,
+    resolve_handler,
+)
 from harvest.local.mappings import MappingConfig, checkpoint_key
 from harvest.local.records import (
     CheckpointStore,
@@ -40,77 +46,6 @@ __all__ = ["Invoke", "LambdaContextLike", "LocalLambdaContext", "PollStats", "St
            "function_environment", "make_streams_client", "resolve_handler"]  # fmt: skip
 
 log = logging.getLogger("harvest.local.esm")
-
-# os.environ is process-wide: one invocation at a time may have its function's variables set.
-_ENVIRONMENT_LOCK = threading.Lock()
-
-
-class LambdaContextLike(Protocol):
-    @property
-    def function_name(self) -> str: ...
-    @property
-    def aws_request_id(self) -> str: ...
-    @property
-    def invoked_function_arn(self) -> str: ...
-    @property
-    def memory_limit_in_mb(self) -> int: ...
-    def get_remaining_time_in_millis(self) -> int: ...
-
-
-Invoke = Callable[[dict[str, Any], LambdaContextLike], Any]
-
-
-@dataclass(frozen=True)
-class LocalLambdaContext:
-    """The attributes of the Python runtime's context object that handlers and Powertools use."""
-
-    function_name: str
-    aws_request_id: str
-    invoked_function_arn: str
-    memory_limit_in_mb: int
-    deadline: float
-    clock: Callable[[], float]
-    function_version: str = "$LATEST"
-    log_group_name: str = ""
-    log_stream_name: str = "local"
-    identity: None = None
-    client_context: None = None
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self.deadline - self.clock()) * 1000))
-
-
-@contextmanager
-def function_environment(variables: Mapping[str, str]) -> Iterator[None]:
-    with _ENVIRONMENT_LOCK:
-        saved = {name: os.environ.get(name) for name in variables}
-        os.environ.update(variables)
-        # Each handler module builds its graph from its own settings class the first time it
-        # runs, inside its own environment (issue 12: the AI worker's
-        # CONSUMER_MIN_REMAINING_MS had become every consumer's while settings were shared).
-        try:
-            yield
-        finally:
-            for name, value in saved.items():
-                if value is None:
-                    os.environ.pop(name, None)
-                else:
-                    os.environ[name] = value
-
-
-def resolve_handler(dotted: str, environment: Mapping[str, str] | None = None) -> Invoke:
-    """Imports "package.module.function" with the function's environment set, as Lambda's init
-    phase does, so module-level configuration sees the same variables as the handler."""
-    module_name, _, attribute = dotted.rpartition(".")
-    try:
-        with function_environment(environment or {}):
-            module = importlib.import_module(module_name)
-    except ImportError as error:
-        raise ValueError(f"handler {dotted!r} cannot be imported: {error}") from error
-    handler = getattr(module, attribute, None)
-    if not callable(handler):
-        raise ValueError(f"handler {dotted!r}: {module_name} has no callable {attribute!r}")
-    return cast("Invoke", handler)
 
 
 @dataclass
@@ -164,8 +99,11 @@ class StreamPoller:
         retry_backoff_s: float = 0.5,
         max_retry_backoff_s: float = 5.0,
         shard_refresh_s: float = 10.0,
+        isolated: bool = False,
     ) -> None:
+        """`isolated`: `invoke` runs the function in a process with its own environment."""
         self.config = config
+        self._isolated = isolated
         self.stream_arn = stream_arn
         parts = stream_arn.split(":")
         region, account = (parts[3], parts[4]) if len(parts) > 5 else ("us-east-1", "0" * 12)
@@ -337,7 +275,7 @@ class StreamPoller:
         stats.invoked_batches += 1
         error: BaseException | None = None
         response: object = None
-        with function_environment(self.config.environment):
+        with call_environment(self.config.environment, self._isolated):
             # Its time starts once it runs, not while it waited for the process environment.
             context = LocalLambdaContext(
                 self.config.function_name, request_id, self.function_arn, self.config.memory_mb,

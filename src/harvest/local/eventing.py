@@ -12,12 +12,15 @@ from __future__ import annotations
 
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
 
 from harvest.local.engines import free_port, wait_until_listening
+from harvest.local.invocation import Invoke
+from harvest.local.mappings import FunctionSettings
 from harvest.local.queues import SqsPoller
 from harvest.local.rules import BusTopology, provision, topology_from_template
 from harvest.local.schedules import ScheduleTicker, period_seconds
@@ -78,10 +81,20 @@ class RuleBus:
             if response.get("FailedEntryCount"):
                 raise RuntimeError(f"the local bus refused {response['FailedEntryCount']} events")
 
-    def start_pollers(self, stop: threading.Event) -> list[threading.Thread]:
+    def start_pollers(
+        self,
+        stop: threading.Event,
+        invoker: Callable[[FunctionSettings], Invoke | None] = lambda _: None,
+    ) -> list[threading.Thread]:
+        """One thread per SQS mapping; `invoker` gives a function's worker process (None: the
+        function runs in this process)."""
         threads = []
         for mapping in self.topology.mappings:
-            poller = SqsPoller(mapping, self.client("sqs"), self.queue_urls[mapping.queue])
+            invoke = invoker(mapping.function)
+            url = self.queue_urls[mapping.queue]
+            poller = SqsPoller(
+                mapping, self.client("sqs"), url, invoke, isolated=invoke is not None
+            )
             self.pollers.append(poller)
             name = f"sqs-{mapping.function.logical_id}"
             thread = threading.Thread(target=poller.run, args=(stop,), name=name, daemon=True)

@@ -3,11 +3,12 @@
 The poller receives from the mapping's queue on moto's SQS (up to BatchSize, at most 10 per
 ReceiveMessage; with a batching window it gathers until the batch is full or the window
 passed), invokes the handler in-process with the function's environment and a Lambda-like
-context, and applies Lambda's rules: a success deletes the batch; with
-ReportBatchItemFailures only the messages named by `itemIdentifier` (a messageId) stay, and a
-response that names a message not in the batch fails the whole batch; a function error keeps
-every message. What stays comes back once the queue's visibility timeout passes, and moto's
-SQS moves a message received maxReceiveCount times to the queue's DLQ (RedrivePolicy).
+context (or in the function's worker process, local.workers), and applies Lambda's rules: a
+success deletes the batch; with ReportBatchItemFailures only the messages named by
+`itemIdentifier` (a messageId) stay, and a response that names a message not in the batch
+fails the whole batch; a function error (a timeout too) keeps every message. What stays comes
+back once the queue's visibility timeout passes, and moto's SQS moves a message received
+maxReceiveCount times to the queue's DLQ (RedrivePolicy).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from harvest.local.esm import Invoke, LocalLambdaContext, function_environment, resolve_handler
+from harvest.local.invocation import Invoke, LocalLambdaContext, call_environment, resolve_handler
 from harvest.local.rules import QueueMapping
 
 __all__ = ["QueuePollStats", "SqsPoller", "bus_event", "sqs_record"]
@@ -89,8 +90,11 @@ class SqsPoller:
         *,
         clock: Callable[[], float] = time.time,
         idle_wait_s: int = 1,
+        isolated: bool = False,
     ) -> None:
+        """`isolated`: `invoke` runs the function in a process with its own environment."""
         self.mapping = mapping
+        self._isolated = isolated
         self.sqs = sqs
         self.queue_url = queue_url
         found = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])
@@ -159,7 +163,7 @@ class SqsPoller:
         function = self.mapping.function
         ids = {str(r["messageId"]) for r in records}
         self.stats.invoked_batches += 1
-        with function_environment(function.environment):
+        with call_environment(function.environment, self._isolated):
             context = LocalLambdaContext(
                 function.function_name, str(uuid.uuid4()), self.function_arn, function.memory_mb,
                 deadline=self._clock() + function.timeout_s, clock=self._clock,

@@ -14,7 +14,7 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ from harvest.local.engines import (
     choose_engine,
 )
 from harvest.local.eventing import RuleBus
+from harvest.local.invocation import Invoke
 from harvest.local.lifecycle import (
     SNAPSHOT_FILE,
     UncleanStop,
@@ -46,8 +47,11 @@ from harvest.local.lifecycle import (
     read_state,
     write_state,
 )
+from harvest.local.mappings import FunctionSettings
+from harvest.local.queue_store import keep_at_stop, requeue_at_start
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
+from harvest.local.workers import FunctionWorker, WorkerSpec
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table, load_template
 
@@ -70,6 +74,13 @@ class RuntimeOptions:
     # The API function in a process of its own (as Lambda runs it: consumers and the engine
     # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
     api_process: bool = False
+    # How many API processes (with api_process) share the port, SO_REUSEPORT: as Lambda
+    # runs concurrent containers, a slow request does not queue the next behind it.
+    api_processes: int = 1
+    # Each emulated function in a warm worker process of its own (local.workers), with its
+    # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
+    # them reachable for tests that patch a consumer here.
+    function_processes: bool = False
     # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
     template: dict[str, Any] | None = None
 
@@ -93,11 +104,13 @@ class LocalRuntime:
         self.stop_event = threading.Event()
         self.threads: list[threading.Thread] = []
         self.api_server: ThreadingHTTPServer | None = None
-        self.api_child: ApiProcess | None = None
+        self.api_child: ApiProcess | None = None  # the first of api_children
+        self.api_children: list[ApiProcess] = []
         self.bus_server: ThreadingHTTPServer | None = None
         self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
         self.poller_names: list[str] = []
+        self.workers: list[FunctionWorker] = []
         self.api_url = ""
         self.started_at = 0.0
         self.started_iso = now_iso()
@@ -124,6 +137,8 @@ class LocalRuntime:
         self.engine.start()
         # Rules and queues of template.yaml on moto's EventBridge and SQS (issue 9).
         self.rule_bus = RuleBus.start(self.template, self.options.table_name, self.options.region)
+        if data_dir is not None:  # what the queues held at the last clean stop
+            requeue_at_start(self.rule_bus, data_dir)
         forward = self.rule_bus.forward
         self.bus_server = make_bus_server(EventSink(self._path("events.jsonl"), forward))
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
@@ -138,7 +153,7 @@ class LocalRuntime:
                 self._skip_restored_records(client)
         if self.options.with_pollers:
             self._start_pollers()
-            self.threads += self.rule_bus.start_pollers(self.stop_event)
+            self.threads += self.rule_bus.start_pollers(self.stop_event, self._queue_invoker)
             self.threads += self.rule_bus.start_schedules(self.stop_event)
             self.poller_names += [m.function.logical_id for m in self.rule_bus.topology.mappings]
         self._start_api()
@@ -167,9 +182,13 @@ class LocalRuntime:
             self.api_server.shutdown()
             self.api_server.server_close()  # joins request threads (block_on_close)
             log.info("api: stopped (requests in flight were answered)")
-        if self.api_child is not None:
-            self.api_child.stop()
-            log.info("api: process stopped (requests in flight were answered)")
+        if self.api_children:
+            for child in self.api_children:  # all stop taking requests at once
+                child.request_stop()
+            for child in self.api_children:
+                child.stop()
+            log.info("api: %d processes stopped (requests in flight were answered)",
+                     len(self.api_children))  # fmt: skip
         if isinstance(self.engine, MotoEngine) and self.pollers and self.options.data_dir:
             self._let_pollers_drain()
         self.stop_event.set()
@@ -177,11 +196,16 @@ class LocalRuntime:
             thread.join(timeout=30)
         if self.poller_names:
             log.info("pollers: %d stopped at their checkpoints", len(self.poller_names))
+        for worker in self.workers:
+            worker.close()
+        if self.workers:
+            log.info("functions: %d worker processes stopped", len(self.workers))
         if self.bus_server is not None:
             self.bus_server.shutdown()
             self.bus_server.server_close()
             log.info("event bus: stopped")
         if self.rule_bus is not None:
+            keep_at_stop(self.rule_bus, self.options.data_dir)  # nothing reaches them now
             self.rule_bus.stop()
         if (
             isinstance(self.engine, MotoEngine)
@@ -235,6 +259,35 @@ class LocalRuntime:
             )
             log.info("pollers: start after the restored items (already processed before)")
 
+    # ------------------------------------------------------------------ for the pollers
+    @property
+    def region(self) -> str:
+        return self.options.region
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.engine.endpoint_url
+
+    @property
+    def table_name(self) -> str:
+        return self.options.table_name
+
+    def function_invoker(
+        self, function_name: str, handler: str, environment: dict[str, str]
+    ) -> Invoke | None:
+        """A warm worker process for one mapping's function (local.workers), started now so
+        its init phase is over before the first batch; None runs it in this process."""
+        if not self.options.function_processes:
+            return None
+        level = logging.getLogger().getEffectiveLevel()
+        worker = FunctionWorker(WorkerSpec(function_name, handler, environment, level))
+        worker.start()
+        self.workers.append(worker)
+        return worker
+
+    def _queue_invoker(self, function: FunctionSettings) -> Invoke | None:
+        return self.function_invoker(function.function_name, function.handler, function.environment)
+
     # ------------------------------------------------------------------ pieces
     def data_path(self) -> Path:
         base = self.options.data_dir or Path(".harvest")
@@ -285,17 +338,22 @@ class LocalRuntime:
 
     def _start_api(self) -> None:
         if self.options.api_process:
-            self.api_child = ApiProcess(
-                ApiProcessSpec(
-                    host=self.options.host,
-                    port=self.options.port,
-                    public=sorted(public_routes(self.template)),
-                    open_preflight=preflight_is_public(self.template),
-                    refusal_headers=gateway_response_headers(self.template),
-                    log_level=logging.getLogger().getEffectiveLevel(),
-                )
+            spec = ApiProcessSpec(
+                host=self.options.host,
+                port=self.options.port,
+                public=sorted(public_routes(self.template)),
+                open_preflight=preflight_is_public(self.template),
+                refusal_headers=gateway_response_headers(self.template),
+                log_level=logging.getLogger().getEffectiveLevel(),
+                reuse_port=self.options.api_processes > 1,
             )
-            self.api_url = f"http://{self.options.host}:{self.api_child.port}"
+            self.api_child = ApiProcess(spec)
+            self.api_children = [self.api_child]
+            # The others join the port the first bound (a free one when the option said 0).
+            port = self.api_child.port
+            for _ in range(self.options.api_processes - 1):
+                self.api_children.append(ApiProcess(replace(spec, port=port)))
+            self.api_url = f"http://{self.options.host}:{port}"
             return
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 

@@ -1,7 +1,8 @@
 """What a local runtime is doing: its state, and per emulated function its lag behind the
 table stream (records after its checkpoint, the age of the oldest of them, as Lambda's
-IteratorAge), its dead-letter depth and its last failure. Read from the data dir and, when
-the runtime is running, from its engine's stream; nothing is written."""
+IteratorAge), its dead-letter depth and its last failure; per SQS queue, its depth. Read from
+the data dir and, when the runtime is running, from its engine's stream and its queues;
+nothing is written."""
 
 from __future__ import annotations
 
@@ -11,10 +12,14 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
+
 from harvest.local.lifecycle import LIVE_STATES, pid_alive, read_state
 from harvest.local.mappings import MappingConfig, checkpoint_key, mappings_from_template
 from harvest.local.offline import local_credentials
+from harvest.local.queue_store import QUEUES_FILE, QueueDepth, queue_depths
 from harvest.local.records import make_streams_client
+from harvest.local.rules import topology_from_template
 from harvest.store.dynamo import make_client
 
 if TYPE_CHECKING:
@@ -46,6 +51,9 @@ class RuntimeStatus:
     previous_stop: str
     functions: list[FunctionStatus] = field(default_factory=list)
     problem: str | None = None  # why the lag could not be measured
+    # Per SQS queue of the template (DLQs too): messages waiting and in flight; when the
+    # runtime is stopped, the messages its clean stop saved (queues.jsonl) as `visible`.
+    queues: list[QueueDepth] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
@@ -160,6 +168,7 @@ def runtime_status(data_dir: Path, template: dict[str, Any]) -> RuntimeStatus:
             status.problem = f"could not read the stream: {type(error).__name__}: {error}"
     else:
         status.problem = "not running: lag is measured on a running runtime's stream"
+    status.queues = _queues(document, data_dir, template, running)
     now = time.time()
     for mapping in mappings:
         name = mapping.function_logical_id
@@ -171,6 +180,37 @@ def runtime_status(data_dir: Path, template: dict[str, Any]) -> RuntimeStatus:
             entry.iterator_age_s = round(max(0.0, now - oldest), 1) if oldest else 0.0
         status.functions.append(entry)
     return status
+
+
+def _queues(
+    document: dict[str, Any], data_dir: Path, template: dict[str, Any], running: bool
+) -> list[QueueDepth]:
+    topology = topology_from_template(template, str(document.get("tableName", "t")))
+    endpoint = document.get("queuesEndpointUrl")
+    if running and endpoint:
+        sqs = boto3.client(
+            "sqs",
+            region_name=str(document.get("region") or "us-east-1"),
+            endpoint_url=str(endpoint),
+            aws_access_key_id="local",
+            aws_secret_access_key="local",  # noqa: S106 - moto takes any  # nosec B106
+        )
+        try:
+            return queue_depths(sqs, topology)
+        except Exception:  # a busy or dying runtime: the functions' figures still count
+            return []
+    saved: dict[str, int] = {}
+    path = data_dir / QUEUES_FILE
+    if path.exists():
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                queue = str(json.loads(line)["queue"])
+                saved[queue] = saved.get(queue, 0) + 1
+    dead_letters = {q.dead_letter_queue for q in topology.queues.values() if q.dead_letter_queue}
+    return [
+        QueueDepth(lid, spec.name, saved.get(lid, 0), 0, lid in dead_letters)
+        for lid, spec in sorted(topology.queues.items())
+    ]
 
 
 def render(status: RuntimeStatus) -> list[str]:
@@ -188,4 +228,10 @@ def render(status: RuntimeStatus) -> list[str]:
         age = "-" if entry.iterator_age_s is None else f"{entry.iterator_age_s:.1f}s"
         failure = entry.last_failure or "-"
         lines.append(f"  {entry.function:<22}{behind:>8}{age:>9}{entry.dlq_depth:>6}  {failure}")
+    if status.queues:
+        waiting = "waiting" if status.running else "saved"
+        lines.append(f"  {'queue':<22}{waiting:>8}{'flight':>9}")
+        for queue in status.queues:
+            kind = "  (DLQ)" if queue.dead_letter else ""
+            lines.append(f"  {queue.queue:<22}{queue.visible:>8}{queue.in_flight:>9}{kind}")
     return lines

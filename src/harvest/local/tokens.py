@@ -8,6 +8,7 @@ the ones our handler reads: `sub` and `custom:tier`, plus the usual `iss`/`iat`/
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import json
@@ -40,11 +41,25 @@ def signing_key(directory: Path | None = None) -> bytes:
     """The local signing key, created (mode 0600) on first use."""
     path = (directory or config_dir()) / "dev-signing-key"
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(descriptor, "w") as handle:
-            handle.write(secrets.token_urlsafe(48))
+        _create_once(path, secrets.token_urlsafe(48))
     return path.read_text(encoding="utf-8").strip().encode()
+
+
+def _create_once(path: Path, key: str) -> None:
+    """Write the key beside `path`, then link it into place: a process racing this one (two
+    test workers, the runtime and a CLI) either finds no file or the whole key, never an
+    empty one, and the first key linked is everyone's."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    try:
+        with os.fdopen(descriptor, "w") as handle:
+            handle.write(key)
+        # another process linked its key first: that one stands
+        with contextlib.suppress(FileExistsError):
+            os.link(partial, path)
+    finally:
+        partial.unlink()
 
 
 def _b64(data: bytes) -> str:

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any, Final, cast
 from botocore.exceptions import ClientError
 
 from harvest.local.deadletter import parse_batch_response
-from harvest.local.esm import LocalLambdaContext, function_environment, resolve_handler
 from harvest.local.filters import matches_any
+from harvest.local.invocation import LocalLambdaContext, function_environment, resolve_handler
 from harvest.local.mappings import MappingConfig, mappings_from_template
 from harvest.local.records import GET_RECORDS_LIMIT, sequence_number, to_lambda_record
 from harvest.redrive.format import BatchInfo
