@@ -10,6 +10,7 @@ route, nothing else."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
@@ -23,7 +24,7 @@ from harvest.domain.signals import SignalPolicy
 from harvest.services.insights import InsightService
 from harvest.services.refresh import RefreshService
 from harvest.services.signals import AreaSignalsView, SignalService
-from harvest.settings import current_settings
+from harvest.settings import RefreshSettings, current_settings
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
@@ -201,11 +202,14 @@ SCHEDULED = {"id": "t-1", "source": "aws.events", "detail-type": "Scheduled Even
 
 
 def test_the_refresh_function_runs_a_tick_and_fails_a_poison_message(
-    api: Api, dynamodb: Any, table: str, monkeypatch: pytest.MonkeyPatch
+    api: Api, dynamodb: Any, table: str
 ) -> None:
     _seed(api, dynamodb, table)
     clock = _later(8)
-    monkeypatch.setattr(refresh, "utc_now", clock)
+    # The handler's own composition root, eight days on
+    refresh.refresher.override(
+        refresh.bootstrap(RefreshSettings.from_environ(os.environ), clock=clock)
+    )
     event = {
         "Records": [
             _tick("m-1", SCHEDULED),

@@ -15,7 +15,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from harvest.local.mappings import checkpoint_key, mappings_from_template
 from harvest.local.records import JsonCheckpointStore, make_streams_client
@@ -25,6 +25,17 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodbstreams import DynamoDBStreamsClient
 
 log = logging.getLogger("harvest.local")
+
+
+class RestoreTarget(Protocol):
+    """The runtime options a restore reads (local.runtime.RuntimeOptions)."""
+
+    @property
+    def table_name(self) -> str: ...
+    @property
+    def region(self) -> str: ...
+
+
 DRAIN_STALL_S = 5.0
 
 
@@ -79,3 +90,24 @@ def start_at_tip(
         )
         store.save(checkpoint_key(stream_arn, mapping), positions)
     return len(positions)
+
+
+def skip_restored_records(
+    previous: dict[str, Any],
+    client: Any,
+    options: RestoreTarget,
+    endpoint: str,
+    data_dir: Path,
+    template: dict[str, Any],
+) -> None:
+    """After restoring a snapshot of a clean, drained stop: the pollers start at the tip of
+    the new stream (the restored derived items already hold every restored item's effect).
+    After any other stop the restored records flow as usual (at least once, idempotent)."""
+    if not (previous.get("state") == "stopped" and previous.get("pipelineDrained")):
+        log.info("pollers: the restored items will be delivered (the last stop left work)")
+        return
+    table = client.describe_table(TableName=options.table_name)["Table"]
+    stream_arn = table.get("LatestStreamArn")
+    if stream_arn is not None:
+        start_at_tip(options.region, endpoint, stream_arn, data_dir, template)
+        log.info("pollers: start after the restored items (already processed before)")

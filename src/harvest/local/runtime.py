@@ -150,7 +150,13 @@ class LocalRuntime:
             restored = import_table(client, self.options.table_name, data_dir / SNAPSHOT_FILE)
             if restored:
                 log.info("restored %d items from %s", restored, data_dir / SNAPSHOT_FILE)
-                self._skip_restored_records(client)
+                if self.options.with_pollers:
+                    from harvest.local.restore import skip_restored_records  # noqa: PLC0415
+
+                    skip_restored_records(
+                        self.previous, client, self.options, self.engine.endpoint_url,
+                        self.data_path(), self.template,
+                    )  # fmt: skip
         if self.options.with_pollers:
             self._start_pollers()
             self.threads += self.rule_bus.start_pollers(self.stop_event, self._queue_invoker)
@@ -239,25 +245,6 @@ class LocalRuntime:
             document, self.data_path(), self.template, DRAIN_STALL_S
         )
         log.info("pollers: %s", "drained" if self.pipeline_drained else "still behind (kept)")
-
-    def _skip_restored_records(self, client: Any) -> None:
-        previous = self.previous
-        if not (previous.get("state") == "stopped" and previous.get("pipelineDrained")):
-            log.info("pollers: the restored items will be delivered (the last stop left work)")
-            return
-        from harvest.local.restore import start_at_tip  # noqa: PLC0415
-
-        table = client.describe_table(TableName=self.options.table_name)["Table"]
-        stream_arn = table.get("LatestStreamArn")
-        if stream_arn is not None and self.options.with_pollers:
-            start_at_tip(
-                self.options.region,
-                self.engine.endpoint_url,
-                stream_arn,
-                self.data_path(),
-                self.template,
-            )
-            log.info("pollers: start after the restored items (already processed before)")
 
     # ------------------------------------------------------------------ for the pollers
     @property
