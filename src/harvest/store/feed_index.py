@@ -51,7 +51,9 @@ def feed_rows(
     else:
         condition = "#pk = :pk"
     filters: list[str] = []
-    if kind is not None and cell is None:  # a cell's prefix already pins the kind
+    # A cell's prefix pins the kind, but not a BETWEEN from `after`: resuming inside a cell
+    # from a row of the other kind (the last key of an unfiltered span read) would read it.
+    if kind is not None and (cell is None or after is not None):
         filters.append("#type = :type")
         names["#type"], bound["type"] = "type", kind
     if crop is not None:
