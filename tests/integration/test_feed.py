@@ -247,3 +247,18 @@ def test_reading_one_kind_from_inside_a_cell_after_a_row_of_the_other_kind_skips
     )
 
     assert [type(entity).__name__ for _, entity in page.rows] == ["Request"]
+
+
+def test_resuming_a_cell_past_every_row_of_the_kind_reads_nothing(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    # After a request row, no listing of that cell is left (listing < request in the key).
+    cell = geo.encode(*BERLIN, 7)
+    feed_world.seed(dynamodb, table, [feed_world.listing("listing-aa", *BERLIN)])
+    repository = dependencies.services().feed.repository
+
+    page = repository.feed_rows(
+        cell[:4], cell=cell[:5], kind="listing", after=f"{cell[:5]}#request#r-1", limit=10
+    )
+
+    assert (page.rows, page.last_key, page.scanned) == ([], None, 0)

@@ -42,8 +42,11 @@ def feed_rows(
     if after is not None or prefix:
         names["#sk"] = "GSI3SK"
     if after is not None:  # BETWEEN is inclusive: `after` itself comes back, dropped below
+        high = until or prefix + "\uffff"
+        if high < after:  # resumed past this kind's rows of the cell: nothing is left
+            return FeedRows([], None, 0)
         condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
-        bound |= {"low": after, "high": until or prefix + "\uffff"}
+        bound |= {"low": after, "high": high}
         limit += 1
     elif prefix:
         condition = "#pk = :pk AND begins_with(#sk, :prefix)"
