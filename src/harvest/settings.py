@@ -110,6 +110,11 @@ class RefreshSettings(SignalSettings, ConsumerSettings):
 
 
 @dataclass(frozen=True)
+class MatchingSettings(ConsumerSettings):
+    """The matching worker's: the table and its time budget, nothing of the signals."""
+
+
+@dataclass(frozen=True)
 class AdvisorSettings(SignalSettings, ModelSettings, ConsumerSettings):
     ai_cache_ttl_hours: int = _env("AI_CACHE_TTL_HOURS", 24, minimum=1)
     # At most one explanation per area and window in this many minutes (issue 9), and only

@@ -23,6 +23,7 @@ ENTITY_FAMILIES = {
     "profile": "USER#",
     "guidance": "GUIDANCE#",
     "insight": "INSIGHT#",
+    "match": "MATCH#",
 }
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 
@@ -132,17 +133,43 @@ def test_at_most_two_event_source_mappings_read_the_table_stream() -> None:
     assert readers == ["AggregatorFunction", "PublisherFunction"]
 
 
-def test_the_ai_worker_is_an_sqs_consumer_behind_a_rule_of_the_bus() -> None:
-    [properties] = [p for f, p in _events("SQS") if f == "AdvisorFunction"]
+@pytest.mark.parametrize(
+    ("function", "rule_name"),
+    [("AdvisorFunction", "AdvisorRule"), ("MatchingFunction", "MatchingRule")],
+)
+def test_the_sqs_workers_are_consumers_behind_a_rule_of_the_bus(
+    function: str, rule_name: str
+) -> None:
+    [properties] = [p for f, p in _events("SQS") if f == function]
     assert "ReportBatchItemFailures" in properties["FunctionResponseTypes"]
     assert 1 <= properties["BatchSize"] <= 10
-    [rule] = [
-        r
-        for r in _of_type("AWS::Events::Rule").values()
-        if "EventPattern" in r["Properties"]  # the other one is the refresher's schedule
-    ]
+    rule = RESOURCES[rule_name]
     assert _ref(rule["Properties"]["EventBusName"]) == "HarvestEventBus"
     assert [_ref(t["Arn"]) for t in rule["Properties"]["Targets"]] == [_ref(properties["Queue"])]
+
+
+def test_every_sqs_consumer_has_its_own_queue() -> None:
+    queues = [_ref(p["Queue"]) for _, p in _events("SQS")]
+    assert sorted(f for f, _ in _events("SQS")) == [
+        "AdvisorFunction",
+        "MatchingFunction",
+        "RefreshFunction",
+    ]
+    assert len(set(queues)) == len(queues)
+
+
+def test_the_matching_worker_takes_listing_and_request_events_never_its_own() -> None:
+    pattern = _rule_pattern("MatchingRule")
+    [properties] = [p for f, p in _events("SQS") if f == "MatchingFunction"]
+    assert properties["BatchSize"] == 1
+    for entity, rules in ENTITY_RULES.items():
+        types = {rules.on_insert, rules.on_update, *rules.on_status.values()} - {None}
+        for detail_type in types:
+            taken = matches_any([pattern], _bus_event(entity, str(detail_type)))
+            assert taken == (entity in {"listing", "request"}), detail_type
+    # It writes MATCH# only, and the publisher turns MATCH# sets into match.suggested.
+    assert _written_families("MatchingFunction") == {"MATCH#"}
+    assert "MATCH#" in _stream_families("PublisherFunction")
 
 
 def test_the_ai_worker_takes_new_insights_and_guidance_requests_and_nothing_else() -> None:
@@ -241,7 +268,10 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
 
     for function in sorted(feeds):
         visit(function)
-    assert subscriptions == {"AdvisorFunction": {"INSIGHT#", "GUIDANCE#"}}
+    assert subscriptions == {
+        "AdvisorFunction": {"INSIGHT#", "GUIDANCE#"},
+        "MatchingFunction": {"LISTING#", "REQUEST#"},
+    }
     # The derivation consumer's insights reach the publisher (insight.generated) and, through
     # the bus, the AI worker, whose cache and usage writes reach nobody.
     assert feeds["AggregatorFunction"] == {"PublisherFunction", "AdvisorFunction"}
@@ -249,3 +279,5 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
     assert feeds["PublisherFunction"] == set()
     # The refresher's insights go the same way; nothing it writes reaches itself.
     assert feeds["RefreshFunction"] == {"PublisherFunction", "AdvisorFunction"}
+    # Match sets become match.suggested through the publisher, and reach no consumer.
+    assert feeds["MatchingFunction"] == {"PublisherFunction"}

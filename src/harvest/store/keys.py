@@ -27,9 +27,11 @@ CORE_PREFIXES: Final = (
     "IDEMPOTENCY#",
     "USAGE#",
 )
-DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#")
+DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#", "MATCH#")
 # The core items the derived views are made from (listings: supply, requests: demand).
 SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
+MATCH_PREFIX: Final = "MATCH#"
+MATCH_SET_SK: Final = "SET"
 
 
 def profile_key(user_id: str) -> dict[str, str]:
@@ -82,6 +84,20 @@ def feed_sk(geohash: str, entity: str, entity_id: str) -> str:
 def feed_cell_prefix(cell: str, entity: str | None = None) -> str:
     """Sort-key prefix of everything live in a published cell (optionally of one kind)."""
     return f"{cell}#" if entity is None else f"{cell}#{entity}#"
+
+
+def match_set_key(side: str, entity_id: str) -> dict[str, str]:
+    """The bounded set of matches of one request (`side` request) or listing (derived)."""
+    return {"PK": f"{MATCH_PREFIX}{side.upper()}#{entity_id}", "SK": MATCH_SET_SK}
+
+
+def matches_owner_pk(owner_id: str) -> str:
+    """OwnerIndex partition of a user's match sets (GET /me/matches)."""
+    return f"MATCHES#{owner_id}"
+
+
+def matches_owner_sk(side: str, entity_id: str) -> str:
+    return f"{side}#{entity_id}"
 
 
 def received_claims_pk(owner_id: str) -> str:

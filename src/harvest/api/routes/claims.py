@@ -29,7 +29,11 @@ def create_claim(
     body: Annotated[models.ClaimCreate, Body()],
 ) -> Response[str]:
     draft = ClaimDraft(
-        quantity=body.quantity, request_id=body.request_id, note=body.note, claim_id=body.claim_id
+        quantity=body.quantity,
+        request_id=body.request_id,
+        note=body.note,
+        claim_id=body.claim_id,
+        match_id=body.match_id,
     )
     result = api.claims.create(actor, listingId, draft, key)
     claim = result.entity
