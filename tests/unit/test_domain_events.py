@@ -20,7 +20,6 @@ from harvest.domain.common import Location
 from harvest.domain.events import (
     ENTITY_RULES,
     MAX_ENTRY_BYTES,
-    PUBLISHED_ATTRIBUTES,
     DetailType,
     DomainEvent,
     EventError,
@@ -32,6 +31,7 @@ from harvest.domain.events import (
 from harvest.domain.insight import windows_to_stored
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
+from harvest.domain.published import PUBLISHED_ATTRIBUTES
 from harvest.domain.request import Request, RequestStatus
 from harvest.domain.signals import compute_signals, inputs_digest
 from harvest.store import codec, keys

@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from harvest.domain.common import PUBLIC_GEOHASH_PRECISION
+from harvest.domain.published import PUBLISHED_ATTRIBUTES
 
 type EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
@@ -66,38 +67,6 @@ _ENVELOPE_ATTRIBUTES = frozenset({"type", "correlationId"})
 # Exact coordinates never leave the table; a geohash is published cut to the public cell.
 _COORDINATES = frozenset({"lat", "lon"})
 _GEOHASH, _AREA = "geohash", "area"
-
-
-# What each entity's event may carry in `data` (public_view publishes by inclusion): the
-# fields of its event model in harvest.store.event_models, written out here because the
-# publisher must not import pydantic for them (~370 ms CPU on its first record); a test
-# fails when the two differ. A new attribute is published only once it is listed in both.
-PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
-    "listing": frozenset({
-        "listingId", "ownerId", "crop", "unit", "area", "notes", "quantityTotal",
-        "quantityRemaining", "availableFrom", "availableUntil", "status",
-        "version", "createdAt", "updatedAt",
-    }),
-    "request": frozenset({
-        "requestId", "ownerId", "crop", "unit", "area", "notes", "quantity", "neededBy",
-        "status", "version", "createdAt", "updatedAt",
-    }),
-    "claim": frozenset({
-        "claimId", "listingId", "claimerId", "ownerId", "quantity", "unit", "status",
-        "requestId", "note", "version", "createdAt", "updatedAt",
-    }),
-    "profile": frozenset({
-        "userId", "displayName", "homeLocation", "shareRadiusKm", "tier",
-        "version", "createdAt", "updatedAt",
-    }),
-    "guidance": frozenset({
-        "guidanceId", "ownerId", "area", "crop", "tier", "version", "createdAt", "updatedAt",
-    }),
-    "insight": frozenset({
-        "area", "asOfDay", "inputVersion", "windows", "digests",
-        "version", "createdAt", "updatedAt",
-    }),
-}  # fmt: skip
 
 
 class DetailType(StrEnum):
