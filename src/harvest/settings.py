@@ -56,6 +56,12 @@ class Settings:
     # Browser origins allowed to call the API (comma-separated; "*" for any). Tokens travel
     # in the Authorization header, never in cookies, so "*" lends no ambient credentials.
     cors_allowed_origins: str = _env("CORS_ALLOWED_ORIGINS", "*")
+    # The WebSocket API (issue 15): the delivery worker's API Gateway Management API endpoint
+    # (https://{api}.execute-api.{region}.amazonaws.com/{stage}; the local runtime's emulator
+    # locally), and the user pool whose id tokens the $connect authorizer accepts.
+    websocket_management_endpoint: str | None = _env("WEBSOCKET_MANAGEMENT_ENDPOINT", None)
+    user_pool_id: str | None = _env("USER_POOL_ID", None)
+    user_pool_client_id: str | None = _env("USER_POOL_CLIENT_ID", None)
 
     @property
     def cors_origins(self) -> list[str]:

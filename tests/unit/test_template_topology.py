@@ -131,11 +131,12 @@ def test_at_most_two_event_source_mappings_read_the_table_stream() -> None:
 
 
 def test_the_ai_worker_is_an_sqs_consumer_behind_a_rule_of_the_bus() -> None:
-    [(function, properties)] = _events("SQS")
-    assert function == "AdvisorFunction"
+    consumers = dict(_events("SQS"))
+    assert set(consumers) == {"AdvisorFunction", "DeliveryFunction"}
+    properties = consumers["AdvisorFunction"]
     assert "ReportBatchItemFailures" in properties["FunctionResponseTypes"]
     assert 1 <= properties["BatchSize"] <= 10
-    [rule] = _of_type("AWS::Events::Rule").values()
+    rule = _of_type("AWS::Events::Rule")["AdvisorRule"]
     assert _ref(rule["Properties"]["EventBusName"]) == "HarvestEventBus"
     assert [_ref(t["Arn"]) for t in rule["Properties"]["Targets"]] == [_ref(properties["Queue"])]
 
@@ -216,9 +217,17 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
 
     for function in sorted(feeds):
         visit(function)
-    assert subscriptions == {"AdvisorFunction": {"INSIGHT#", "GUIDANCE#"}}
+    assert subscriptions == {
+        "AdvisorFunction": {"INSIGHT#", "GUIDANCE#"},
+        "DeliveryFunction": {"CLAIM#", "INSIGHT#"},
+    }
     # The derivation consumer's insights reach the publisher (insight.generated) and, through
-    # the bus, the AI worker, whose cache and usage writes reach nobody.
-    assert feeds["AggregatorFunction"] == {"PublisherFunction", "AdvisorFunction"}
+    # the bus, the AI worker and the delivery worker, whose writes reach nobody.
+    assert feeds["AggregatorFunction"] == {
+        "PublisherFunction",
+        "AdvisorFunction",
+        "DeliveryFunction",
+    }
     assert feeds["AdvisorFunction"] == set()
+    assert feeds["DeliveryFunction"] == set()
     assert feeds["PublisherFunction"] == set()
