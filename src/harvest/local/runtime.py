@@ -71,6 +71,9 @@ class RuntimeOptions:
     api_process: bool = False
     # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
     template: dict[str, Any] | None = None
+    # The WebSocket API's local endpoint (local.websocket); None: the API port + 1, or any
+    # free port when the API's is.
+    websocket_port: int | None = None
 
 
 def make_engine(options: RuntimeOptions) -> Engine:
@@ -96,6 +99,7 @@ class LocalRuntime:
         self.bus_server: ThreadingHTTPServer | None = None
         self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
+        self.websocket: Any = None  # local.websocket.WebSocketGateway
         self.poller_names: list[str] = []
         self.api_url = ""
         self.started_at = 0.0
@@ -128,6 +132,7 @@ class LocalRuntime:
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
         self._serve_in_thread(self.bus_server, "event-bus")
         self._configure_environment(bus_url)
+        self._start_websocket()
         client = make_client(self.options.region, self.engine.endpoint_url)
         created = self._ensure_table(client)
         if created and isinstance(self.engine, MotoEngine) and data_dir is not None:
@@ -175,6 +180,9 @@ class LocalRuntime:
             thread.join(timeout=30)
         if self.poller_names:
             log.info("pollers: %d stopped at their checkpoints", len(self.poller_names))
+        if self.websocket is not None:
+            self.websocket.stop()
+            log.info("websocket: stopped")
         if self.bus_server is not None:
             self.bus_server.shutdown()
             self.bus_server.server_close()
@@ -276,6 +284,16 @@ class LocalRuntime:
             log.info("created table %s from template.yaml", self.options.table_name)
             return True
 
+    def _start_websocket(self) -> None:
+        from harvest.local.websocket import start_gateway  # noqa: PLC0415 - optional piece
+
+        port = self.options.websocket_port
+        if port is None:
+            port = self.options.port + 1 if self.options.port else 0
+        self.websocket = start_gateway(
+            self.template, self.options.table_name, self.options.host, port
+        )
+
     def _start_pollers(self) -> None:
         from harvest.local.pollers import start_pollers  # noqa: PLC0415 - optional piece
 
@@ -337,5 +355,6 @@ class LocalRuntime:
             "pipelineDrained": self.pipeline_drained,
             # moto's EventBridge and SQS: the rules' queues and their DLQs (local.eventing)
             "queuesEndpointUrl": self.rule_bus.endpoint_url if self.rule_bus else None,
+            "websocketUrl": self.websocket.url if self.websocket else None,
         }
         write_state(self.data_path(), info)

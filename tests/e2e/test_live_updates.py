@@ -1,0 +1,123 @@
+"""Live updates end to end on the local runtime with a real WebSocket client: HTTP write ->
+table stream -> publisher -> bus -> DeliveryRule -> DeliveryQueue -> delivery worker ->
+Management API emulator -> the subscriber's socket. Nobody hears another user's claims."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from websockets.exceptions import InvalidStatus
+from websockets.sync.client import ClientConnection, connect
+
+from harvest.domain.geo import encode
+from harvest.local.runtime import LocalRuntime
+from harvest.local.tokens import TokenIssuer
+from support import payloads
+from support.runtime import running_runtime, wait_for
+
+SIGNALS_AREA = encode(payloads.BERLIN["lat"], payloads.BERLIN["lon"], 5)
+
+
+def _open(runtime: LocalRuntime, issuer: TokenIssuer, user: str) -> ClientConnection:
+    token = issuer.issue(user, "free")
+    return connect(f"{runtime.websocket.url}/?token={token}", open_timeout=30)
+
+
+def _subscribe(socket: ClientConnection, topic: str) -> dict[str, Any]:
+    socket.send(json.dumps({"action": "subscribe", "topic": topic}))
+    answer: dict[str, Any] = json.loads(socket.recv(timeout=30))
+    return answer
+
+
+def _frames_until(
+    socket: ClientConnection, wanted: str, timeout_s: float = 60
+) -> list[dict[str, Any]]:
+    frames: list[dict[str, Any]] = []
+    while True:
+        frame = json.loads(socket.recv(timeout=timeout_s))
+        frames.append(frame)
+        if frame.get("detailType") == wanted:
+            return frames
+
+
+def _delivery_settled(runtime: LocalRuntime) -> bool:
+    """Every message the delivery worker received is done (deleted from its queue)."""
+    assert runtime.rule_bus is not None
+    [poller] = [
+        p for p in runtime.rule_bus.pollers if p.mapping.function.logical_id == "DeliveryFunction"
+    ]
+    return poller.stats.received > 0 and poller.stats.deleted == poller.stats.received
+
+
+def _drain(socket: ClientConnection) -> list[dict[str, Any]]:
+    """Everything pushed to this socket so far: a subscribe round trip is answered after any
+    frame sent before it (one socket is ordered)."""
+    socket.send(json.dumps({"action": "subscribe", "topic": "claims"}))
+    frames: list[dict[str, Any]] = []
+    while True:
+        frame = json.loads(socket.recv(timeout=30))
+        if frame.get("type") == "subscribed":
+            return frames
+        frames.append(frame)
+
+
+def test_claimer_hears_the_confirmation_and_a_third_party_hears_nothing_private(
+    tmp_path: Path,
+) -> None:
+    with running_runtime(tmp_path / "data") as (runtime, http):
+        assert "DeliveryFunction" in runtime.poller_names
+        # Given a claimer subscribed to its claims, and a third user subscribed to every topic
+        with (
+            _open(runtime, http.issuer, "claimer") as claimer,
+            _open(runtime, http.issuer, "mallory") as third,
+        ):
+            assert _subscribe(claimer, "claims") == {"type": "subscribed", "topic": "claims"}
+            for topic in ("claims", "matches", f"signals:{SIGNALS_AREA}"):
+                assert _subscribe(third, topic)["type"] == "subscribed"
+
+            # When the grower's listing is claimed and the grower confirms the claim
+            listing = http.call("POST", "/listings", payloads.listing(), user="grower")
+            assert listing.status == 201
+            claim = http.call(
+                "POST",
+                f"/listings/{listing.body['listingId']}/claims",
+                {"quantity": 2},
+                user="claimer",
+            )
+            assert claim.status == 201
+            etag = {k.lower(): v for k, v in claim.headers.items()}["etag"]
+            confirmed = http.call(
+                "PATCH",
+                f"/claims/{claim.body['claimId']}",
+                {"status": "confirmed"},
+                user="grower",
+                headers={"If-Match": etag},
+            )
+            assert confirmed.status == 200
+
+            # Then the claimer receives claim.confirmed for that claim
+            frames = _frames_until(claimer, "claim.confirmed")
+            pushed = frames[-1]
+            assert pushed["topic"] == "claims"
+            assert pushed["event"]["entityId"] == claim.body["claimId"]
+            assert pushed["event"]["data"]["status"] == "confirmed"
+            assert not {"lat", "lon"} & set(pushed["event"]["data"])
+
+            # And the third user, subscribed to everything, received nothing private
+            wait_for(lambda: _delivery_settled(runtime))
+            received = _drain(third)
+            private = [f for f in received if f.get("topic") in ("claims", "matches")]
+            assert private == []
+            assert {f["detailType"] for f in received} <= {"insight.generated"}
+
+
+def test_a_connection_without_a_valid_token_is_refused(tmp_path: Path) -> None:
+    with running_runtime(tmp_path / "data", with_pollers=False) as (runtime, _http):
+        forged = TokenIssuer(b"not the local key" * 3).issue("claimer", "free")
+        for url in (runtime.websocket.url, f"{runtime.websocket.url}/?token={forged}"):
+            with pytest.raises(InvalidStatus) as refused:
+                connect(url, open_timeout=30)
+            assert refused.value.response.status_code == 401
