@@ -120,6 +120,8 @@ def _announce(runtime: LocalRuntime) -> None:
     print(f"  pollers    {', '.join(runtime.poller_names) or 'none'}", flush=True)
     print(f"  data dir   {options.data_dir}  (events.jsonl, dlq/, runtime.json)", flush=True)
     print("  token      harvest token --user alice --tier free", flush=True)
+    if runtime.websocket is not None:
+        print(f"  live       {runtime.websocket.url}   (harvest watch --user alice)", flush=True)
     if runtime.unclean_report:
         print(f"  WARNING    {runtime.unclean_report}", flush=True)
     print(*_status_lines(runtime), sep="\n", flush=True)

@@ -85,12 +85,18 @@ def management_post() -> Post:
     settings = get_settings()
     if not settings.websocket_management_endpoint:
         raise RuntimeError("WEBSOCKET_MANAGEMENT_ENDPOINT is not set")
-    client = boto3.client(
-        "apigatewaymanagementapi",
-        endpoint_url=settings.websocket_management_endpoint,
-        region_name=settings.aws_region,
-        config=_PUSH_CONFIG,
+    return post_with(
+        boto3.client(
+            "apigatewaymanagementapi",
+            endpoint_url=settings.websocket_management_endpoint,
+            region_name=settings.aws_region,
+            config=_PUSH_CONFIG,
+        )
     )
+
+
+def post_with(client: Any) -> Post:
+    """post_to_connection of an API Gateway Management API client."""
 
     def post(connection_id: str, data: bytes) -> None:
         client.post_to_connection(ConnectionId=connection_id, Data=data)
