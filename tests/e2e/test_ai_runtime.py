@@ -49,8 +49,11 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
         )
         # The AI worker is fed by its queue, not by the table stream (two readers at most).
         assert runtime.rule_bus is not None
-        [advisor] = runtime.rule_bus.pollers
-        assert advisor.mapping.function.logical_id == "AdvisorFunction"
+        [advisor] = [
+            p
+            for p in runtime.rule_bus.pollers
+            if p.mapping.function.logical_id == "AdvisorFunction"
+        ]
         assert "AdvisorFunction" not in [p.config.function_logical_id for p in runtime.pollers]
         # Given three growers offering tomatoes and three families asking for some (k of each
         # kind: demand sums the requesters' items only), in one area

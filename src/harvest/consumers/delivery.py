@@ -178,7 +178,13 @@ def deliver_message(message: Mapping[str, Any]) -> None:
     if not isinstance(detail, dict):
         raise ValueError(f"message {message.get('messageId')} has no event detail")
     logger.set_correlation_id(str(detail.get("correlationId") or "unknown"))
-    outcome = push(detail, connections(), management_post(), int(time.time()))
+    # The client is made on the first push, not for an event nobody is subscribed to.
+    outcome = push(
+        detail,
+        connections(),
+        lambda connection_id, data: management_post()(connection_id, data),
+        int(time.time()),
+    )
     for name in ("delivered", "gone", "dropped", "retryable"):
         if count := getattr(outcome, name):
             metrics.add_metric(name=f"Pushes_{name}", unit=MetricUnit.Count, value=count)
