@@ -163,7 +163,8 @@ def _detail(detail_type: str, data: dict[str, Any], entity: str = "e1") -> dict[
 
 
 CLAIM = {"claimId": "c-1", "claimerId": "alice", "ownerId": "bob", "status": "confirmed"}
-MATCH = {"matchId": "m-1", "requestOwnerId": "alice", "listingOwnerId": "bob"}
+MATCH_FOR_ALICE = {"matchId": "m-1", "recipientId": "alice", "side": "request"}
+MATCH_FOR_BOB = {"matchId": "m-1", "recipientId": "bob", "side": "listing"}
 INSIGHT = {"area": GEOHASH, "version": 3}
 
 
@@ -185,7 +186,8 @@ def test_a_third_party_subscribed_to_every_topic_receives_nothing_private(
     # and the area's insight is generated
     for detail in (
         _detail("claim.confirmed", CLAIM),
-        _detail("match.suggested", MATCH),
+        _detail("match.suggested", MATCH_FOR_ALICE, "m-1a"),
+        _detail("match.suggested", MATCH_FOR_BOB, "m-1b"),
         _detail("insight.generated", INSIGHT, GEOHASH),
     ):
         outcome = delivery.push(detail, repository, post, now=0)
@@ -201,6 +203,8 @@ def test_a_third_party_subscribed_to_every_topic_receives_nothing_private(
     assert post.frames["mallory-1"][0]["topic"] == f"signals:{GEOHASH[:4]}"
     assert post.frames["alice-1"][0]["topic"] == "claims"
     assert post.frames["alice-1"][0]["event"]["data"] == CLAIM
+    assert post.frames["alice-1"][1]["event"]["data"] == MATCH_FOR_ALICE
+    assert post.frames["bob-1"][1]["event"]["data"] == MATCH_FOR_BOB
 
 
 def _gone(connection_id: str) -> None:

@@ -31,8 +31,9 @@ def test_events_reach_the_parties_and_areas_they_concern_only() -> None:
     claim = {"claimerId": "alice", "ownerId": "bob", "listingId": "l1"}
     assert topics_for_event("claim.confirmed", claim) == ["claims#alice", "claims#bob"]
     assert topics_for_event("claim.created", {"claimerId": "alice"}) == ["claims#alice"]
-    match = {"requestOwnerId": "alice", "listingOwnerId": "bob", "recipientId": "alice"}
-    assert topics_for_event("match.suggested", match) == ["matches#alice", "matches#bob"]
+    # One match.suggested per side, addressed to that side's owner only
+    match = {"recipientId": "alice", "side": "request", "listingId": "l1", "ownerId": "bob"}
+    assert topics_for_event("match.suggested", match) == ["matches#alice"]
     # An area's insight reaches its cell and the coarser cells down to precision 4
     assert topics_for_event("insight.generated", {"area": "u33dc0"}) == [
         "signals#u33d",

@@ -104,6 +104,11 @@ def post_with(client: Any) -> Post:
     return post
 
 
+def _post(connection_id: str, data: bytes) -> None:
+    # The client is made on the first push, not for an event nobody is subscribed to.
+    management_post()(connection_id, data)
+
+
 def client_topic(topic_key: str) -> str:
     """The topic as the client named it: claims#u1 -> claims, signals#u4pr -> signals:u4pr."""
     kind, _, rest = topic_key.partition("#")
@@ -178,13 +183,7 @@ def deliver_message(message: Mapping[str, Any]) -> None:
     if not isinstance(detail, dict):
         raise ValueError(f"message {message.get('messageId')} has no event detail")
     logger.set_correlation_id(str(detail.get("correlationId") or "unknown"))
-    # The client is made on the first push, not for an event nobody is subscribed to.
-    outcome = push(
-        detail,
-        connections(),
-        lambda connection_id, data: management_post()(connection_id, data),
-        int(time.time()),
-    )
+    outcome = push(detail, connections(), _post, int(time.time()))
     for name in ("delivered", "gone", "dropped", "retryable"):
         if count := getattr(outcome, name):
             metrics.add_metric(name=f"Pushes_{name}", unit=MetricUnit.Count, value=count)

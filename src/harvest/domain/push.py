@@ -30,9 +30,9 @@ MAX_SIGNALS_PRECISION = 6
 # A connection holds a bounded number of subscriptions (its items stay bounded too).
 MAX_TOPICS_PER_CONNECTION = 20
 _GEOHASH = re.compile(r"^[0-9b-hjkmnp-z]{4,6}$")
-# The fields of match.suggested naming the users a match concerns (issue 15a's event): a
-# match is pushed to the owner of the request and to the owner of the listing.
-MATCH_RECIPIENT_FIELDS = ("recipientId", "requestOwnerId", "listingOwnerId")
+# match.suggested (issue 15a) is one event per side of a match, addressed to that side's
+# owner in `recipientId` (its data is what that side may see): pushed to that user only.
+MATCH_RECIPIENT_FIELDS = ("recipientId",)
 # claim.*: both parties (the claim's public view carries both ids).
 CLAIM_PARTY_FIELDS = ("claimerId", "ownerId")
 
