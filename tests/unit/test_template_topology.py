@@ -23,6 +23,7 @@ ENTITY_FAMILIES = {
     "profile": "USER#",
     "guidance": "GUIDANCE#",
     "insight": "INSIGHT#",
+    "match": "MATCH#",
 }
 WRITE_ACTIONS = {"dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"}
 
@@ -130,15 +131,47 @@ def test_at_most_two_event_source_mappings_read_the_table_stream() -> None:
     assert readers == ["AggregatorFunction", "PublisherFunction"]
 
 
-def test_the_ai_worker_is_an_sqs_consumer_behind_a_rule_of_the_bus() -> None:
-    consumers = dict(_events("SQS"))
-    assert set(consumers) == {"AdvisorFunction", "DeliveryFunction"}
-    properties = consumers["AdvisorFunction"]
+@pytest.mark.parametrize(
+    ("function", "rule_name"),
+    [
+        ("AdvisorFunction", "AdvisorRule"),
+        ("MatchingFunction", "MatchingRule"),
+        ("DeliveryFunction", "DeliveryRule"),
+    ],
+)
+def test_the_sqs_workers_are_consumers_behind_a_rule_of_the_bus(
+    function: str, rule_name: str
+) -> None:
+    [properties] = [p for f, p in _events("SQS") if f == function]
     assert "ReportBatchItemFailures" in properties["FunctionResponseTypes"]
     assert 1 <= properties["BatchSize"] <= 10
-    rule = _of_type("AWS::Events::Rule")["AdvisorRule"]
+    rule = RESOURCES[rule_name]
     assert _ref(rule["Properties"]["EventBusName"]) == "HarvestEventBus"
     assert [_ref(t["Arn"]) for t in rule["Properties"]["Targets"]] == [_ref(properties["Queue"])]
+
+
+def test_every_sqs_consumer_has_its_own_rule_and_queue() -> None:
+    queues = [_ref(p["Queue"]) for _, p in _events("SQS")]
+    assert sorted(f for f, _ in _events("SQS")) == [
+        "AdvisorFunction",
+        "DeliveryFunction",
+        "MatchingFunction",
+    ]
+    assert len(set(queues)) == len(queues)
+
+
+def test_the_matching_worker_takes_listing_and_request_events_never_its_own() -> None:
+    pattern = _rule_pattern("MatchingRule")
+    [properties] = [p for f, p in _events("SQS") if f == "MatchingFunction"]
+    assert properties["BatchSize"] == 1
+    for entity, rules in ENTITY_RULES.items():
+        types = {rules.on_insert, rules.on_update, *rules.on_status.values()} - {None}
+        for detail_type in types:
+            taken = matches_any([pattern], _bus_event(entity, str(detail_type)))
+            assert taken == (entity in {"listing", "request"}), detail_type
+    # It writes MATCH# only, and the publisher turns MATCH# sets into match.suggested.
+    assert _written_families("MatchingFunction") == {"MATCH#"}
+    assert "MATCH#" in _stream_families("PublisherFunction")
 
 
 def test_the_ai_worker_takes_new_insights_and_guidance_requests_and_nothing_else() -> None:
@@ -219,7 +252,8 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
         visit(function)
     assert subscriptions == {
         "AdvisorFunction": {"INSIGHT#", "GUIDANCE#"},
-        "DeliveryFunction": {"CLAIM#", "INSIGHT#"},
+        "MatchingFunction": {"LISTING#", "REQUEST#"},
+        "DeliveryFunction": {"CLAIM#", "INSIGHT#", "MATCH#"},
     }
     # The derivation consumer's insights reach the publisher (insight.generated) and, through
     # the bus, the AI worker and the delivery worker, whose writes reach nobody.
@@ -231,3 +265,6 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
     assert feeds["AdvisorFunction"] == set()
     assert feeds["DeliveryFunction"] == set()
     assert feeds["PublisherFunction"] == set()
+    # Match sets become match.suggested through the publisher, and reach the delivery
+    # worker (pushes), which writes nothing any consumer reads.
+    assert feeds["MatchingFunction"] == {"PublisherFunction", "DeliveryFunction"}

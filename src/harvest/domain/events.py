@@ -13,6 +13,7 @@ Event types (EventBridge detail-type) per change of one core item (ENTITY_RULES)
     profile   profile.updated     (profiles have no status)              profile.updated
     guidance  guidance.requested  none                                   none
     insight   insight.generated   (insights have no status)              insight.generated
+    match     match.suggested per entry new in a MATCH# set (harvest.domain.matching)
 
 - PUT /me creates or replaces a profile, so its first write is `profile.updated` too.
 - Claims have no field but `status` that changes after creation, so there is no
@@ -90,6 +91,7 @@ class DetailType(StrEnum):
     PROFILE_UPDATED = "profile.updated"
     GUIDANCE_REQUESTED = "guidance.requested"
     INSIGHT_GENERATED = "insight.generated"
+    MATCH_SUGGESTED = "match.suggested"
 
     @property
     def entity_type(self) -> str:
@@ -105,10 +107,11 @@ class EntityRules:
     on_insert: DetailType
     on_update: DetailType | None  # MODIFY without a status change; None: no event
     on_status: Mapping[str, DetailType]  # new status -> event; absent: on_update
+    plural: str | None = None  # of entity_type in the source, when not entity_type + "s"
 
     @property
     def source(self) -> str:
-        return f"harvest.{self.entity_type}s"
+        return f"harvest.{self.plural or self.entity_type + 's'}"
 
 
 _D = DetailType
@@ -153,6 +156,9 @@ ENTITY_RULES: Mapping[str, EntityRules] = {
         EntityRules("profile", "userId", _D.PROFILE_UPDATED, _D.PROFILE_UPDATED, {}),
         EntityRules("guidance", "guidanceId", _D.GUIDANCE_REQUESTED, None, {}),
         EntityRules("insight", "area", _D.INSIGHT_GENERATED, _D.INSIGHT_GENERATED, {}),
+        # Matches are not items: one event per entry new in a MATCH# set, built by
+        # harvest.domain.matching.suggested_events (a set item's own type is no entity).
+        EntityRules("match", "matchId", _D.MATCH_SUGGESTED, None, {}, "matches"),
     )
 }
 

@@ -308,6 +308,16 @@ class _Search:
         return page
 
 
+def nearest_live(
+    repository: FeedStore, query: FeedQuery, size: int, now: datetime
+) -> tuple[list[FeedItem], int]:
+    """The `size` nearest live items for `query` (no cursor), and the rows read: the same
+    bounded best-first search as a feed page (the matching worker's candidates)."""
+    search = _Search(repository, query, effective_radius(query.radius_km), None)
+    items, _ = search.run(size, now)
+    return items, search.rows
+
+
 class FeedService:
     def __init__(self, repository: FeedStore, context: ServiceContext) -> None:
         self.repository = repository

@@ -177,6 +177,32 @@ class InsightData(EventData):
     digests: dict[str, str] = Field(description="sha256 of each window's published figures.")
 
 
+class MatchData(EventData):
+    """A suggestion new in one side's bounded set of matches, addressed to that side's owner.
+
+    The other side is described as the feed shows it to a non-owner: its published cell and
+    the distance between the two published cells, never a point. `version`, `createdAt` and
+    `updatedAt` are the set's (the write that added the entry)."""
+
+    match_id: str = Field(
+        pattern=r"^[A-Za-z0-9_-]{8,64}\.[A-Za-z0-9_-]{8,64}$",
+        description="`{requestId}.{listingId}`: what POST /claims accepts as `matchId`.",
+    )
+    recipient_id: str = Field(min_length=1, description="Owner of the set: who is told.")
+    side: Literal["request", "listing"] = Field(
+        description="Whose set: `request` (the recipient searches; the match is a listing) "
+        "or `listing` (the recipient grows; the match is a request)."
+    )
+    request_id: str = Field(pattern=ID_PATTERN, description="The request matched.")
+    listing_id: str = Field(pattern=ID_PATTERN, description="The listing matched.")
+    crop: str = Field(min_length=1, description="Crop catalog slug (both sides').")
+    area: Area
+    distance_km: float = Field(
+        ge=0, description="Between the two published cells' centres, to 0.1 km."
+    )
+    listed_at: Timestamp
+
+
 DATA_MODELS: dict[str, type[EventData]] = {
     "listing": ListingData,
     "request": RequestData,
@@ -184,6 +210,7 @@ DATA_MODELS: dict[str, type[EventData]] = {
     "profile": ProfileData,
     "guidance": GuidanceData,
     "insight": InsightData,
+    "match": MatchData,
 }
 
 DESCRIPTIONS: dict[DetailType, str] = {
@@ -207,6 +234,8 @@ DESCRIPTIONS: dict[DetailType, str] = {
     DetailType.PROFILE_UPDATED: "A user created or changed their profile.",
     DetailType.GUIDANCE_REQUESTED: "A user asked for grower guidance.",
     DetailType.INSIGHT_GENERATED: "The published supply/demand signals of an area changed.",
+    DetailType.MATCH_SUGGESTED: "A live listing and an open request nearby suggest each "
+    "other; told to the owner of the side whose set gained the match.",
 }
 
 

@@ -27,7 +27,9 @@ CORE_PREFIXES: Final = (
     "IDEMPOTENCY#",
     "USAGE#",
 )
-DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#")
+DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#", "MATCH#")
+MATCH_PREFIX: Final = "MATCH#"
+MATCH_SET_SK: Final = "SET"
 # Live connections of the WebSocket API and their topic subscriptions: neither core (no user
 # data, never an event) nor derived (not rebuildable: a connection exists while a socket is
 # open). Written by the WebSocket functions only; every item expires (expiresAt).
@@ -84,6 +86,20 @@ def feed_sk(geohash: str, entity: str, entity_id: str) -> str:
 def feed_cell_prefix(cell: str, entity: str | None = None) -> str:
     """Sort-key prefix of everything live in a published cell (optionally of one kind)."""
     return f"{cell}#" if entity is None else f"{cell}#{entity}#"
+
+
+def match_set_key(side: str, entity_id: str) -> dict[str, str]:
+    """The bounded set of matches of one request (`side` request) or listing (derived)."""
+    return {"PK": f"{MATCH_PREFIX}{side.upper()}#{entity_id}", "SK": MATCH_SET_SK}
+
+
+def matches_owner_pk(owner_id: str) -> str:
+    """OwnerIndex partition of a user's match sets (GET /me/matches)."""
+    return f"MATCHES#{owner_id}"
+
+
+def matches_owner_sk(side: str, entity_id: str) -> str:
+    return f"{side}#{entity_id}"
 
 
 def received_claims_pk(owner_id: str) -> str:

@@ -19,6 +19,7 @@ __all__ = [
     "DEFAULT_SEGMENTS",
     "DERIVED_AGG_PREFIXES",
     "DERIVED_INSIGHT_PREFIXES",
+    "DERIVED_MATCH_PREFIXES",
     "ScanProgress",
 ]
 
@@ -26,6 +27,7 @@ DEFAULT_SEGMENTS: Final = 4
 CORE_SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
 DERIVED_AGG_PREFIXES: Final = ("AGG#",)
 DERIVED_INSIGHT_PREFIXES: Final = ("INSIGHT#",)
+DERIVED_MATCH_PREFIXES: Final = ("MATCH#",)
 
 # (segment, items kept so far in that segment) after each page.
 type ScanProgress = Callable[[int, int], None]

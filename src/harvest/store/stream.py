@@ -16,13 +16,14 @@ from typing import Any, Final, cast
 from boto3.dynamodb.types import TypeDeserializer
 
 from harvest.domain.events import DomainEvent, EventError, EventName, ItemChange, events_for_change
+from harvest.domain.matching import MATCH_SET_TYPE, MatchSetChange, Side, suggested_events
 from harvest.store import keys
 
 # Core, but bookkeeping rather than domain state: never published.
 UNPUBLISHED_CORE_PREFIXES: Final = ("IDEMPOTENCY#", "USAGE#")
 # Derived, and published: an insight version is the subject of `insight.generated`. Only
 # that item type: anything else under the prefix stays a derived write, never an event.
-PUBLISHED_DERIVED_TYPES: Final = {"INSIGHT#": "insight"}
+PUBLISHED_DERIVED_TYPES: Final = {"INSIGHT#": "insight", keys.MATCH_PREFIX: MATCH_SET_TYPE}
 TTL_PRINCIPAL: Final = "dynamodb.amazonaws.com"
 
 _deserializer = TypeDeserializer()
@@ -116,7 +117,35 @@ def events_from_record(record: Mapping[str, Any]) -> list[DomainEvent]:
     item_type = change.new.get("type") if change.new is not None else None
     if not isinstance(pk, str) or not is_publishable_key(pk, item_type):
         return []
+    if item_type == MATCH_SET_TYPE:
+        return match_events(change)
     return events_for_change(change)
+
+
+def match_events(change: ItemChange) -> list[DomainEvent]:
+    """match.suggested for every entry a MATCH# set gained in this write (none for a write
+    that did not raise the set's version: a replay or a rewrite)."""
+    new = change.new
+    if new is None:
+        return []
+    old = change.old or {}
+    try:
+        version = int(new["version"])
+        if old and version <= int(old["version"]):
+            return []
+        set_change = MatchSetChange(
+            side=Side(str(new["side"])),
+            owner_id=str(new["ownerId"]),
+            entity_id=str(new["entityId"]),
+            version=version,
+            updated_at=str(new["updatedAt"]),
+            correlation_id=str(new.get("correlationId") or "unknown"),
+            old=list(old.get("entries") or []),
+            new=list(new.get("entries") or []),
+        )
+    except (KeyError, TypeError, ValueError) as error:
+        raise EventError(f"malformed match set {change.keys}: {error}") from error
+    return suggested_events(set_change)
 
 
 def decode_image(image: Mapping[str, Any]) -> dict[str, Any]:

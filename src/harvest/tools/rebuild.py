@@ -1,4 +1,4 @@
-"""Rebuild of the derived items: rewrite every AGG# and INSIGHT# item from the core items,
+"""Rebuild of the derived items: rewrite every AGG#, INSIGHT# and MATCH# item from the core items,
 resumably (`harvest rebuild`, and `harvest redrive`'s fallback when a stream range is gone)."""
 
 from __future__ import annotations
@@ -12,6 +12,8 @@ from typing import Any, Final
 
 from harvest.domain.signals import SignalPolicy
 from harvest.services.insight_rebuild import areas_of, rebuild_insight
+from harvest.services.match_rebuild import expected_match_sets, rebuild_match_sets
+from harvest.services.matching import entity_id, side_of
 from harvest.services.rebuild import ItemKey, expected_derived, is_marker
 from harvest.services.signals import SignalService
 from harvest.settings import get_settings
@@ -21,7 +23,13 @@ from harvest.store.insights import InsightRepository, insight_key
 from harvest.store.presence import is_presence
 from harvest.store.scan import CORE_SOURCE_PREFIXES, parallel_scan
 from harvest.store.table import Item, Table
-from harvest.tools.audit import scan_derived, scan_insights
+from harvest.tools.audit import (
+    core_sources,
+    matching_over,
+    scan_derived,
+    scan_insights,
+    scan_match_sets,
+)
 from harvest.tools.progress import SegmentProgress
 
 CORRELATION_ID: Final = "rebuild"
@@ -91,11 +99,13 @@ class Rebuilt:
     deleted: int
     skipped: int
     insights: int = 0
+    match_sets: int = 0
 
     def line(self) -> str:
         return (
             f"rebuilt {self.table_name}: {self.core} core items -> {self.markers} markers, "
-            f"{self.buckets} buckets and {self.insights} insights; wrote {self.written}, "
+            f"{self.buckets} buckets, {self.insights} insights and {self.match_sets} match "
+            f"sets; wrote {self.written}, "
             f"deleted {self.deleted} (skipped {self.skipped} written before)"
         )
 
@@ -120,6 +130,8 @@ def rebuild_table(table: Table, state: State) -> Rebuilt:
     written, deleted = _write(DerivedRepository(table), state, expected, actual)
     areas = areas_of(expected) | {s.insight.area for s in scan_insights(table, state.segments)}
     written += _write_insights(table, state, sorted(areas))
+    match_sets, rewritten = _write_match_sets(table, state)
+    written += rewritten
     markers = sum(1 for key in expected if is_marker(key))
     return Rebuilt(
         table.name,
@@ -130,7 +142,24 @@ def rebuild_table(table: Table, state: State) -> Rebuilt:
         deleted,
         len(state.written) - written,
         len(areas),
+        match_sets,
     )
+
+
+def _write_match_sets(table: Table, state: State) -> tuple[int, int]:
+    """Last, from the core items alone (the FeedIndex follows them): every MATCH# set whose
+    entries differ from its entity's own set is rewritten (services.match_rebuild). Returns
+    (sets expected, sets written)."""
+    service = matching_over(table)
+    sources = core_sources([item for items in state.core.values() for item in items])
+    expected = expected_match_sets(service, sources)
+    owners = {(side_of(s), entity_id(s)): (s.owner_id, s.crop) for s in sources}
+    actual = scan_match_sets(table, state.segments)
+    # No resume bookkeeping needed: a set already rewritten equals its expected entries,
+    # so a rerun skips it.
+    written = rebuild_match_sets(service.sets, expected, actual, owners, CORRELATION_ID)
+    sys.stderr.write(f"rewrote {len(written)} match sets\n")
+    return len(expected), len(written)
 
 
 def _write_insights(table: Table, state: State, areas: list[str]) -> int:

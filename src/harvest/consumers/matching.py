@@ -1,0 +1,106 @@
+"""The matching worker Lambda: listing and request events -> the bounded MATCH# sets.
+
+Not a stream reader (the table stream has two: the publisher and the derivation consumer):
+the publisher puts `listing.*` and `request.*` on the bus, `MatchingRule` delivers them to
+`MatchingQueue`, and this function is that queue's SQS event source (batch size 1, partial
+batch responses by messageId, redrive to `MatchingDlq` after maxReceiveCount receives).
+It writes MATCH# sets only; the publisher, reading them from the stream, announces each new
+entry as `match.suggested` (harvest.domain.matching). It never takes match.suggested itself,
+so there is no loop through the bus.
+
+Thin by design: the message names the entity; MatchingService reads its *current* state
+(not the event's), so duplicates, redeliveries and events arriving out of order all end in
+the same sets, and a set is written only when its entries change.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from functools import cache
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from harvest.consumers.batch import BatchResponse, process_messages
+from harvest.domain.common import utc_now
+from harvest.domain.matching import Side
+from harvest.services.matching import MatchingService
+from harvest.settings import IN_LAMBDA, get_settings
+from harvest.store.dynamo import make_client
+from harvest.store.matches import MatchRepository
+from harvest.store.repository import Repository
+from harvest.store.table import Table
+
+SERVICE = "harvest-matching"
+logger = Logger(service=SERVICE)
+tracer = Tracer(service=SERVICE)
+metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
+
+UNKNOWN_CORRELATION = "unknown"
+# The entity types whose events concern matching, and the id attribute of each.
+SIDES = {"listing": Side.LISTING, "request": Side.REQUEST}
+
+
+class UnknownEvent(ValueError):
+    """A message that is not a listing or request event: it fails, and after
+    maxReceiveCount receives the queue moves it to the DLQ (a poison message)."""
+
+
+@cache
+def matching_service() -> MatchingService:
+    """One client per container, created on first use (boto3 honours AWS_ENDPOINT_URL, which
+    is how the local runtime points it at its engine)."""
+    settings = get_settings()
+    table = Table(make_client(settings.aws_region), settings.table_name)
+    return MatchingService(Repository(table), MatchRepository(table), utc_now)
+
+
+def subject_of(message: Mapping[str, Any]) -> tuple[Side, str, str]:
+    """(side, entity id, correlation id) of an SQS message carrying an EventBridge event."""
+    try:
+        detail = json.loads(str(message.get("body", "")))["detail"]
+        side = SIDES[str(detail["entityType"])]
+        return (
+            side,
+            str(detail["entityId"]),
+            str(detail.get("correlationId") or UNKNOWN_CORRELATION),
+        )
+    except (ValueError, TypeError, KeyError) as error:
+        raise UnknownEvent(
+            f"message {message.get('messageId')} is not a listing or request event"
+        ) from error
+
+
+@tracer.capture_method
+def match_message(message: Mapping[str, Any]) -> None:
+    side, changed_id, correlation_id = subject_of(message)
+    logger.set_correlation_id(correlation_id)
+    outcome = matching_service().refresh(side, changed_id, correlation_id)
+    metrics.add_metric(name="MatchSetsWritten", unit=MetricUnit.Count, value=outcome.sets_written)
+    metrics.add_metric(name="MatchSetsRead", unit=MetricUnit.Count, value=outcome.sets_read)
+    logger.info(
+        "matches refreshed",
+        extra={
+            "side": side.value,
+            "entityId": changed_id,
+            "setsRead": outcome.sets_read,
+            "setsWritten": outcome.sets_written,
+            "rowsRead": outcome.rows_read,
+            "conflicts": outcome.conflicts,
+        },
+    )
+
+
+@metrics.log_metrics(capture_cold_start_metric=IN_LAMBDA)
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> BatchResponse:
+    return process_messages(
+        event,
+        context,
+        match_message,
+        logger=logger,
+        min_remaining_ms=get_settings().consumer_min_remaining_ms,
+    )
