@@ -89,7 +89,11 @@ def test_the_template_topology_is_read_as_written() -> None:
     topology = topology_from_template(load_template(), "harvest-test")
     assert topology.bus_name == "harvest-dev"
     rules = {rule.logical_id: rule.queues for rule in topology.rules}
-    assert rules == {"AdvisorRule": ("AdvisorQueue",), "DeliveryRule": ("DeliveryQueue",)}
+    assert rules == {
+        "AdvisorRule": ("AdvisorQueue",),
+        "MatchingRule": ("MatchingQueue",),
+        "DeliveryRule": ("DeliveryQueue",),
+    }
     queue = topology.queues["AdvisorQueue"]
     assert (queue.dead_letter_queue, queue.max_receive_count) == ("AdvisorDlq", 5)
     assert queue.visibility_timeout_s == 360
