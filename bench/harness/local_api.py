@@ -28,6 +28,11 @@ def quiet_template() -> dict[str, Any]:
     return document
 
 
+# Modules whose cached clients and services belong to one runtime: every consumer's, and the
+# WebSocket routes' (issue 15).
+CONTAINER_MODULES = ("harvest.consumers.", "harvest.api.websocket")
+
+
 def clear_container_caches() -> None:
     """What the in-process functions keep between invocations (settings, clients of the
     previous runtime's endpoints) goes with that runtime; every consumer module's cache is
@@ -35,7 +40,7 @@ def clear_container_caches() -> None:
     get_settings.cache_clear()
     dependencies.services.cache_clear()
     for name, module in list(sys.modules.items()):
-        if name.startswith("harvest.consumers.") and module is not None:
+        if name.startswith(CONTAINER_MODULES) and module is not None:
             for value in list(vars(module).values()):
                 if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
                     value.cache_clear()

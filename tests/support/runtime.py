@@ -93,6 +93,11 @@ def running_runtime(
         clear_container_caches()
 
 
+# Modules whose cached clients and services belong to one runtime: every consumer's, and the
+# WebSocket routes' (issue 15).
+CONTAINER_MODULES = ("harvest.consumers.", "harvest.api.websocket")
+
+
 def clear_container_caches() -> None:
     """What a Lambda container keeps between invocations (settings, clients) belongs to one
     runtime: each runtime has its own endpoints. Every consumer module's cached service is
@@ -100,7 +105,7 @@ def clear_container_caches() -> None:
     get_settings.cache_clear()
     dependencies.services.cache_clear()
     for name, module in list(sys.modules.items()):
-        if name.startswith("harvest.consumers.") and module is not None:
+        if name.startswith(CONTAINER_MODULES) and module is not None:
             for value in list(vars(module).values()):
                 if getattr(value, "__module__", None) == name and hasattr(value, "cache_clear"):
                     value.cache_clear()
