@@ -143,7 +143,15 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--connections", type=int, default=100)
     parser.add_argument("--engine", default="moto")
+    parser.add_argument(
+        "--worker-only",
+        type=int,
+        metavar="EVENTS",
+        help="instead: the delivery worker alone on moto's in-process mock, CPU per event",
+    )
     args = parser.parse_args()
+    if args.worker_only:
+        return worker_only(args.worker_only, args.connections)
     print(f"machine      {platform.machine()}, Python {platform.python_version()}")
     with running(args.engine) as runtime:
         if runtime.websocket is None:
@@ -186,6 +194,55 @@ def main() -> int:
             print(
                 f"{name:12} p50 {percentile(values, 0.5):.0f}  p95 {percentile(values, 0.95):.0f}"
             )
+    return 0
+
+
+def worker_only(events: int, connections: int) -> int:
+    """The delivery worker's own cost: `connections` users subscribed to their claims on a
+    moto table (in-process mock, no HTTP), `events` claim.confirmed events pushed through
+    consumers.delivery.push with a post that only counts. CPU and wall ms per event."""
+    import os  # noqa: PLC0415
+
+    from moto import mock_aws  # noqa: PLC0415
+
+    from harvest.consumers.delivery import push  # noqa: PLC0415
+    from harvest.domain.push import bind_topic  # noqa: PLC0415
+    from harvest.store.connections import ConnectionRepository  # noqa: PLC0415
+    from harvest.store.dynamo import make_client  # noqa: PLC0415
+    from harvest.store.table import Table  # noqa: PLC0415
+    from harvest.tools.template import create_table  # noqa: PLC0415
+
+    os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+    os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+    posted: list[str] = []
+    with mock_aws():
+        client = make_client("us-east-1")
+        create_table(client, "push-bench")
+        repository = ConnectionRepository(Table(client, "push-bench"))
+        now = int(time.time())
+        for n in range(connections):
+            user = f"user{n:03d}"
+            repository.connect(f"c{n}", user, "free", now)
+            connection = repository.get(f"c{n}")
+            if connection is None:
+                raise RuntimeError("the connection was not stored")
+            repository.subscribe(connection, bind_topic("claims", user))
+        details = [
+            {
+                "id": f"e{n}",
+                "detailType": "claim.confirmed",
+                "entityId": f"claim{n}",
+                "data": {"claimerId": f"user{n % connections:03d}", "ownerId": "grower"},
+            }
+            for n in range(events)
+        ]
+        cpu, wall = time.process_time(), time.perf_counter()
+        for detail in details:
+            push(detail, repository, lambda connection_id, data: posted.append(connection_id), now)
+        cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    print(f"delivery worker alone: {events} claim events, {connections} connections subscribed")
+    print(f"pushes       {len(posted)} (one per event: the claimer; the grower is not connected)")
+    print(f"per event    {cpu / events * 1000:.1f} ms CPU, {wall / events * 1000:.1f} ms wall")
     return 0
 
 

@@ -140,8 +140,11 @@ def push(
         targets += [(s, payload) for s in repository.subscribers(topic_key, now)]
     if not targets:
         return Outcome()
-    with ThreadPoolExecutor(max_workers=min(PUSH_CONCURRENCY, len(targets))) as pool:
-        results = list(pool.map(lambda target: _push_one(post, *target), targets))
+    if len(targets) == 1:  # the common case (one claimer, one recipient): no pool needed
+        results = [_push_one(post, *targets[0])]
+    else:
+        with ThreadPoolExecutor(max_workers=min(PUSH_CONCURRENCY, len(targets))) as pool:
+            results = list(pool.map(lambda target: _push_one(post, *target), targets))
     gone = {s.connection_id for (s, _), r in zip(targets, results, strict=True) if r == "gone"}
     for connection_id in sorted(gone):
         repository.disconnect(connection_id)
