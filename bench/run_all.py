@@ -50,6 +50,11 @@ BENCHES = (
     Bench("pipeline_cost", ("--sizes", "1000", "10000", "100000"), ("--sizes", "200")),
     Bench("privacy_utility", ()),
     Bench("signals_rcu", (), ("--listings", "1000", "--crops", "2", "--cells", "2")),
+    Bench(
+        "push_latency",
+        ("--rate", "10", "--seconds", "30", "--connections", "100"),
+        ("--rate", "2", "--seconds", "2", "--connections", "5"),
+    ),
 )
 
 
