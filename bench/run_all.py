@@ -48,6 +48,9 @@ BENCHES = (
     ),
     Bench("freshness", ("--writes", "30", "--rates", "2", "5", "10"), ("--writes", "3")),
     Bench("pipeline_cost", ("--sizes", "1000", "10000", "100000"), ("--sizes", "200")),
+    Bench(
+        "matching_cost", ("--sizes", "200", "2000", "20000"), ("--sizes", "200", "--writes", "5")
+    ),
     Bench("privacy_utility", ()),
     Bench("signals_rcu", (), ("--listings", "1000", "--crops", "2", "--cells", "2")),
     Bench(

@@ -228,3 +228,37 @@ def test_a_smaller_radius_next_to_a_pole_and_a_wide_one_in_the_arctic_still_answ
 ) -> None:
     assert api.get("/feed?lat=89.9&lon=179.9&radiusKm=5", user="seeker").status == 200
     assert api.get("/feed?lat=78.22&lon=15.65&radiusKm=50", user="seeker").status == 200
+
+
+def test_reading_one_kind_from_inside_a_cell_after_a_row_of_the_other_kind_skips_it(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    # A span read without a kind in its key stops on a listing row; resuming that cell for
+    # requests from there must not read the listings after it (the matching worker did).
+    cell = geo.encode(*BERLIN, 7)
+    listing = feed_world.listing("listing-aa", *BERLIN)
+    later = feed_world.listing("listing-zz", *BERLIN)
+    wanted = feed_world.request("request-01", *BERLIN)
+    feed_world.seed(dynamodb, table, [listing, later, wanted])
+    repository = dependencies.services().feed.repository
+
+    page = repository.feed_rows(
+        cell[:4], cell=cell[:5], kind="request", after=f"{cell[:5]}#listing#listing-aa", limit=10
+    )
+
+    assert [type(entity).__name__ for _, entity in page.rows] == ["Request"]
+
+
+def test_resuming_a_cell_past_every_row_of_the_kind_reads_nothing(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    # After a request row, no listing of that cell is left (listing < request in the key).
+    cell = geo.encode(*BERLIN, 7)
+    feed_world.seed(dynamodb, table, [feed_world.listing("listing-aa", *BERLIN)])
+    repository = dependencies.services().feed.repository
+
+    page = repository.feed_rows(
+        cell[:4], cell=cell[:5], kind="listing", after=f"{cell[:5]}#request#r-1", limit=10
+    )
+
+    assert (page.rows, page.last_key, page.scanned) == ([], None, 0)

@@ -642,7 +642,12 @@ def test_every_detail_type_has_a_generated_schema_with_its_constants() -> None:
         assert files[relative] == (SCHEMAS / relative).read_text(encoding="utf-8")
         assert schema["$id"] == relative
         assert schema["properties"]["detailType"]["const"] == detail_type.value
-        assert schema["properties"]["source"]["const"] == f"harvest.{detail_type.entity_type}s"
+        assert (
+            schema["properties"]["source"]["const"] == ENTITY_RULES[detail_type.entity_type].source
+        )
+        assert schema["properties"]["source"]["const"].startswith(
+            f"harvest.{detail_type.entity_type}"
+        )
         assert '"null"' not in files[relative]
 
 

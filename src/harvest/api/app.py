@@ -79,6 +79,7 @@ ROUTE_MODULES = (
     "feed",
     "communities",
     "guidance",
+    "matches",
 )
 _registering = threading.Lock()
 _registered: list[str] = []

@@ -76,6 +76,7 @@ TAGS = {
     "feed": "Live listings and open requests near a point",
     "communities": "Published supply/demand signals and explanations of an area",
     "guidance": "Personal grower guidance (pro tier)",
+    "matches": "Listings and requests nearby suggested for the caller's own",
     "profile": "The caller's own profile",
     "crops": "The crop catalogue: units and conversions",
     "health": "Liveness",

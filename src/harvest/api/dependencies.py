@@ -13,6 +13,7 @@ from harvest.services.claims import ClaimService
 from harvest.services.feed import FeedService
 from harvest.services.guidance import GuidanceService
 from harvest.services.listings import ListingService
+from harvest.services.my_matches import MyMatchesService
 from harvest.services.profiles import ProfileService
 from harvest.services.requests import RequestService
 from harvest.services.signals import SignalService
@@ -22,6 +23,7 @@ from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
+from harvest.store.matches import MatchRepository
 from harvest.store.repository import Repository
 from harvest.store.table import Table
 
@@ -35,6 +37,7 @@ class Services:
     feed: FeedService
     signals: SignalService
     guidance: GuidanceService
+    matches: MyMatchesService
 
 
 def cursor_key(settings: Settings) -> bytes:
@@ -62,11 +65,12 @@ def build_services(settings: Settings) -> Services:
         SignalPolicy(k=settings.signal_k),
         insights=InsightRepository(table),
     )
+    match_sets = MatchRepository(table)
     return Services(
         profiles=ProfileService(repository, context),
         listings=ListingService(repository, catalog, context),
         requests=RequestService(repository, catalog, context),
-        claims=ClaimService(repository, context),
+        claims=ClaimService(repository, context, match_sets),
         feed=FeedService(repository, context),
         signals=signals,
         guidance=GuidanceService(
@@ -78,6 +82,7 @@ def build_services(settings: Settings) -> Services:
             daily_budget=settings.guidance_daily_budget,
             model_id=settings.bedrock_model_id,
         ),
+        matches=MyMatchesService(match_sets, repository, context),
     )
 
 

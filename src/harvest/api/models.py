@@ -22,7 +22,7 @@ from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticCustomError
 
 from harvest.domain.claim import ClaimStatus
-from harvest.domain.common import ID_PATTERN
+from harvest.domain.common import ID_PATTERN, MATCH_ID_PATTERN
 from harvest.domain.entitlements import Tier
 from harvest.domain.listing import ListingStatus
 from harvest.domain.request import RequestStatus
@@ -31,6 +31,7 @@ Id = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
 Unit = Annotated[str, StringConstraints(min_length=1, max_length=16, strip_whitespace=True)]
 Notes = Annotated[str, StringConstraints(max_length=1000)]
+MatchId = Annotated[str, StringConstraints(pattern=MATCH_ID_PATTERN)]
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 LATEST = datetime(2200, 1, 1, tzinfo=UTC)
 
@@ -163,6 +164,7 @@ class ClaimCreate(Inbound):
     quantity: Quantity
     request_id: Id | None = None
     note: Notes | None = None
+    match_id: MatchId | None = None
 
 
 class ClaimUpdate(Inbound):
@@ -224,6 +226,7 @@ class ClaimOut(Outbound):
     unit: str
     request_id: str | None = None
     note: str | None = None
+    match_id: str | None = Field(default=None, description="The match it was made from.")
     status: ClaimStatus
     version: int
     created_at: str
@@ -377,23 +380,3 @@ class ExplanationOut(Outbound):
     as_of: str
     cached: bool = Field(description="False: computed now as the fallback, not yet answered.")
     explanation: AdviceOut
-
-
-class CropUnitOut(Outbound):
-    unit: str
-    to_canonical: QuantityOut = Field(
-        description="How many of the crop's canonical unit one of this unit is."
-    )
-    whole_numbers: bool = Field(description="True for count units: quantities are whole.")
-
-
-class CropOut(Outbound):
-    crop: str = Field(description="The slug that bodies and queries take as `crop`.")
-    name: str
-    category: str
-    canonical_unit: str = Field(description="The unit signals and aggregates are counted in.")
-    units: list[CropUnitOut]
-
-
-class CropCatalogOut(Outbound):
-    items: list[CropOut]

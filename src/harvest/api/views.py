@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from harvest.api import models
+from harvest.api import match_models, models
 from harvest.domain import geo
 from harvest.domain.advice import Advice
 from harvest.domain.claim import Claim
@@ -15,6 +15,7 @@ from harvest.domain.request import Request
 from harvest.domain.signals import CropSignal
 from harvest.services.feed import FeedItem
 from harvest.services.guidance import Explanation, GuidanceStatus
+from harvest.services.my_matches import MatchView
 from harvest.services.signals import AreaSignalsView
 
 
@@ -73,6 +74,7 @@ def claim(entity: Claim) -> models.ClaimOut:
         unit=entity.unit,
         request_id=entity.request_id,
         note=entity.note,
+        match_id=entity.match_id,
         status=entity.status.value,
         version=entity.version,
         created_at=iso(entity.created_at),
@@ -176,4 +178,21 @@ def explanation(value: Explanation) -> models.ExplanationOut:
         as_of=value.as_of,
         cached=value.cached,
         explanation=advice(value.advice),
+    )
+
+
+def match(view: MatchView, viewer_id: str) -> match_models.MatchOut:
+    """A suggestion; the other side exactly as the API shows it to a non-owner."""
+    entry, other = view.entry, view.other
+    return match_models.MatchOut(
+        match_id=entry.match_id,
+        side=view.side.value,
+        request_id=entry.request_id,
+        listing_id=entry.listing_id,
+        crop=entry.crop,
+        cell=entry.cell,
+        distance_km=feed_distance(entry.distance_m / 1000),
+        listed_at=entry.listed_at,
+        listing=listing(other, viewer_id) if isinstance(other, Listing) else None,
+        request=request(other, viewer_id) if isinstance(other, Request) else None,
     )

@@ -244,6 +244,7 @@ def _claim(
     version: int,
     request_id: str | None = None,
     note: str | None = None,
+    match_id: str | None = None,
 ) -> Claim:
     return Claim(
         claim_id=claim_id,
@@ -259,6 +260,7 @@ def _claim(
         created_at=at(hours),
         updated_at=at(hours + (version - 1) * 0.1),
         correlation_id=f"corr-{claim_id}",
+        match_id=match_id,
     )
 
 
@@ -274,6 +276,8 @@ CLAIMS = (
         version=1,
         request_id="req-cleo-tomato",
         note="Can pick up after 5 pm.",
+        # Made from the match suggestion GET /me/matches showed Cleo.
+        match_id=f"req-cleo-tomato.{TOMATO.listing_id}",
     ),
     _claim("clm-dora-tomato", TOMATO, "kitchen-dora", "4", ClaimStatus.CONFIRMED, 5, version=2),
     _claim("clm-dora-zucchini", ZUCCHINI, "kitchen-dora", "3", ClaimStatus.CONFIRMED, 6, version=2),

@@ -69,6 +69,7 @@ class Claim:
     created_at: datetime
     updated_at: datetime
     correlation_id: str
+    match_id: str | None = None  # the match suggestion it was made from, if any
 
     def party_of(self, user_id: str) -> Party | None:
         if user_id == self.owner_id:

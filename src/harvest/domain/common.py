@@ -10,6 +10,8 @@ from decimal import Decimal
 # Ids come from clients too (idempotent creates), so they are constrained to a URL-safe,
 # key-safe alphabet: no '#', which separates key segments.
 ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}$"
+# A match suggestion's id: the request's and the listing's ids joined by a dot.
+MATCH_ID_PATTERN = r"^[A-Za-z0-9_-]{8,64}\.[A-Za-z0-9_-]{8,64}$"
 STORED_GEOHASH_PRECISION = 7
 # What non-owners see: the centre of a precision-5 cell (about 4.9 km x 4.9 km).
 PUBLIC_GEOHASH_PRECISION = 5

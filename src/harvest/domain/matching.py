@@ -3,10 +3,10 @@
 Pure rules over entities (no I/O); harvest.services.matching finds the candidates and keeps
 the bounded sets, harvest.store.matches stores them.
 
-- **Eligible**: same crop, the listing live, the request open (both as of now), and the
-  listing's *published* cell within the request owner's share radius. Every distance is
-  measured between the two published cells' centres (precision 5), never from an exact
-  point, so a match says no more of a place than the feed does (and both sides agree on it).
+- **Eligible**: same crop, different owners, the listing live, the request open (both as of
+  now), and the listing's *published* cell within the request owner's share radius. Every
+  distance is measured between the two published cells' centres (precision 5), never from
+  an exact point, so a match says no more of a place than the feed does (both sides agree).
 - **Ranked** by distance, then freshness (the newer item first), then id: a total order, so
   a set is a function of the core items (rebuildable) whatever order the writes came in.
 - **Bounded**: each request keeps its MAX_MATCHES best listings, each listing its
@@ -128,6 +128,7 @@ def eligible(listing: Listing, request: Request, radius_km: float, now: datetime
     """The module doc's rule; radius_km is the request owner's share radius."""
     return (
         listing.crop == request.crop
+        and listing.owner_id != request.owner_id
         and listing.is_live(now)
         and request.is_live(now)
         and cell_distance_m(listing.location.geohash, request.location.geohash)

@@ -17,6 +17,7 @@ from harvest.domain.claim import Claim, ClaimStatus, QuantityEffect
 from harvest.domain.common import Actor, iso, new_id, quantity
 from harvest.domain.crops import require_whole
 from harvest.domain.errors import (
+    FieldError,
     Forbidden,
     InsufficientQuantity,
     NotFound,
@@ -25,6 +26,7 @@ from harvest.domain.errors import (
     VersionMismatch,
 )
 from harvest.domain.listing import Listing
+from harvest.domain.matching import Side, parse_match_id
 from harvest.domain.request import Request
 from harvest.services.support import (
     ServiceContext,
@@ -35,6 +37,7 @@ from harvest.services.support import (
     with_cas_retries,
 )
 from harvest.store.keys import owned_sk
+from harvest.store.matches import MatchSet
 from harvest.store.repository import Created, IdempotencyToken
 
 
@@ -74,6 +77,7 @@ class ClaimDraft:
     request_id: str | None = None
     note: str | None = None
     claim_id: str | None = None
+    match_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,10 +90,19 @@ def _sort_key(claim: Claim) -> str:
     return owned_sk("claim", iso(claim.created_at), claim.claim_id)
 
 
+class MatchReads(Protocol):
+    """The match sets a claim's matchId is checked against (store.matches.MatchRepository)."""
+
+    def match_set(self, side: Side, entity_id: str) -> MatchSet | None: ...
+
+
 class ClaimService:
-    def __init__(self, repository: ClaimStore, context: ServiceContext) -> None:
+    def __init__(
+        self, repository: ClaimStore, context: ServiceContext, matches: MatchReads | None = None
+    ) -> None:
         self.repository = repository
         self.context = context
+        self.matches = matches
 
     def create(
         self, actor: Actor, listing_id: str, draft: ClaimDraft, idempotency_key: str | None = None
@@ -107,8 +120,11 @@ class ClaimService:
                 f"only {listing.quantity_remaining} {listing.unit} remain on a "
                 f"{listing.status.value} listing; {amount} requested"
             )
-        if draft.request_id is not None:
-            self._check_request(actor, draft.request_id)
+        request_id = draft.request_id
+        if draft.match_id is not None:
+            request_id = self._check_match(actor, listing_id, draft.match_id, request_id)
+        elif request_id is not None:
+            self._check_request(actor, request_id)
         claim = Claim(
             claim_id=draft.claim_id or new_id(),
             listing_id=listing.listing_id,
@@ -116,13 +132,14 @@ class ClaimService:
             owner_id=listing.owner_id,
             quantity=amount,
             unit=listing.unit,
-            request_id=draft.request_id,
+            request_id=request_id,
             note=draft.note,
             status=ClaimStatus.PENDING,
             version=1,
             created_at=now,
             updated_at=now,
             correlation_id=actor.correlation_id,
+            match_id=draft.match_id,
         )
         token = idempotency_token(
             self.context, actor, f"claim:{listing_id}", draft, idempotency_key, draft.claim_id
@@ -199,6 +216,32 @@ class ClaimService:
             else None
         )
         return ClaimPage(items, token)
+
+    def _check_match(
+        self, actor: Actor, listing_id: str, match_id: str, request_id: str | None
+    ) -> str:
+        """The request a claim from match `match_id` serves: the match must link this
+        listing and one of the claimer's requests, and be suggested now (in the request's
+        set); otherwise 422 and nothing is written. Another user's match reads as unknown."""
+        refused = ValidationFailed(
+            f"matchId '{match_id}' is not a match of this listing and one of your requests",
+            [FieldError("matchId", "unknown match", "unknown_match")],
+        )
+        ids = parse_match_id(match_id)
+        if ids is None or ids[1] != listing_id or self.matches is None:
+            raise refused
+        if request_id is not None and request_id != ids[0]:
+            raise ValidationFailed(
+                "requestId and matchId name different requests",
+                [FieldError("requestId", "not the request of matchId", "match_mismatch")],
+            )
+        request = self.repository.request_by_id(ids[0])
+        if request is None or request.owner_id != actor.user_id:
+            raise refused
+        suggested = self.matches.match_set(Side.REQUEST, ids[0])
+        if suggested is None or all(e.match_id != match_id for e in suggested.entries):
+            raise refused
+        return ids[0]
 
     def _check_request(self, actor: Actor, request_id: str) -> None:
         request = self.repository.request_by_id(request_id)

@@ -193,6 +193,7 @@ def claim_to_item(claim: Claim) -> Item:
     }
     _optional(item, "requestId", claim.request_id)
     _optional(item, "note", claim.note)
+    _optional(item, "matchId", claim.match_id)
     return item
 
 
@@ -206,6 +207,7 @@ def item_to_claim(item: Mapping[str, Any]) -> Claim:
         unit=item["unit"],
         request_id=item.get("requestId"),
         note=item.get("note"),
+        match_id=item.get("matchId"),
         status=ClaimStatus(item["status"]),
         version=int(item["version"]),
         created_at=parse_iso(item["createdAt"]),

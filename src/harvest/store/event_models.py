@@ -16,7 +16,7 @@ from pydantic.alias_generators import to_camel
 from pydantic.fields import ComputedFieldInfo, FieldInfo
 
 from harvest.domain.claim import ClaimStatus
-from harvest.domain.common import ID_PATTERN
+from harvest.domain.common import ID_PATTERN, MATCH_ID_PATTERN
 from harvest.domain.entitlements import Tier
 from harvest.domain.events import ENTITY_RULES, DetailType
 from harvest.domain.listing import ListingStatus
@@ -100,6 +100,11 @@ class ClaimData(EventData):
         default=None, pattern=ID_PATTERN, description="The request this claim serves, if any."
     )
     note: str | None = Field(default=None, description="Free text; absent when not given.")
+    match_id: str | None = Field(
+        default=None,
+        pattern=MATCH_ID_PATTERN,
+        description="The match suggestion (`{requestId}.{listingId}`) it was made from, if any.",
+    )
 
 
 class PublicPlace(BaseModel):
@@ -185,7 +190,7 @@ class MatchData(EventData):
     `updatedAt` are the set's (the write that added the entry)."""
 
     match_id: str = Field(
-        pattern=r"^[A-Za-z0-9_-]{8,64}\.[A-Za-z0-9_-]{8,64}$",
+        pattern=MATCH_ID_PATTERN,
         description="`{requestId}.{listingId}`: what POST /claims accepts as `matchId`.",
     )
     recipient_id: str = Field(min_length=1, description="Owner of the set: who is told.")

@@ -42,8 +42,11 @@ def feed_rows(
     if after is not None or prefix:
         names["#sk"] = "GSI3SK"
     if after is not None:  # BETWEEN is inclusive: `after` itself comes back, dropped below
+        high = until or prefix + "\uffff"
+        if high < after:  # resumed past this kind's rows of the cell: nothing is left
+            return FeedRows([], None, 0)
         condition = "#pk = :pk AND #sk BETWEEN :low AND :high"
-        bound |= {"low": after, "high": until or prefix + "\uffff"}
+        bound |= {"low": after, "high": high}
         limit += 1
     elif prefix:
         condition = "#pk = :pk AND begins_with(#sk, :prefix)"
@@ -51,7 +54,9 @@ def feed_rows(
     else:
         condition = "#pk = :pk"
     filters: list[str] = []
-    if kind is not None and cell is None:  # a cell's prefix already pins the kind
+    # A cell's prefix pins the kind, but not a BETWEEN from `after`: resuming inside a cell
+    # from a row of the other kind (the last key of an unfiltered span read) would read it.
+    if kind is not None and (cell is None or after is not None):
         filters.append("#type = :type")
         names["#type"], bound["type"] = "type", kind
     if crop is not None:

@@ -19,7 +19,7 @@ from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
 from harvest.domain.claim import ClaimStatus
-from harvest.domain.common import ID_PATTERN
+from harvest.domain.common import ID_PATTERN, MATCH_ID_PATTERN
 from harvest.domain.entitlements import Tier
 from harvest.domain.listing import ListingStatus
 from harvest.domain.request import RequestStatus
@@ -236,6 +236,11 @@ class ClaimItem(StoredItem):
         default=None, pattern=ID_PATTERN, description="The request this claim serves, if any."
     )
     note: str | None = Field(default=None, description="Free text; absent when not given.")
+    match_id: str | None = Field(
+        default=None,
+        pattern=MATCH_ID_PATTERN,
+        description="The match suggestion (`{requestId}.{listingId}`) it was made from, if any.",
+    )
 
     @model_validator(mode="after")
     def _keys_match(self) -> Self:

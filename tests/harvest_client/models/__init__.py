@@ -34,6 +34,10 @@ from .listing_status import ListingStatus
 from .listing_update import ListingUpdate
 from .listing_update_status_type_0 import ListingUpdateStatusType0
 from .location_out import LocationOut
+from .match_collection import MatchCollection
+from .match_out import MatchOut
+from .match_out_side import MatchOutSide
+from .my_matches_side import MyMatchesSide
 from .point_in import PointIn
 from .problem import Problem
 from .problem_required_tier import ProblemRequiredTier
@@ -85,6 +89,10 @@ __all__ = (
     "ListingUpdate",
     "ListingUpdateStatusType0",
     "LocationOut",
+    "MatchCollection",
+    "MatchOut",
+    "MatchOutSide",
+    "MyMatchesSide",
     "PointIn",
     "Problem",
     "ProblemRequiredTier",

@@ -23,12 +23,14 @@ class ClaimCreate:
         claim_id (None | str | Unset):
         request_id (None | str | Unset):
         note (None | str | Unset):
+        match_id (None | str | Unset):
     """
 
     quantity: float
     claim_id: None | str | Unset = UNSET
     request_id: None | str | Unset = UNSET
     note: None | str | Unset = UNSET
+    match_id: None | str | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         quantity = self.quantity
@@ -51,6 +53,12 @@ class ClaimCreate:
         else:
             note = self.note
 
+        match_id: None | str | Unset
+        if isinstance(self.match_id, Unset):
+            match_id = UNSET
+        else:
+            match_id = self.match_id
+
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -64,6 +72,8 @@ class ClaimCreate:
             field_dict["requestId"] = request_id
         if note is not UNSET:
             field_dict["note"] = note
+        if match_id is not UNSET:
+            field_dict["matchId"] = match_id
 
         return field_dict
 
@@ -99,11 +109,21 @@ class ClaimCreate:
 
         note = _parse_note(d.pop("note", UNSET))
 
+        def _parse_match_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        match_id = _parse_match_id(d.pop("matchId", UNSET))
+
         claim_create = cls(
             quantity=quantity,
             claim_id=claim_id,
             request_id=request_id,
             note=note,
+            match_id=match_id,
         )
 
         return claim_create

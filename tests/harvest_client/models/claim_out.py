@@ -32,6 +32,7 @@ class ClaimOut:
         updated_at (str):
         request_id (None | str | Unset):
         note (None | str | Unset):
+        match_id (None | str | Unset): The match it was made from.
     """
 
     claim_id: str
@@ -46,6 +47,7 @@ class ClaimOut:
     updated_at: str
     request_id: None | str | Unset = UNSET
     note: None | str | Unset = UNSET
+    match_id: None | str | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -81,6 +83,12 @@ class ClaimOut:
         else:
             note = self.note
 
+        match_id: None | str | Unset
+        if isinstance(self.match_id, Unset):
+            match_id = UNSET
+        else:
+            match_id = self.match_id
+
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -101,6 +109,8 @@ class ClaimOut:
             field_dict["requestId"] = request_id
         if note is not UNSET:
             field_dict["note"] = note
+        if match_id is not UNSET:
+            field_dict["matchId"] = match_id
 
         return field_dict
 
@@ -145,6 +155,15 @@ class ClaimOut:
 
         note = _parse_note(d.pop("note", UNSET))
 
+        def _parse_match_id(data: object) -> None | str | Unset:
+            if data is None:
+                return data
+            if isinstance(data, Unset):
+                return data
+            return cast(None | str | Unset, data)
+
+        match_id = _parse_match_id(d.pop("matchId", UNSET))
+
         claim_out = cls(
             claim_id=claim_id,
             listing_id=listing_id,
@@ -158,6 +177,7 @@ class ClaimOut:
             updated_at=updated_at,
             request_id=request_id,
             note=note,
+            match_id=match_id,
         )
 
         claim_out.additional_properties = d

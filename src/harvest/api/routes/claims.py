@@ -28,7 +28,11 @@ def create_claim(
 ) -> Response[str]:
     actor = actor_of(router.current_event)
     draft = ClaimDraft(
-        quantity=body.quantity, request_id=body.request_id, note=body.note, claim_id=body.claim_id
+        quantity=body.quantity,
+        request_id=body.request_id,
+        note=body.note,
+        claim_id=body.claim_id,
+        match_id=body.match_id,
     )
     key = http.idempotency_key(router.current_event)
     result = services().claims.create(actor, listingId, draft, key)

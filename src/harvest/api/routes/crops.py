@@ -8,7 +8,8 @@ from functools import cache
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from harvest.api import http, models
+from harvest.api import catalog_models as models
+from harvest.api import http
 from harvest.domain.crops import COUNT_UNITS, load_catalog
 
 router = APIGatewayRouter()  # type: ignore[no-untyped-call]
