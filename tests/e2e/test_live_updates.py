@@ -5,6 +5,11 @@ Management API emulator -> the subscriber's socket. Nobody hears another user's 
 from __future__ import annotations
 
 import json
+import queue
+import signal
+import subprocess
+import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -16,6 +21,7 @@ from websockets.sync.client import ClientConnection, connect
 from harvest.domain.geo import encode
 from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer
+from harvest.store.dynamo import deserialize, make_client
 from support import payloads
 from support.runtime import running_runtime, wait_for
 
@@ -223,3 +229,57 @@ def test_done_when_a_searcher_hears_of_tomatoes_listed_nearby_and_of_the_confirm
             received = _drain(third)
             assert [f for f in received if f.get("topic") in ("claims", "matches")] == []
             assert {f["detailType"] for f in received} <= {"insight.generated"}
+
+
+def test_harvest_watch_prints_pushed_events_and_exits_quietly_on_ctrl_c(tmp_path: Path) -> None:
+    with running_runtime(tmp_path / "data") as (runtime, http):
+        # Given `harvest watch` running as the claimer
+        watch = subprocess.Popen(  # noqa: S603 - this interpreter, fixed arguments
+            [sys.executable, "-m", "harvest.cli.main", "watch", "--user", "claimer",
+             "--url", runtime.websocket.url],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )  # fmt: skip
+        try:
+            assert watch.stdout is not None
+            # (subscribed once the connection item lists its topics)
+            wanted = {"claims#claimer", "matches#claimer"}
+            wait_for(lambda: _subscribed_topics(runtime, "claimer") == wanted)
+            # When a claim of the claimer is made
+            listing = http.call("POST", "/listings", payloads.listing(), user="grower")
+            claim = http.call(
+                "POST", f"/listings/{listing.body['listingId']}/claims", {"quantity": 1},
+                user="claimer",
+            )  # fmt: skip
+            assert claim.status == 201
+            # Then it prints the event on one line (read in a thread: a missing line fails the
+            # test after a deadline instead of hanging it)
+            lines: queue.Queue[str] = queue.Queue()
+            stdout = watch.stdout
+            threading.Thread(target=lambda: lines.put(stdout.readline()), daemon=True).start()
+            line = lines.get(timeout=120)
+            detail_type, topic, entity_id, data = line.rstrip("\n").split("\t")
+            assert (detail_type, topic, entity_id) == (
+                "claim.created",
+                "claims",
+                claim.body["claimId"],
+            )
+            assert json.loads(data)["claimerId"] == "claimer"
+        finally:
+            # And Ctrl-C ends it quietly
+            watch.send_signal(signal.SIGINT)
+            assert watch.wait(timeout=30) == 0
+            stderr = watch.stderr.read() if watch.stderr else ""
+            assert "Traceback" not in stderr
+
+
+def _subscribed_topics(runtime: LocalRuntime, user: str) -> set[str]:
+    client = make_client(runtime.options.region, runtime.engine.endpoint_url)
+    items = client.scan(TableName=runtime.options.table_name)["Items"]
+    return {
+        topic
+        for item in (deserialize(raw) for raw in items)
+        if item.get("type") == "connection" and item.get("userId") == user
+        for topic in item.get("topics") or ()
+    }
