@@ -87,7 +87,7 @@ bench: setup
 # Dependencies come from uv.lock (no requirements.txt in git), built for arm64 Lambda: the
 # runtime dependencies only, not the cli extra (tests/unit/test_runtime_dependencies.py).
 # Every function ships the same package; the targets share one recipe.
-FUNCTIONS := ApiFunction PublisherFunction AggregatorFunction AdvisorFunction RefreshFunction MatchingFunction
+FUNCTIONS := ApiFunction PublisherFunction AggregatorFunction AdvisorFunction RefreshFunction MatchingFunction WebSocketAuthorizerFunction WebSocketFunction DeliveryFunction
 .PHONY: $(addprefix build-,$(FUNCTIONS))
 $(addprefix build-,$(FUNCTIONS)):
 	$(eval UV := $(shell scripts/bootstrap.sh))

@@ -23,7 +23,8 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.options import RuntimeOptions
+from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.tools.template import load_template
 

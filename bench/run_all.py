@@ -53,6 +53,11 @@ BENCHES = (
     ),
     Bench("privacy_utility", ()),
     Bench("signals_rcu", (), ("--listings", "1000", "--crops", "2", "--cells", "2")),
+    Bench(
+        "push_latency",
+        ("--rate", "10", "--seconds", "30", "--connections", "100"),
+        ("--rate", "2", "--seconds", "2", "--connections", "5"),
+    ),
 )
 
 

@@ -14,7 +14,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.options import RuntimeOptions
+from harvest.local.runtime import LocalRuntime
 from harvest.once import Once
 from harvest.tools.template import load_template
 

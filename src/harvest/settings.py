@@ -110,6 +110,22 @@ class RefreshSettings(SignalSettings, ConsumerSettings):
 
 
 @dataclass(frozen=True)
+class WebSocketSettings(TableSettings):
+    """The WebSocket API's $connect authorizer and route function (issue 15): the user pool
+    whose id tokens $connect accepts."""
+
+    user_pool_id: str | None = _env("USER_POOL_ID", None)
+    user_pool_client_id: str | None = _env("USER_POOL_CLIENT_ID", None)
+
+
+@dataclass(frozen=True)
+class DeliverySettings(ConsumerSettings):
+    # The API Gateway Management API endpoint pushes go to
+    # (https://{api}.execute-api.{region}.amazonaws.com/{stage}; the local emulator locally).
+    websocket_management_endpoint: str | None = _env("WEBSOCKET_MANAGEMENT_ENDPOINT", None)
+
+
+@dataclass(frozen=True)
 class MatchingSettings(ConsumerSettings):
     """The matching worker's: the table and its time budget, nothing of the signals."""
 
@@ -123,7 +139,14 @@ class AdvisorSettings(SignalSettings, ModelSettings, ConsumerSettings):
 
 
 @dataclass(frozen=True)
-class Settings(AdvisorSettings, DerivationSettings, PublisherSettings, ApiSettings):
+class Settings(
+    AdvisorSettings,
+    DerivationSettings,
+    PublisherSettings,
+    DeliverySettings,
+    WebSocketSettings,
+    ApiSettings,
+):
     """Every variable: what the CLI and the tools read (they act for every function)."""
 
 

@@ -51,7 +51,12 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
         assert runtime.rule_bus is not None
         by_function = {p.mapping.function.logical_id: p for p in runtime.rule_bus.pollers}
         advisor = by_function["AdvisorFunction"]
-        assert set(by_function) == {"AdvisorFunction", "RefreshFunction"}
+        assert set(by_function) == {
+            "AdvisorFunction",
+            "RefreshFunction",
+            "MatchingFunction",
+            "DeliveryFunction",
+        }
         assert "AdvisorFunction" not in [p.config.function_logical_id for p in runtime.pollers]
         # Given three growers offering tomatoes and three families asking for some (k of each
         # kind: demand sums the requesters' items only), in one area

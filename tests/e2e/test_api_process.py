@@ -13,7 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.options import RuntimeOptions
+from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer, signing_key
 from support import payloads
 from support.runtime import HttpClient, clear_container_caches
@@ -118,7 +119,8 @@ def _live(pid: int) -> bool:
 RUNTIME_SCRIPT = """
 import sys
 from pathlib import Path
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.options import RuntimeOptions
+from harvest.local.runtime import LocalRuntime
 options = RuntimeOptions(port=0, data_dir=Path(sys.argv[1]), engine="moto", api_process=True,
                          with_pollers=False)
 runtime = LocalRuntime(options)

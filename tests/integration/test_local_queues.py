@@ -17,7 +17,7 @@ import pytest
 from moto import mock_aws
 
 from harvest.local.queues import SqsPoller
-from harvest.local.rules import BusTopology, provision, topology_from_template
+from harvest.local.rules import BusTopology, QueueMapping, provision, topology_from_template
 from harvest.local.schedules import SCHEDULE_SECONDS_VARIABLE, ScheduleTicker, period_seconds
 from harvest.tools.template import load_template
 
@@ -31,6 +31,11 @@ def _template(visibility_timeout_s: int = 0, max_receive_count: int = 2) -> dict
     queue["VisibilityTimeout"] = visibility_timeout_s
     queue["RedrivePolicy"]["maxReceiveCount"] = max_receive_count
     return template
+
+
+def _advisor(topology: BusTopology) -> QueueMapping:
+    [mapping] = [m for m in topology.mappings if m.function.logical_id == "AdvisorFunction"]
+    return mapping
 
 
 @pytest.fixture
@@ -86,14 +91,26 @@ class Handler:
 def test_the_template_topology_is_read_as_written() -> None:
     topology = topology_from_template(load_template(), "harvest-test")
     assert topology.bus_name == "harvest-dev"
-    [rule] = topology.rules
-    assert rule.queues == ("AdvisorQueue",)
+    rules = {rule.logical_id: rule.queues for rule in topology.rules}
+    assert rules == {
+        "AdvisorRule": ("AdvisorQueue",),
+        "MatchingRule": ("MatchingQueue",),
+        "DeliveryRule": ("DeliveryQueue",),
+    }
     queue = topology.queues["AdvisorQueue"]
     assert (queue.dead_letter_queue, queue.max_receive_count) == ("AdvisorDlq", 5)
     assert queue.visibility_timeout_s == 360
     mappings = {m.function.logical_id: m for m in topology.mappings}
-    assert set(mappings) == {"AdvisorFunction", "RefreshFunction"}
+    assert set(mappings) == {
+        "AdvisorFunction",
+        "RefreshFunction",
+        "MatchingFunction",
+        "DeliveryFunction",
+    }
     mapping = mappings["AdvisorFunction"]
+    [delivery] = [m for m in topology.mappings if m.queue == "DeliveryQueue"]
+    assert delivery.function.handler == "harvest.consumers.delivery.handler"
+    assert (delivery.batch_size, delivery.report_batch_item_failures) == (10, True)
     assert mapping.function.handler == "harvest.consumers.advisor.handler"
     assert (mapping.batch_size, mapping.report_batch_item_failures) == (10, True)
     assert mapping.function.timeout_s == 60
@@ -177,7 +194,7 @@ def test_failed_messages_come_back_and_go_to_the_dlq_after_max_receive_count(
     for n in (1, 2, 3):
         _put(events, topology, "harvest.guidances", "guidance.requested", n)
     handler = Handler(failing={2})
-    [mapping] = [m for m in topology.mappings if m.function.logical_id == "AdvisorFunction"]
+    mapping = _advisor(topology)
     poller = SqsPoller(mapping, sqs, urls["AdvisorQueue"], handler)
     # First receive: 2 fails, the others are deleted; it comes back (visibility timeout 0)
     assert poller.poll_once() == 3
@@ -199,7 +216,7 @@ def test_a_function_error_or_an_unknown_item_identifier_keeps_the_whole_batch(
     urls = provision(topology, events, sqs)
     for n in (1, 2):
         _put(events, topology, "harvest.guidances", "guidance.requested", n)
-    [mapping] = [m for m in topology.mappings if m.function.logical_id == "AdvisorFunction"]
+    mapping = _advisor(topology)
 
     def crash(event: Mapping[str, Any], context: Any) -> Any:
         raise RuntimeError("function error")

@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from harvest.cli.main import main
-from harvest.local.runtime import LocalRuntime, RuntimeOptions
+from harvest.local.options import RuntimeOptions
+from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.once import Once
 from harvest.store.dynamo import deserialize, make_client

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[2]
 SRC = ROOT / "src" / "harvest"
 # What the functions import from harvest: everything but the command line and its tools.
 LAMBDA_LAYERS = ("domain", "store", "adapters", "services", "api", "consumers")
-CLI_ONLY = {"dynamodb-json", "pyyaml"}
+CLI_ONLY = {"dynamodb-json", "pyyaml", "websockets"}
 # Imported when installed and done without otherwise: botocore's `try: import certifi` (its
 # own CA bundle on Lambda).
 OPTIONAL = {"certifi"}

@@ -135,7 +135,11 @@ def test_at_most_two_event_source_mappings_read_the_table_stream() -> None:
 
 @pytest.mark.parametrize(
     ("function", "rule_name"),
-    [("AdvisorFunction", "AdvisorRule"), ("MatchingFunction", "MatchingRule")],
+    [
+        ("AdvisorFunction", "AdvisorRule"),
+        ("MatchingFunction", "MatchingRule"),
+        ("DeliveryFunction", "DeliveryRule"),
+    ],
 )
 def test_the_sqs_workers_are_consumers_behind_a_rule_of_the_bus(
     function: str, rule_name: str
@@ -152,6 +156,7 @@ def test_every_sqs_consumer_has_its_own_queue() -> None:
     queues = [_ref(p["Queue"]) for _, p in _events("SQS")]
     assert sorted(f for f, _ in _events("SQS")) == [
         "AdvisorFunction",
+        "DeliveryFunction",
         "MatchingFunction",
         "RefreshFunction",
     ]
@@ -271,13 +276,20 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
     assert subscriptions == {
         "AdvisorFunction": {"INSIGHT#", "GUIDANCE#"},
         "MatchingFunction": {"LISTING#", "REQUEST#"},
+        "DeliveryFunction": {"CLAIM#", "INSIGHT#", "MATCH#"},
     }
     # The derivation consumer's insights reach the publisher (insight.generated) and, through
-    # the bus, the AI worker, whose cache and usage writes reach nobody.
-    assert feeds["AggregatorFunction"] == {"PublisherFunction", "AdvisorFunction"}
+    # the bus, the AI worker and the delivery worker, whose writes reach nobody.
+    assert feeds["AggregatorFunction"] == {
+        "PublisherFunction",
+        "AdvisorFunction",
+        "DeliveryFunction",
+    }
     assert feeds["AdvisorFunction"] == set()
+    assert feeds["DeliveryFunction"] == set()
     assert feeds["PublisherFunction"] == set()
     # The refresher's insights go the same way; nothing it writes reaches itself.
-    assert feeds["RefreshFunction"] == {"PublisherFunction", "AdvisorFunction"}
-    # Match sets become match.suggested through the publisher, and reach no consumer.
-    assert feeds["MatchingFunction"] == {"PublisherFunction"}
+    assert feeds["RefreshFunction"] == {"PublisherFunction", "AdvisorFunction", "DeliveryFunction"}
+    # Match sets become match.suggested through the publisher, and reach the delivery
+    # worker (pushes), which writes nothing any consumer reads.
+    assert feeds["MatchingFunction"] == {"PublisherFunction", "DeliveryFunction"}

@@ -24,6 +24,7 @@ from harvest.cli import (
     serve,
     status,
     token,
+    watch,
 )
 from harvest.cli.context import Context, Subparsers
 from harvest.cli.target import ClientFactory
@@ -35,7 +36,7 @@ class Command(Protocol):
 
 
 COMMANDS: tuple[Command, ...] = (
-    serve, status, token, events, seed, query, schemas, export, audit, rebuild, redrive,
+    serve, status, token, watch, events, seed, query, schemas, export, audit, rebuild, redrive,
 )  # fmt: skip
 
 

@@ -65,7 +65,8 @@ def configure_logging(quiet: bool) -> None:
 
 
 def run(args: argparse.Namespace, context: Context) -> int:
-    from harvest.local.runtime import LocalRuntime, RuntimeOptions  # noqa: PLC0415 - heavy
+    from harvest.local.options import RuntimeOptions  # noqa: PLC0415
+    from harvest.local.runtime import LocalRuntime  # noqa: PLC0415 - heavy
 
     configure_logging(args.quiet)
     os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
@@ -127,6 +128,8 @@ def _announce(runtime: LocalRuntime) -> None:
     )
     print(f"  data dir   {options.data_dir}  (events.jsonl, dlq/, runtime.json)", flush=True)
     print("  token      harvest token --user alice --tier free", flush=True)
+    if runtime.websocket is not None:
+        print(f"  live       {runtime.websocket.url}   (harvest watch --user alice)", flush=True)
     if runtime.unclean_report:
         print(f"  WARNING    {runtime.unclean_report}", flush=True)
     print(*_status_lines(runtime), sep="\n", flush=True)

@@ -20,7 +20,7 @@ import subprocess  # nosec B404
 import sys
 import threading
 import warnings
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from typing import IO, Any
 
 log = logging.getLogger("harvest.local.api")
@@ -91,6 +91,15 @@ def die_with_parent() -> None:
     libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
     if os.getppid() != parent:  # pragma: no cover - the runtime died during our start
         os._exit(1)
+
+
+def start_api_processes(spec: ApiProcessSpec, count: int) -> list[ApiProcess]:
+    """`count` processes serving one port (SO_REUSEPORT when more than one, as Lambda runs
+    concurrent containers): the others join the port the first bound (a free one when the
+    spec said 0)."""
+    spec = replace(spec, reuse_port=count > 1)
+    first = ApiProcess(spec)
+    return [first, *(ApiProcess(replace(spec, port=first.port)) for _ in range(count - 1))]
 
 
 def serve(spec: ApiProcessSpec) -> None:

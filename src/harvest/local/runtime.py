@@ -14,7 +14,6 @@ import os
 import secrets
 import threading
 import time
-from dataclasses import dataclass, field, replace
 from http.server import ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -28,7 +27,7 @@ from harvest.local.adapter import (
     preflight_is_public,
     public_routes,
 )
-from harvest.local.api_process import ApiProcess, ApiProcessSpec
+from harvest.local.api_process import ApiProcess, ApiProcessSpec, start_api_processes
 from harvest.local.bus import EventSink, make_bus_server
 from harvest.local.engines import (
     DynamoDbLocalEngine,
@@ -48,6 +47,7 @@ from harvest.local.lifecycle import (
     write_state,
 )
 from harvest.local.mappings import FunctionSettings
+from harvest.local.options import RuntimeOptions
 from harvest.local.queue_store import keep_at_stop, requeue_at_start
 from harvest.local.snapshot import export_table, import_table
 from harvest.local.tokens import TokenIssuer, signing_key
@@ -59,30 +59,6 @@ log = logging.getLogger("harvest.local")
 _SAVE_CONFIG = Config(
     retries={"mode": "standard", "total_max_attempts": 10}, connect_timeout=10, read_timeout=120
 )
-
-
-@dataclass
-class RuntimeOptions:
-    port: int = 3000
-    host: str = "127.0.0.1"
-    engine: str = "auto"  # DynamoDB Local where Java is present, else moto
-    endpoint_url: str | None = None
-    data_dir: Path | None = field(default_factory=lambda: Path(".harvest"))
-    table_name: str = "harvest-local"
-    region: str = "us-east-1"
-    with_pollers: bool = True
-    # The API function in a process of its own (as Lambda runs it: consumers and the engine
-    # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
-    api_process: bool = False
-    # How many API processes (with api_process) share the port, SO_REUSEPORT: as Lambda
-    # runs concurrent containers, a slow request does not queue the next behind it.
-    api_processes: int = 1
-    # Each emulated function in a warm worker process of its own (local.workers), with its
-    # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
-    # them reachable for tests that patch a consumer here.
-    function_processes: bool = False
-    # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
-    template: dict[str, Any] | None = None
 
 
 def make_engine(options: RuntimeOptions) -> Engine:
@@ -109,6 +85,7 @@ class LocalRuntime:
         self.bus_server: ThreadingHTTPServer | None = None
         self.rule_bus: RuleBus | None = None
         self.pollers: list[Any] = []
+        self.websocket: Any = None  # local.websocket.WebSocketGateway
         self.poller_names: list[str] = []
         self.workers: list[FunctionWorker] = []
         self.api_url = ""
@@ -144,6 +121,7 @@ class LocalRuntime:
         bus_url = f"http://127.0.0.1:{self.bus_server.server_address[1]}"
         self._serve_in_thread(self.bus_server, "event-bus")
         self._configure_environment(bus_url)
+        self._start_websocket()
         client = make_client(self.options.region, self.engine.endpoint_url)
         created = self._ensure_table(client)
         if created and isinstance(self.engine, MotoEngine) and data_dir is not None:
@@ -184,17 +162,7 @@ class LocalRuntime:
         log.info("stopped")
 
     def _drain_and_save(self) -> None:
-        if self.api_server is not None:
-            self.api_server.shutdown()
-            self.api_server.server_close()  # joins request threads (block_on_close)
-            log.info("api: stopped (requests in flight were answered)")
-        if self.api_children:
-            for child in self.api_children:  # all stop taking requests at once
-                child.request_stop()
-            for child in self.api_children:
-                child.stop()
-            log.info("api: %d processes stopped (requests in flight were answered)",
-                     len(self.api_children))  # fmt: skip
+        self._stop_api()
         if isinstance(self.engine, MotoEngine) and self.pollers and self.options.data_dir:
             self._let_pollers_drain()
         self.stop_event.set()
@@ -206,6 +174,9 @@ class LocalRuntime:
             worker.close()
         if self.workers:
             log.info("functions: %d worker processes stopped", len(self.workers))
+        if self.websocket is not None:
+            self.websocket.stop()
+            log.info("websocket: stopped")
         if self.bus_server is not None:
             self.bus_server.shutdown()
             self.bus_server.server_close()
@@ -231,6 +202,19 @@ class LocalRuntime:
             log.info("saved %d items to %s", count, self.options.data_dir / SNAPSHOT_FILE)
 
     # ------------------------------------------------------------------ moto restarts
+    def _stop_api(self) -> None:
+        if self.api_server is not None:
+            self.api_server.shutdown()
+            self.api_server.server_close()  # joins request threads (block_on_close)
+            log.info("api: stopped (requests in flight were answered)")
+        if self.api_children:
+            for child in self.api_children:  # all stop taking requests at once
+                child.request_stop()
+            for child in self.api_children:
+                child.stop()
+            log.info("api: %d processes stopped (requests in flight were answered)",
+                     len(self.api_children))  # fmt: skip
+
     def _let_pollers_drain(self) -> None:
         """moto's snapshot is all that survives: save it with the pipeline caught up, so the
         restored derived items hold every restored core item's effect (see restore.py)."""
@@ -318,6 +302,16 @@ class LocalRuntime:
             log.info("created table %s from template.yaml", self.options.table_name)
             return True
 
+    def _start_websocket(self) -> None:
+        from harvest.local.websocket import start_gateway  # noqa: PLC0415 - optional piece
+
+        port = self.options.websocket_port
+        if port is None:
+            port = self.options.port + 1 if self.options.port else 0
+        self.websocket = start_gateway(
+            self.template, self.options.table_name, self.options.host, port
+        )
+
     def _start_pollers(self) -> None:
         from harvest.local.pollers import start_pollers  # noqa: PLC0415 - optional piece
 
@@ -332,15 +326,10 @@ class LocalRuntime:
                 open_preflight=preflight_is_public(self.template),
                 refusal_headers=gateway_response_headers(self.template),
                 log_level=logging.getLogger().getEffectiveLevel(),
-                reuse_port=self.options.api_processes > 1,
             )
-            self.api_child = ApiProcess(spec)
-            self.api_children = [self.api_child]
-            # The others join the port the first bound (a free one when the option said 0).
-            port = self.api_child.port
-            for _ in range(self.options.api_processes - 1):
-                self.api_children.append(ApiProcess(replace(spec, port=port)))
-            self.api_url = f"http://{self.options.host}:{port}"
+            self.api_children = start_api_processes(spec, self.options.api_processes)
+            self.api_child = self.api_children[0]
+            self.api_url = f"http://{self.options.host}:{self.api_child.port}"
             return
         from harvest.api.app import handler  # noqa: PLC0415 - after the environment is set
 
@@ -384,5 +373,6 @@ class LocalRuntime:
             "pipelineDrained": self.pipeline_drained,
             # moto's EventBridge and SQS: the rules' queues and their DLQs (local.eventing)
             "queuesEndpointUrl": self.rule_bus.endpoint_url if self.rule_bus else None,
+            "websocketUrl": self.websocket.url if self.websocket else None,
         }
         write_state(self.data_path(), info)

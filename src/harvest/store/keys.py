@@ -32,6 +32,10 @@ DERIVED_PREFIXES: Final = ("AGG#", "INSIGHT#", "AICACHE#", "AIUSAGE#", "MATCH#")
 SOURCE_PREFIXES: Final = ("LISTING#", "REQUEST#")
 MATCH_PREFIX: Final = "MATCH#"
 MATCH_SET_SK: Final = "SET"
+# Live connections of the WebSocket API and their topic subscriptions: neither core (no user
+# data, never an event) nor derived (not rebuildable: a connection exists while a socket is
+# open). Written by the WebSocket functions only; every item expires (expiresAt).
+CONNECTION_PREFIXES: Final = ("CONN#", "TOPIC#")
 
 
 def profile_key(user_id: str) -> dict[str, str]:
@@ -110,3 +114,13 @@ def is_core_key(pk: str) -> bool:
 
 def is_derived_key(pk: str) -> bool:
     return pk.startswith(DERIVED_PREFIXES)
+
+
+def connection_key(connection_id: str) -> dict[str, str]:
+    return {"PK": f"CONN#{connection_id}", "SK": "CONN"}
+
+
+def subscription_key(topic_key: str, connection_id: str) -> dict[str, str]:
+    """One connection subscribed to one bound topic (harvest.domain.push): the delivery
+    worker queries a topic's partition for its connections."""
+    return {"PK": f"TOPIC#{topic_key}", "SK": f"CONN#{connection_id}"}

@@ -1,0 +1,36 @@
+"""What `harvest serve` (and a test) asks of one local runtime (local.runtime.LocalRuntime)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["RuntimeOptions"]
+
+
+@dataclass
+class RuntimeOptions:
+    port: int = 3000
+    host: str = "127.0.0.1"
+    engine: str = "auto"  # DynamoDB Local where Java is present, else moto
+    endpoint_url: str | None = None
+    data_dir: Path | None = field(default_factory=lambda: Path(".harvest"))
+    table_name: str = "harvest-local"
+    region: str = "us-east-1"
+    with_pollers: bool = True
+    # The API function in a process of its own (as Lambda runs it: consumers and the engine
+    # cannot starve it). In-process keeps it reachable for tests that patch boto3 here.
+    api_process: bool = False
+    # How many API processes (with api_process) share the port, SO_REUSEPORT: as Lambda
+    # runs concurrent containers, a slow request does not queue the next behind it.
+    api_processes: int = 1
+    # Each emulated function in a warm worker process of its own (local.workers), with its
+    # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
+    # them reachable for tests that patch a consumer here.
+    function_processes: bool = False
+    # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
+    template: dict[str, Any] | None = None
+    # The WebSocket API's local endpoint (local.websocket); None: the API port + 1, or any
+    # free port when the API's is.
+    websocket_port: int | None = None
