@@ -14,9 +14,13 @@ from harvest.consumers import advisor, derivation
 from harvest.settings import (
     AdvisorSettings,
     ApiSettings,
+    DeliverySettings,
     DerivationSettings,
+    MatchingSettings,
     PublisherSettings,
+    RefreshSettings,
     Settings,
+    WebSocketSettings,
 )
 
 
@@ -34,7 +38,7 @@ def test_each_function_reads_only_the_variables_it_uses() -> None:
 
 def test_the_api_and_the_insight_writers_agree_on_k() -> None:
     environ = {"SIGNAL_K_ANONYMITY": "5"}
-    readers = (ApiSettings, DerivationSettings, AdvisorSettings)
+    readers = (ApiSettings, DerivationSettings, AdvisorSettings, RefreshSettings)
     assert {cls.from_environ(environ).signal_k for cls in readers} == {5}
 
 
@@ -42,7 +46,16 @@ def test_settings_hold_every_functions_variables() -> None:
     every = set().union(
         *(
             _variables(cls)
-            for cls in (ApiSettings, PublisherSettings, DerivationSettings, AdvisorSettings)
+            for cls in (
+                ApiSettings,
+                PublisherSettings,
+                DerivationSettings,
+                AdvisorSettings,
+                RefreshSettings,
+                MatchingSettings,
+                DeliverySettings,
+                WebSocketSettings,
+            )
         )
     )
     assert _variables(Settings) == every
