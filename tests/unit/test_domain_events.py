@@ -438,6 +438,8 @@ def test_a_new_insight_version_is_insight_generated_and_a_guard_move_is_not() ->
     assert event.correlation_id == "corr-insight"
     assert event.data["area"] == "u33dc"
     assert "PK" not in event.data
+    # The bucket write counter moves with hidden growers' activity too: never published.
+    assert "inputVersion" not in event.data
     [changed] = modify(_insight_item(1), _insight_item(2))
     assert changed.id != event.id
     # advance(): the guard moved (asOfDay), the version did not -> nothing to announce

@@ -33,7 +33,7 @@ PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
         "guidanceId", "ownerId", "area", "crop", "tier", "version", "createdAt", "updatedAt",
     }),
     "insight": frozenset({
-        "area", "asOfDay", "inputVersion", "windows", "digests",
+        "area", "asOfDay", "windows", "digests",
         "version", "createdAt", "updatedAt",
     }),
     # Built entry by entry by harvest.domain.matching.suggested_events, never from an item.

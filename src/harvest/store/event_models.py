@@ -179,7 +179,8 @@ class InsightData(EventData):
         pattern=r"^[0-9b-hjkmnp-z]{4,6}$", description="Geohash cell (precision 4-6)."
     )
     as_of_day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="Windows end on this day.")
-    input_version: int = Field(ge=0, description="Sum of the bucket write counters read.")
+    # No inputVersion: it counts every bucket write, hidden growers' too, so its steps between
+    # versions would say when someone under k was active (docs/privacy.md).
     windows: list[InsightWindowData]
     digests: dict[str, str] = Field(description="sha256 of each window's published figures.")
 
