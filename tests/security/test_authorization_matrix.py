@@ -64,6 +64,8 @@ MATRIX: dict[str, Call] = {
     "GET /me/listings": Call(row(401, 200, 200, 200, 200, 200)),
     "GET /me/requests": Call(row(401, 200, 200, 200, 200, 200)),
     "GET /me/claims": Call(row(401, 200, 200, 200, 200, 200)),
+    # Each caller reads the matches of their own requests or listings only.
+    "GET /me/matches": Call(row(401, 200, 200, 200, 200, 200)),
     "POST /listings": Call(row(401, 201, 201, 201, 201, 201), payloads.listing()),
     "POST /requests": Call(row(401, 201, 201, 201, 201, 201), payloads.request()),
     # Listings and requests are public (approximate place); only their owner changes them.

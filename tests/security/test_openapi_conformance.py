@@ -120,6 +120,7 @@ def _valid_requests(http: HttpClient) -> list[Valid]:
         Valid("POST /listings/{listingId}/claims", created, their_listing, body={"quantity": 1}),
         Valid("GET /claims/{claimId}", ok, own_claim),
         Valid("GET /me/claims", ok, query={"role": "made"}),
+        Valid("GET /me/matches", ok, query={"side": "listing", "limit": 5}),
         Valid("GET /feed", ok, query={"lat": 52.52, "lon": 13.405, "radiusKm": 10}),
         Valid("GET /communities/{geohash}/signals", ok, {"geohash": AREA}),
         Valid("GET /communities/{geohash}/explanation", ok, {"geohash": AREA}, {"days": 14}),

@@ -7,8 +7,7 @@ from aws_lambda_powertools.event_handler.openapi.params import Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from harvest.api import http, match_models, views
-from harvest.api.auth import actor_of
-from harvest.api.dependencies import services
+from harvest.api.dependencies import ApiServices, CurrentActor
 from harvest.domain.matching import Side
 from harvest.services.my_matches import MAX_MATCH_PAGE
 
@@ -26,12 +25,13 @@ SIDE_HELP = (
     responses=http.documented(200, match_models.MatchCollection, "A page of matches"),
 )
 def my_matches(
+    actor: CurrentActor,
+    api: ApiServices,
     side: Annotated[Literal["request", "listing"], Query(description=SIDE_HELP)] = "request",
     limit: Annotated[int | None, Query(ge=1, le=MAX_MATCH_PAGE)] = None,
     cursor: Annotated[str | None, Query()] = None,
 ) -> Response[str]:
-    actor = actor_of(router.current_event)
-    page = services().matches.list_own(actor, Side(side), limit, cursor)
+    page = api.matches.list_own(actor, Side(side), limit, cursor)
     return http.json_response(
         match_models.MatchCollection(
             items=[views.match(item, actor.user_id) for item in page.items],
