@@ -44,17 +44,19 @@ security: setup
 browser:
 	@scripts/install_browser.sh
 
-# The suites that keep to their own moto mocks and tmp dirs run on two pytest-xdist workers
-# (coverage combined across them); the ones that start `harvest serve`-like runtimes, with
-# their JVMs, ports and CPU-hog fault injection, run one at a time after them.
+# Every suite runs on two pytest-xdist workers (coverage combined across them). The ones that
+# start `harvest serve`-like runtimes (JVMs, free ports, CPU-hog fault injection) go after the
+# others, one test file per worker (--dist loadfile); they wait on progress, so a runtime
+# beside them makes them slower, not wrong (CI must finish in under 20 minutes).
 PARALLEL_SUITES := tests/unit tests/property tests/integration tests/security
 SERIAL_SUITES := tests/e2e tests/faults
 
 unit: setup browser
 	@echo "== pytest (unit, property, integration, security; 2 workers)"
 	@$(VENV)/pytest -n 2 --cov --cov-report= -q --durations=10 $(PARALLEL_SUITES)
-	@echo "== pytest (end-to-end, faults; one at a time)"
-	@$(VENV)/pytest --cov --cov-append --cov-report= -q --durations=10 $(SERIAL_SUITES)
+	@echo "== pytest (end-to-end, faults; 2 workers, a file each)"
+	@$(VENV)/pytest -n 2 --dist loadfile --cov --cov-append --cov-report= -q --durations=10 \
+		$(SERIAL_SUITES)
 	@echo "== coverage (domain + services must be >= 90%)"
 	@$(VENV)/coverage report --include='src/harvest/domain/*,src/harvest/services/*' --fail-under=90
 
@@ -62,7 +64,7 @@ unit: setup browser
 # test_moto_patches.py tests our patch of moto itself: there is nothing to conform to.
 conformance: setup
 	@echo "== pytest integration on DynamoDB Local (conformance)"
-	@HARVEST_TEST_ENGINE=dynamodb-local $(VENV)/pytest tests/integration -q \
+	@HARVEST_TEST_ENGINE=dynamodb-local $(VENV)/pytest -n 2 tests/integration -q \
 		--ignore=tests/integration/test_moto_patches.py
 
 test: lint typecheck cfn security unit conformance

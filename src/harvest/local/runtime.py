@@ -305,12 +305,18 @@ class LocalRuntime:
     def _start_websocket(self) -> None:
         from harvest.local.websocket import start_gateway  # noqa: PLC0415 - optional piece
 
-        port = self.options.websocket_port
-        if port is None:
-            port = self.options.port + 1 if self.options.port else 0
-        self.websocket = start_gateway(
-            self.template, self.options.table_name, self.options.host, port
-        )
+        def start(port: int) -> Any:
+            return start_gateway(self.template, self.options.table_name, self.options.host, port)
+
+        if self.options.websocket_port is not None:  # asked for: taken is an error
+            self.websocket = start(self.options.websocket_port)
+            return
+        wanted = self.options.port + 1 if self.options.port else 0
+        try:  # the API port + 1 by default, else any free one (the banner prints it)
+            self.websocket = start(wanted)
+        except OSError as error:
+            log.warning("websocket: port %d unavailable (%s), using a free one", wanted, error)
+            self.websocket = start(0)
 
     def _start_pollers(self) -> None:
         from harvest.local.pollers import start_pollers  # noqa: PLC0415 - optional piece

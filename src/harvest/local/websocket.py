@@ -110,6 +110,7 @@ class WebSocketGateway:
         self.sockets: dict[str, ServerConnection] = {}
         self._ids: dict[ServerConnection, tuple[str, dict[str, Any]]] = {}
         self._server: Server | None = None
+        self._error: OSError | None = None  # the port could not be bound
         self._thread: threading.Thread | None = None
         self.management: ThreadingHTTPServer | None = None
         self.url = ""
@@ -122,7 +123,9 @@ class WebSocketGateway:
             target=self._run, args=(ready,), name="websocket", daemon=True
         )
         self._thread.start()
-        if not ready.wait(timeout=30) or self._server is None:
+        if not ready.wait(timeout=30) or self._error is not None:
+            raise self._error or RuntimeError("the local WebSocket endpoint did not start")
+        if self._server is None:
             raise RuntimeError("the local WebSocket endpoint did not start")
         port = next(iter(self._server.sockets)).getsockname()[1]
         self.url = f"ws://{self.host}:{port}"
@@ -136,9 +139,14 @@ class WebSocketGateway:
         asyncio.set_event_loop(self.loop)
 
         async def main() -> None:
-            self._server = await serve(
-                self._session, self.host, self.port, process_request=self._connect
-            )
+            try:
+                self._server = await serve(
+                    self._session, self.host, self.port, process_request=self._connect
+                )
+            except OSError as error:  # e.g. the port is taken: start() says so at once
+                self._error = error
+                ready.set()
+                return
             ready.set()
             await self._server.wait_closed()
 
