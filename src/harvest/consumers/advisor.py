@@ -16,12 +16,10 @@ at all when no model is configured (the local runtime: fallbacks only).
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
@@ -34,7 +32,7 @@ from harvest.adapters.language_model import (
     LanguageModel,
     bedrock_client_factory,
 )
-from harvest.consumers.batch import BatchResponse, process_messages
+from harvest.consumers.batch import BatchResponse, event_detail, process_messages
 from harvest.domain.common import utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.entitlements import parse_tier
@@ -128,8 +126,7 @@ class DomainEventMessage:
 def event_of(message: Mapping[str, Any]) -> DomainEventMessage:
     """Decodes a message body; numbers as Decimal, as DynamoDB gives them (exact)."""
     try:
-        body = json.loads(str(message.get("body", "")), parse_float=Decimal)
-        detail = body["detail"]
+        detail = event_detail(message, exact=True)
         return DomainEventMessage(
             event_id=str(detail["id"]),
             detail_type=str(detail["detailType"]),

@@ -16,8 +16,10 @@ produced it (DESIGN §3 invariant 3).
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from decimal import Decimal
 from functools import partial
 from typing import Any, Protocol, TypedDict
 
@@ -201,6 +203,21 @@ def process_then_refresh(
     )
     refreshed = _run(group_steps, context, logger, min_remaining_ms, _GROUP)
     return refreshed if refreshed["batchItemFailures"] else processed
+
+
+def event_detail(message: Mapping[str, Any], *, exact: bool = False) -> dict[str, Any]:
+    """The `detail` of the EventBridge event an SQS message carries (a rule's queue target
+    gets the whole event as the body). ValueError when the body is no such event: the
+    message fails and, after maxReceiveCount receives, reaches the DLQ. `exact`: numbers as
+    Decimal, as DynamoDB gives them."""
+    try:
+        body = json.loads(str(message.get("body", "")), parse_float=Decimal if exact else float)
+        detail = body["detail"]
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"message {message.get('messageId')} carries no event") from error
+    if not isinstance(detail, dict):
+        raise ValueError(f"message {message.get('messageId')} has no event detail")
+    return detail
 
 
 def process_messages(

@@ -36,7 +36,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
 
-from harvest.consumers.batch import BatchResponse, process_messages
+from harvest.consumers.batch import BatchResponse, event_detail, process_messages
 from harvest.domain.push import topics_for_event
 from harvest.once import Once
 from harvest.settings import IN_LAMBDA, DeliverySettings
@@ -190,13 +190,7 @@ def _push_one(post: Post, subscriber: Subscriber, payload: bytes) -> str:
 
 
 def deliver_message(message: Mapping[str, Any]) -> None:
-    try:
-        body = json.loads(str(message.get("body", "")))
-        detail = body["detail"]
-    except (ValueError, TypeError, KeyError) as error:
-        raise ValueError(f"message {message.get('messageId')} is not a domain event") from error
-    if not isinstance(detail, dict):
-        raise ValueError(f"message {message.get('messageId')} has no event detail")
+    detail = event_detail(message)
     logger.set_correlation_id(str(detail.get("correlationId") or "unknown"))
     outcome = push(detail, delivery().connections, _post, int(time.time()))
     for name in ("delivered", "gone", "dropped", "retryable"):

@@ -15,7 +15,6 @@ the same sets, and a set is written only when its entries change.
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from harvest.consumers.batch import BatchResponse, process_messages
+from harvest.consumers.batch import BatchResponse, event_detail, process_messages
 from harvest.domain.common import utc_now
 from harvest.domain.matching import Side
 from harvest.once import Once
@@ -76,7 +75,7 @@ matching = Once(lambda: bootstrap(MatchingSettings.from_environ(os.environ)))
 def subject_of(message: Mapping[str, Any]) -> tuple[Side, str, str]:
     """(side, entity id, correlation id) of an SQS message carrying an EventBridge event."""
     try:
-        detail = json.loads(str(message.get("body", "")))["detail"]
+        detail = event_detail(message)
         side = SIDES[str(detail["entityType"])]
         return (
             side,
