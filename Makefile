@@ -45,18 +45,23 @@ browser:
 	@scripts/install_browser.sh
 
 # Every suite runs on two pytest-xdist workers (coverage combined across them). The ones that
-# start `harvest serve`-like runtimes (JVMs, free ports, CPU-hog fault injection) go after the
-# others, one test file per worker (--dist loadfile); they wait on progress, so a runtime
-# beside them makes them slower, not wrong (CI must finish in under 20 minutes).
+# start `harvest serve`-like runtimes (JVMs, free ports) go after the others, one test file
+# per worker (--dist loadfile); they wait on progress, so a runtime beside them makes them
+# slower, not wrong. Tests marked `alone` go last, one at a time: those that measure a
+# latency (the figure would be the neighbour's load) and those that load every core on
+# purpose (they would starve the neighbour). CI must finish in under 20 minutes.
 PARALLEL_SUITES := tests/unit tests/property tests/integration tests/security
 SERIAL_SUITES := tests/e2e tests/faults
+PYTEST_COV := --cov --cov-append --cov-report= -q --durations=10
 
 unit: setup browser
+	@rm -f .coverage .coverage.*
 	@echo "== pytest (unit, property, integration, security; 2 workers)"
-	@$(VENV)/pytest -n 2 --cov --cov-report= -q --durations=10 $(PARALLEL_SUITES)
+	@$(VENV)/pytest -n 2 $(PYTEST_COV) $(PARALLEL_SUITES)
 	@echo "== pytest (end-to-end, faults; 2 workers, a file each)"
-	@$(VENV)/pytest -n 2 --dist loadfile --cov --cov-append --cov-report= -q --durations=10 \
-		$(SERIAL_SUITES)
+	@$(VENV)/pytest -n 2 --dist loadfile $(PYTEST_COV) -m "not alone" $(SERIAL_SUITES)
+	@echo "== pytest (end-to-end, faults that must run alone; one at a time)"
+	@$(VENV)/pytest -p no:xdist $(PYTEST_COV) -m alone $(SERIAL_SUITES)
 	@echo "== coverage (domain + services must be >= 90%)"
 	@$(VENV)/coverage report --include='src/harvest/domain/*,src/harvest/services/*' --fail-under=90
 

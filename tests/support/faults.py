@@ -268,27 +268,32 @@ def wait_until_drained(
     """Waits until the pipeline is quiet: every consumer caught up with every write.
 
     It waits on progress, not on the clock: a loaded machine makes the consumers slow, not
-    stuck, so it fails only when no consumer's checkpoint has moved for `stall_s` seconds (a
-    real stall), or, as a last guard against a pipeline that never quiets down, after
-    `limit_s` in all."""
+    stuck, so it fails only when nothing has moved for `stall_s` seconds (a real stall):
+    no stream consumer's checkpoint and no queue's depth (the SQS consumers work behind the
+    stream readers, and a backlog there is progress too, one message at a time), or, as a
+    last guard against a pipeline that never quiets down, after `limit_s` in all."""
     started = last_move = time.monotonic()
-    seen = _checkpoints_or_none(data_dir)
+    seen = _progress_or_none(data_dir)
     while not _drained_or_busy(data_dir, consumers):
         now = time.monotonic()
-        current = _checkpoints_or_none(data_dir)
+        current = _progress_or_none(data_dir)
         if current is not None and current != seen:
             seen, last_move = current, now
         if now - last_move > stall_s:
-            raise AssertionError(f"consumers stalled: no checkpoint moved for {stall_s}s: {seen}")
+            raise AssertionError(f"consumers stalled: nothing moved for {stall_s}s: {seen}")
         if now - started > limit_s:
             raise AssertionError(f"consumers still behind the stream after {limit_s}s: {seen}")
         time.sleep(0.25)
 
 
-def _checkpoints_or_none(data_dir: Path) -> dict[str, dict[str, str]] | None:
+type _Progress = tuple[dict[str, dict[str, str]], dict[str, int]]
+
+
+def _progress_or_none(data_dir: Path) -> _Progress | None:
+    """The stream checkpoints and the queues' depths, or None when caught mid-write/busy."""
     try:
-        return checkpoints(data_dir)
-    except ValueError:  # a checkpoint file caught mid-write: read it on the next turn
+        return checkpoints(data_dir), queue_depths(data_dir)
+    except (ValueError, BotoCoreError, ClientError):  # read again on the next turn
         return None
 
 
