@@ -9,6 +9,7 @@
    so there is nothing to roll back. Put/Delete/ConditionCheck (all our code sends) cannot
    fail after their condition held; an Update that fails validation midway restores the
    items it touched.
+3. Item calls answered at the cost of one `json.dumps` (harvest.local.moto_json).
 
 Applied once per process by the moto engine of the local runtime; the semantics are the ones
 tests/integration pins on plain moto and on DynamoDB Local.
@@ -29,6 +30,8 @@ from moto.dynamodb.exceptions import (
     TransactWriteSingleOpException,
 )
 from moto.dynamodb.models import DynamoDBBackend
+
+from harvest.local import moto_json
 
 _LOCK = threading.RLock()
 _applied = False
@@ -128,4 +131,5 @@ def apply() -> None:
         for name in _LOCKED:
             setattr(DynamoDBBackend, name, _locked(getattr(DynamoDBBackend, name)))
         DynamoDBBackend.transact_write_items = transact_write_items  # type: ignore[method-assign,assignment]
+        moto_json.install()
         _applied = True
