@@ -5,8 +5,10 @@ Seeds the demo community (local/demo.py, the same generator and seed as `harvest
 compares, for every area with data at precision 4, 5 and 6, every window and crop:
 - before: the per-row k gate of the previous release (a crop shows its figures when the
   cell's own buckets have k contributors and enough observations), and
-- after: domain.release (precision-5 cells only, sums above, window segments and k per
-  kind: domain.disclosure).
+- after: domain.release (precision-5 cells only, sums above, window segments, a prefix of
+  the 30/14/7-day chain, and k per kind: domain.disclosure).
+Buckets are kept for published (precision-5) cells only, so "before" can be measured at
+precision 5 only (docs/privacy.md keeps the figures measured when every precision had them).
 It prints how many (area, window, crop) figures were shown before and after, how many lost
 their figures, how many kept figures but changed classification (precision 4 adds the
 published cells instead of its own buckets), and of the figures lost at precision 5 how
@@ -87,7 +89,8 @@ def before(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key
 
 def after(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key, Classification]:
     shown: dict[Key, Classification] = {}
-    for area in buckets:
+    # Buckets exist for published cells only: the precision-4 areas are their parents.
+    for area in sorted(set(buckets) | {cell[:4] for cell in buckets}):
         for window in area_signals(area, today, buckets, SignalPolicy(k=k)).windows:
             for signal in window.crops:
                 shown[(area, window.days, signal.crop)] = signal.classification
@@ -124,7 +127,7 @@ def main() -> None:
         cells_before = len({key[0] for key in olds})
         cells_after = len({key[0] for key in news})
         recoverable = sum(kind_safe_exactly(live, key, today, args.k) for key in lost)
-        areas = len({c for c in buckets if len(c) == precision})
+        areas = len({c[:precision] for c in buckets if len(c) >= precision})
         rows.append(
             (precision, areas, len(olds), len(news), len(lost), changed, cells_before,
              cells_after, recoverable)

@@ -149,6 +149,22 @@ def test_every_crop_shown_carries_figures_meets_k_per_kind_and_per_window_segmen
 
 
 @given(days=bucket_lists, policy=policies)
+def test_the_windows_a_crop_shows_are_always_the_longest_ones(
+    days: list[DayTotals], policy: SignalPolicy
+) -> None:
+    # A prefix of 30, 14, 7 (domain.disclosure.released_windows): versions that an
+    # attacker's own items choose between then never show more windows together than one
+    # of them shows alone.
+    shown: dict[str, list[int]] = {}
+    for window in compute_signals(AREA, AS_OF, days, policy).windows:
+        for signal in window.crops:
+            shown.setdefault(signal.crop, []).append(window.days)
+    chain = sorted(WINDOWS, reverse=True)
+    for windows in shown.values():
+        assert sorted(windows, reverse=True) == chain[: len(windows)]
+
+
+@given(days=bucket_lists, policy=policies)
 def test_all_crops_counts_are_the_sums_of_the_crops_shown(
     days: list[DayTotals], policy: SignalPolicy
 ) -> None:

@@ -135,9 +135,32 @@ class Published:
 
 def read_everything(items: Sequence[Item], areas: Iterable[str], k: int = 3) -> Published:
     """All published figures of `areas`, all windows and crops (quantities in binary)."""
-    coded = binary(items)
+    return read_versions(items, [range(len(items))], areas, k)
+
+
+def read_versions(
+    world: Sequence[Item],
+    versions: Iterable[Iterable[int]],
+    areas: Iterable[str],
+    k: int = 3,
+) -> Published:
+    """All published figures of `areas` in each version of the world (a version: the
+    indices of the `world` items live then), as one attacker reading them one after the
+    other. Each item keeps its quantity 2**index in every version, so the rows of all
+    versions name items of the same `world` (the solver's columns)."""
+    coded = binary(world)
     rows: set[frozenset[int]] = set()
     off_span: list[str] = []
+    targets = list(areas)
+    for version in versions:
+        _read_version([coded[i] for i in sorted(set(version))], targets, k, rows, off_span)
+    return Published(frozenset(rows), tuple(off_span))
+
+
+def _read_version(
+    coded: Sequence[Item], areas: Iterable[str], k: int, rows: set[frozenset[int]],
+    off_span: list[str],
+) -> None:  # fmt: skip
     for area in areas:
         view = publish(coded, area, k)
         for window in view.signals.windows:
@@ -150,7 +173,6 @@ def read_everything(items: Sequence[Item], areas: Iterable[str], k: int = 3) -> 
                 value = getattr(window.all_crops, name)
                 if value is not None and value != sum(getattr(s, name) or 0 for s in shown):
                     off_span.append(f"{area} {window.days}d allCrops.{name}={value}")
-    return Published(frozenset(rows), tuple(off_span))
 
 
 def _rank(rows: Sequence[Sequence[int]]) -> int:

@@ -13,7 +13,9 @@ contributors, or to none:
    grower inside the public cell, and a parent minus it would give the rest away).
 2. *Window segments* (``released_windows``): in one cell, the 7 ⊂ 14 ⊂ 30-day windows of a
    crop are published only where each segment between two published windows (e.g. days
-   8-14) holds at least k contributors or nothing at all; otherwise fewer windows are shown.
+   8-14) holds at least k contributors or nothing at all; otherwise fewer windows are shown,
+   always a prefix of the chain 30, 14, 7, so that versions the attacker's own items choose
+   between never add up to more windows than one of them shows.
    "k contributors" holds per kind (``region_safe``): supply sums listing owners' items,
    demand requesters', so each needs k of its own (or none at all).
 3. *Nothing hidden leaks through a total*: the all-crops counts are sums of the published
@@ -104,11 +106,20 @@ def released_windows(
     """The windows of one crop in one published cell whose figures may be shown (rule 2).
 
     `eligible`: the windows that pass the per-window gates (k contributors, enough
-    observations). Longest first, each window is kept when it is `region_safe` and so is
-    the segment between it and the last window kept. The longest windows go first because
-    they change least when one contributor comes or goes, so what is shown flips least
-    from one version to the next. Dropping a window only removes figures, so the
-    attacker's combinations shrink: it never makes another figure unsafe.
+    observations). Longest first, a window is kept while it is eligible and `region_safe`
+    and so is the segment between it and the window kept before it; the first window that
+    fails ends the release, the shorter ones are not shown either.
+
+    Why a prefix (30; 30 and 14; all three; or none), never a set with a gap (30 and 7, or
+    14 and 7): an attacker can add and cancel its own items, and so choose between the
+    versions of a cell that the same real growers give. Every version shows a prefix of the
+    same chain, so all versions together show no more windows than the longest of them,
+    whose segments were each checked in that version: k contributors of each kind (the
+    attacker at most one of them, its latest day counts once) or no item at all. Skipping a
+    failed window instead would let two versions differ in their gaps (14 and 30 before,
+    only 7 after its own lone request made 14 and 30 unsafe) and their union hold a segment
+    of one real grower (issue 11). The longest windows go first because they change least
+    when one contributor comes or goes.
     """
 
     def safe(longer: int, shorter: int | None) -> bool:
@@ -120,10 +131,14 @@ def released_windows(
             k,
         )
 
+    passing = set(eligible)
     chosen: list[int] = []
-    for window in sorted((w for w in set(eligible) if safe(w, None)), reverse=True):
-        if not chosen or safe(chosen[-1], window):
-            chosen.append(window)
+    for window in sorted(per_window.keys() | passing, reverse=True):
+        if window not in passing or not safe(window, None):
+            break
+        if chosen and not safe(chosen[-1], window):
+            break
+        chosen.append(window)
     return frozenset(chosen)
 
 
