@@ -13,7 +13,7 @@ confirmed and completed claims.
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from harvest.domain import geo
@@ -81,7 +81,6 @@ def _listing(
     version: int = 1,
     updated_hours: float | None = None,
     notes: str | None = None,
-    harvested_on: date | None = None,
 ) -> Listing:
     return Listing(
         listing_id=listing_id,
@@ -99,7 +98,6 @@ def _listing(
         created_at=at(hours),
         updated_at=at(hours if updated_hours is None else updated_hours),
         correlation_id=f"corr-{listing_id}",
-        harvested_on=harvested_on,
     )
 
 
@@ -118,7 +116,6 @@ LISTINGS = (
         version=2,
         updated_hours=5.1,
         notes="Cherry tomatoes, ripe now. Bring a box.",
-        harvested_on=date(2026, 4, 30),
     ),
     # 3 kg, all confirmed to Dora -> claimed, out of the GeoIndex.
     _listing(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
@@ -48,7 +48,6 @@ class Listing:
     created_at: datetime
     updated_at: datetime
     correlation_id: str
-    harvested_on: date | None = None
 
     @property
     def quantity_reserved(self) -> Decimal:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Protocol
 
@@ -56,7 +56,6 @@ class ListingDraft:
     lon: float
     notes: str | None = None
     listing_id: str | None = None
-    harvested_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +99,6 @@ class ListingService:
             created_at=now,
             updated_at=now,
             correlation_id=actor.correlation_id,
-            harvested_on=draft.harvested_on,
         )
         token = idempotency_token(
             self.context, actor, "listing", draft, idempotency_key, draft.listing_id
