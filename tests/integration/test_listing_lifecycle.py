@@ -163,14 +163,3 @@ def test_profile_created_then_updated_with_if_match(api: Api) -> None:
     assert updated.status == 200
     assert updated.body["displayName"] == "Ana M"
     assert updated.body["version"] == 2
-
-
-def test_harvested_on_is_stored_shown_and_optional(api: Api) -> None:
-    # Scratch field of issue 14's "change a field" walkthrough.
-    dated = api.post("/listings", payloads.listing(harvestedOn="2026-04-30"), user="grower")
-    assert dated.status == 201, dated.body
-    assert dated.body["harvestedOn"] == "2026-04-30"
-    shown = api.get(f"/listings/{dated.body['listingId']}", user="x").body
-    assert shown["harvestedOn"] == "2026-04-30"
-    undated = api.post("/listings", payloads.listing(), user="grower")
-    assert undated.body.get("harvestedOn") is None

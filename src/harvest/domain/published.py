@@ -15,7 +15,7 @@ __all__ = ["PUBLISHED_ATTRIBUTES"]
 PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "listing": frozenset({
         "listingId", "ownerId", "crop", "unit", "area", "notes", "quantityTotal",
-        "quantityRemaining", "availableFrom", "availableUntil", "status", "harvestedOn",
+        "quantityRemaining", "availableFrom", "availableUntil", "status",
         "version", "createdAt", "updatedAt",
     }),
     "request": frozenset({

@@ -155,12 +155,6 @@ class ListingItem(_Placed):
     available_from: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Pick-up from. {_TS}.")
     available_until: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Pick-up until. {_TS}.")
     status: ListingStatus = Field(description="active -> claimed -> completed|expired|cancelled.")
-    harvested_on: str | None = Field(
-        default=None,
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
-        description="Day harvested, if given.",
-        examples=["2026-04-30"],
-    )
 
     @model_validator(mode="after")
     def _keys_match(self) -> Self:
