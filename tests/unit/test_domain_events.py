@@ -35,7 +35,8 @@ from harvest.domain.published import PUBLISHED_ATTRIBUTES
 from harvest.domain.request import Request, RequestStatus
 from harvest.domain.signals import compute_signals, inputs_digest
 from harvest.store import codec, keys
-from harvest.store.event_models import DATA_MODELS, envelope_model
+from harvest.store.event_models import DATA_MODELS, ListingData, envelope_model, published_model
+from harvest.store.items import ListingItem
 from harvest.store.stream import decode_image, events_from_record, parse_record
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -695,3 +696,34 @@ def test_each_entity_publishes_exactly_the_fields_of_its_event_model() -> None:
         for entity, model in DATA_MODELS.items()
     }
     assert from_models == PUBLISHED_ATTRIBUTES
+
+
+def test_an_attribute_published_as_stored_is_taken_from_the_stored_model() -> None:
+    # What `published` lists and the event model does not declare comes from the stored
+    # model with its type and constraints: a new optional field is listed once, and its
+    # event schema still refuses what the table would refuse.
+    extended = published_model(
+        ListingData, ListingItem, PUBLISHED_ATTRIBUTES["listing"] | {"correlationId"}
+    )
+    assert extended.__name__ == "ListingData"
+    assert "correlation_id" in extended.model_fields
+    assert "correlation_id" not in ListingData.model_fields
+    base = {
+        "listingId": "lst-ana-tomato", "ownerId": "u", "crop": "tomato", "unit": "kg",
+        "area": "u33db",
+        "quantityTotal": 2, "quantityRemaining": 1, "availableFrom": "2026-05-01T08:00:00.000Z",
+        "availableUntil": "2026-05-02T08:00:00.000Z", "status": "active", "version": 1,
+        "createdAt": "2026-05-01T08:00:00.000Z", "updatedAt": "2026-05-01T08:00:00.000Z",
+    }  # fmt: skip
+    assert (
+        extended.model_validate({**base, "correlationId": "c-1"}).model_dump(by_alias=True)[
+            "correlationId"
+        ]
+        == "c-1"
+    )
+    with pytest.raises(ValueError, match="correlationId"):
+        extended.model_validate({**base, "correlationId": ""})  # min_length=1, as stored
+    declared = frozenset({"listingId", "area", "quantityTotal"})
+    assert published_model(ListingData, ListingItem, declared) is ListingData
+    with pytest.raises(KeyError):
+        published_model(ListingData, ListingItem, frozenset({"noSuchAttribute"}))

@@ -19,6 +19,7 @@ from harvest.domain.listing import (
     OPEN_STATUSES,
     OWNER_TRANSITIONS,
     Listing,
+    ListingDraft,
     ListingStatus,
     check_window,
 )
@@ -289,3 +290,16 @@ def test_new_ids_are_unique_key_safe_and_utc_now_is_aware() -> None:
     assert len(ids) == 50
     assert all(len(i) == 32 and "#" not in i for i in ids)
     assert utc_now().utcoffset() == timedelta(0)
+
+
+def test_a_draft_carries_what_the_listing_takes_as_given_and_nothing_it_computes() -> None:
+    start = datetime(2026, 5, 1, 8, tzinfo=UTC)
+    draft = ListingDraft(
+        crop="Tomato", quantity=Decimal("2"), unit="kg", available_from=start,
+        available_until=start + timedelta(days=1), lat=52.5, lon=13.4, notes="gate",
+        listing_id="lst-ana-tomato",
+    )  # fmt: skip
+    carried = draft.carried()
+    given = {"unit": "kg", "available_from": start, "available_until": start + timedelta(days=1)}
+    assert given | {"notes": "gate"} == {name: carried[name] for name in [*given, "notes"]}
+    assert carried.keys().isdisjoint({"crop", "listing_id", "quantity", "lat", "lon"})

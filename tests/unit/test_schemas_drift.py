@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, Field, ValidationError
 
 from harvest.cli import sample
 from harvest.cli.main import main
@@ -224,3 +224,17 @@ def test_every_entity_field_is_stored_as_an_attribute_of_its_item_model() -> Non
             stored |= flat_location if spec.name == "location" else {codec.stored_name(spec.name)}
         attributes = {info.alias or name for name, info in model.model_fields.items()}
         assert attributes - set(KEY_ATTRIBUTES) == stored, entity_class.__name__
+
+
+def test_an_attribute_no_sample_sets_takes_its_models_example_on_the_first_sample() -> None:
+    # Only the tomato listing has notes; without it, the model's example fills them in once.
+    class NotesExample(ListingItem):
+        notes: str | None = Field(default=None, examples=["Bring a box."])
+
+    without_notes = sample.LISTINGS[1:]
+    assert all(listing.notes is None for listing in without_notes)
+    filled = sample._every_attribute_once(NotesExample, without_notes)
+    assert filled[0].notes == "Bring a box."
+    assert filled[0].listing_id == without_notes[0].listing_id
+    assert filled[1:] == without_notes[1:]
+    assert sample._every_attribute_once(NotesExample, sample.LISTINGS) == sample.LISTINGS

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import math
+from datetime import datetime
+from enum import Enum
+
+from pydantic import BaseModel
 
 from harvest.api import match_models, models
 from harvest.domain import geo
@@ -28,72 +32,41 @@ def location(place: Location, exact: bool) -> models.LocationOut:
     return models.LocationOut(geohash=public, lat=lat, lon=lon, exact=False)
 
 
+def shown[Out: BaseModel](entity: object, model: type[Out], **computed: object) -> Out:
+    """The response `model` filled from the entity's attributes of the same names (a moment
+    as ISO-8601, an enum as its value), and `computed` for what the viewer decides (the
+    place). A new entity field reaches the API by its response model naming it, not here;
+    an attribute the response model does not name (correlationId) is never shown."""
+    values: dict[str, object] = {}
+    for name in model.model_fields:
+        if name in computed or not hasattr(entity, name):
+            continue
+        value = getattr(entity, name)
+        if isinstance(value, datetime):
+            value = iso(value)
+        elif isinstance(value, Enum):
+            value = value.value
+        values[name] = value
+    return model(**values, **computed)
+
+
 def listing(entity: Listing, viewer_id: str | None) -> models.ListingOut:
-    return models.ListingOut(
-        listing_id=entity.listing_id,
-        owner_id=entity.owner_id,
-        crop=entity.crop,
-        unit=entity.unit,
-        quantity_total=entity.quantity_total,
-        quantity_remaining=entity.quantity_remaining,
-        available_from=iso(entity.available_from),
-        available_until=iso(entity.available_until),
-        location=location(entity.location, exact=viewer_id == entity.owner_id),
-        notes=entity.notes,
-        status=entity.status.value,
-        version=entity.version,
-        created_at=iso(entity.created_at),
-        updated_at=iso(entity.updated_at),
-    )
+    place = location(entity.location, exact=viewer_id == entity.owner_id)
+    return shown(entity, models.ListingOut, location=place)
 
 
 def request(entity: Request, viewer_id: str | None) -> models.RequestOut:
-    return models.RequestOut(
-        request_id=entity.request_id,
-        owner_id=entity.owner_id,
-        crop=entity.crop,
-        unit=entity.unit,
-        quantity=entity.quantity,
-        needed_by=iso(entity.needed_by),
-        location=location(entity.location, exact=viewer_id == entity.owner_id),
-        notes=entity.notes,
-        status=entity.status.value,
-        version=entity.version,
-        created_at=iso(entity.created_at),
-        updated_at=iso(entity.updated_at),
-    )
+    place = location(entity.location, exact=viewer_id == entity.owner_id)
+    return shown(entity, models.RequestOut, location=place)
 
 
 def claim(entity: Claim) -> models.ClaimOut:
-    return models.ClaimOut(
-        claim_id=entity.claim_id,
-        listing_id=entity.listing_id,
-        claimer_id=entity.claimer_id,
-        owner_id=entity.owner_id,
-        quantity=entity.quantity,
-        unit=entity.unit,
-        request_id=entity.request_id,
-        note=entity.note,
-        match_id=entity.match_id,
-        status=entity.status.value,
-        version=entity.version,
-        created_at=iso(entity.created_at),
-        updated_at=iso(entity.updated_at),
-    )
+    return shown(entity, models.ClaimOut)
 
 
 def profile(entity: Profile) -> models.ProfileOut:
     home = location(entity.home_location, exact=True) if entity.home_location else None
-    return models.ProfileOut(
-        user_id=entity.user_id,
-        display_name=entity.display_name,
-        home_location=home,
-        share_radius_km=entity.share_radius_km,
-        tier=entity.tier,
-        version=entity.version,
-        created_at=iso(entity.created_at),
-        updated_at=iso(entity.updated_at),
-    )
+    return shown(entity, models.ProfileOut, home_location=home)
 
 
 def feed_distance(distance_km: float) -> float:

@@ -24,6 +24,7 @@ from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
 from harvest.store import codec, keys
+from harvest.store.items import ClaimItem, ListingItem, ProfileItem, RequestItem, StoredItem
 from harvest.store.table import Item
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -45,6 +46,25 @@ TIERGARTEN = place(52.5076, 13.3904)
 POTSDAM = place(52.3906, 13.0645)
 
 
+def _every_attribute_once[E: codec.Entity](
+    model: type[StoredItem], samples: tuple[E, ...]
+) -> tuple[E, ...]:
+    """The samples, with every optional attribute of `model` set at least once: NoSQL
+    Workbench takes each attribute's type from the sample set. An attribute no sample here
+    sets takes its model's example (`Field(examples=[...])`), on the first sample, so a new
+    optional field is written on the entity and its model, not also here."""
+    stored = [codec.to_item(sample) for sample in samples]
+    unset = {
+        info.alias or name: info.examples[0]
+        for name, info in model.model_fields.items()
+        if info.examples and not any((info.alias or name) in item for item in stored)
+    }
+    if not unset:
+        return samples
+    first = codec.from_item(type(samples[0]), {**stored[0], **unset})
+    return (first, *samples[1:])
+
+
 def _profile(user_id: str, name: str, home: Location | None, tier: str, hours: float) -> Profile:
     return Profile(
         user_id=user_id,
@@ -59,12 +79,13 @@ def _profile(user_id: str, name: str, home: Location | None, tier: str, hours: f
     )
 
 
-PROFILES = (
+_PROFILES = (
     _profile("grower-ana", "Ana's Garden", MITTE, "pro", -48),
     _profile("grower-ben", "Ben's Orchard", NEUKOELLN, "free", -47),
     _profile("searcher-cleo", "Cleo", None, "supporter", -46),
     _profile("kitchen-dora", "Dora's Community Kitchen", TIERGARTEN, "free", -45),
 )
+PROFILES: tuple[Profile, ...] = _every_attribute_once(ProfileItem, _PROFILES)
 
 
 def _listing(
@@ -102,7 +123,7 @@ def _listing(
 
 
 ACTIVE, CLAIMED, CANCELLED = ListingStatus.ACTIVE, ListingStatus.CLAIMED, ListingStatus.CANCELLED
-LISTINGS = (
+_LISTINGS = (
     # 10 kg, 4 kg confirmed to Dora -> 6 remain.
     _listing(
         "lst-ana-tomato",
@@ -167,6 +188,7 @@ LISTINGS = (
         unit="bunch",
     ),
 )
+LISTINGS: tuple[Listing, ...] = _every_attribute_once(ListingItem, _LISTINGS)
 
 
 def _request(
@@ -198,7 +220,7 @@ def _request(
     )
 
 
-REQUESTS = (
+_REQUESTS = (
     _request(
         "req-cleo-tomato",
         "searcher-cleo",
@@ -231,6 +253,7 @@ REQUESTS = (
     ),
     _request("req-dora-onion", "kitchen-dora", "onion", "0.75", POTSDAM, RequestStatus.OPEN, 5),
 )
+REQUESTS: tuple[Request, ...] = _every_attribute_once(RequestItem, _REQUESTS)
 
 
 def _claim(
@@ -265,7 +288,7 @@ def _claim(
 
 
 TOMATO, ZUCCHINI, APPLES = LISTINGS[0], LISTINGS[1], LISTINGS[2]
-CLAIMS = (
+_CLAIMS = (
     _claim(
         "clm-cleo-tomato",
         TOMATO,
@@ -292,6 +315,7 @@ CLAIMS = (
         request_id="req-cleo-apples",
     ),
 )
+CLAIMS: tuple[Claim, ...] = _every_attribute_once(ClaimItem, _CLAIMS)
 
 # Cleo's first claim was sent with an Idempotency-Key header; the record lives 24 hours.
 _IDEMPOTENT = CLAIMS[0]

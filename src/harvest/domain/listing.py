@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
+from typing import Any
 
 from harvest.domain.common import Location
 from harvest.domain.errors import IllegalTransition, InsufficientQuantity, ValidationFailed
@@ -115,6 +116,30 @@ class Listing:
             quantity_total=self.quantity_total if total is None else total,
             status=status,
         )
+
+
+@dataclass(frozen=True, slots=True)
+class ListingDraft:
+    """What an owner gives to create a listing (the API builds it from the body by name).
+
+    A field the listing has under the same name is taken as given (`carried`), except the
+    crop (the catalog's slug) and the id (made when absent), so a new optional field is
+    declared here and on `Listing`, in this file only."""
+
+    crop: str
+    quantity: Decimal
+    unit: str
+    available_from: datetime
+    available_until: datetime
+    lat: float
+    lon: float
+    notes: str | None = None
+    listing_id: str | None = None
+
+    def carried(self) -> dict[str, Any]:
+        """The draft's values a new listing takes unchanged, by field name."""
+        taken = {spec.name for spec in fields(Listing)} - {"crop", "listing_id"}
+        return {spec.name: getattr(self, spec.name) for spec in fields(self) if spec.name in taken}
 
 
 def check_window(available_from: datetime, available_until: datetime) -> None:

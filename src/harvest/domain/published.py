@@ -7,10 +7,11 @@ from __future__ import annotations
 
 __all__ = ["PUBLISHED_ATTRIBUTES"]
 
-# What each entity's event may carry in `data` (public_view publishes by inclusion): the
-# fields of its event model in harvest.store.event_models, written out here because the
-# publisher must not import pydantic for them (~370 ms CPU on its first record); a test
-# fails when the two differ. A new attribute is published only once it is listed in both.
+# What each entity's event may carry in `data` (public_view publishes by inclusion), written
+# out because the publisher must not import pydantic (~370 ms CPU on its first record). The
+# event models of harvest.store.event_models declare what an event shows otherwise than the
+# table and take any other listed attribute from the stored model (published_model), so a
+# new attribute is published, and in the event schemas, once it is listed here.
 PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
     "listing": frozenset({
         "listingId", "ownerId", "crop", "unit", "area", "notes", "quantityTotal",

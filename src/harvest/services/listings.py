@@ -16,7 +16,16 @@ from harvest.domain.errors import (
     NotFound,
     ValidationFailed,
 )
-from harvest.domain.listing import OPEN_STATUSES, Listing, ListingStatus, check_window
+from harvest.domain.listing import (
+    OPEN_STATUSES,
+    Listing,
+    ListingStatus,
+    check_window,
+)
+
+# Re-exported (the X as X form is mypy's explicit export): the service's input, declared with
+# the entity so that a field the owner gives is written in domain/listing.py only.
+from harvest.domain.listing import ListingDraft as ListingDraft  # noqa: PLC0414
 from harvest.services.support import (
     OwnedPage,
     ServiceContext,
@@ -43,19 +52,6 @@ class ListingStore(Protocol):
         self, listing: Listing, token: IdempotencyToken | None
     ) -> Created[Listing]: ...
     def save_listing(self, listing: Listing, expected_version: int) -> None: ...
-
-
-@dataclass(frozen=True, slots=True)
-class ListingDraft:
-    crop: str
-    quantity: Decimal
-    unit: str
-    available_from: datetime
-    available_until: datetime
-    lat: float
-    lon: float
-    notes: str | None = None
-    listing_id: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -87,18 +83,15 @@ class ListingService:
             listing_id=draft.listing_id or new_id(),
             owner_id=actor.user_id,
             crop=crop.slug,
-            unit=draft.unit,
             quantity_total=amount,
             quantity_remaining=amount,
-            available_from=draft.available_from,
-            available_until=draft.available_until,
             location=Location(draft.lat, draft.lon, geo.encode(draft.lat, draft.lon, 7)),
-            notes=draft.notes,
             status=ListingStatus.ACTIVE,
             version=1,
             created_at=now,
             updated_at=now,
             correlation_id=actor.correlation_id,
+            **draft.carried(),  # unit, window, notes: as the owner gave them
         )
         token = idempotency_token(
             self.context, actor, "listing", draft, idempotency_key, draft.listing_id

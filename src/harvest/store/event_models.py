@@ -20,8 +20,18 @@ from harvest.domain.common import ID_PATTERN, MATCH_ID_PATTERN
 from harvest.domain.entitlements import Tier
 from harvest.domain.events import ENTITY_RULES, DetailType
 from harvest.domain.listing import ListingStatus
+from harvest.domain.published import PUBLISHED_ATTRIBUTES
 from harvest.domain.request import RequestStatus
-from harvest.store.items import TIMESTAMP_PATTERN, StoredItemJsonSchema
+from harvest.store.items import (
+    TIMESTAMP_PATTERN,
+    ClaimItem,
+    GuidanceItem,
+    ListingItem,
+    ProfileItem,
+    RequestItem,
+    StoredItem,
+    StoredItemJsonSchema,
+)
 
 AREA_PATTERN = r"^[0-9b-hjkmnp-z]{5}$"
 UUID_PATTERN = r"^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"
@@ -211,12 +221,32 @@ class MatchData(EventData):
     listed_at: Timestamp
 
 
+def published_model(
+    declared: type[EventData], stored: type[StoredItem], published: frozenset[str]
+) -> type[EventData]:
+    """An entity's event model: the `declared` one, plus each `published` attribute it does
+    not declare, typed and described as the stored model has it. A field published as it is
+    stored (a new optional one) is then named in harvest.domain.published only; `declared`
+    writes out what an event shows otherwise than the table (`area`, exact numbers)."""
+    declared_names = {info.alias or name for name, info in declared.model_fields.items()}
+    stored_fields = {info.alias or name: (name, info) for name, info in stored.model_fields.items()}
+    missing = sorted(published - declared_names)
+    if not missing:
+        return declared
+    added: dict[str, Any] = {}
+    for attribute in missing:
+        name, info = stored_fields[attribute]  # KeyError: published, but neither model has it
+        added[name] = (info.annotation, info)
+    model = create_model(declared.__name__, __base__=declared, __doc__=declared.__doc__, **added)
+    return cast(type[EventData], model)
+
+
 DATA_MODELS: dict[str, type[EventData]] = {
-    "listing": ListingData,
-    "request": RequestData,
-    "claim": ClaimData,
-    "profile": ProfileData,
-    "guidance": GuidanceData,
+    "listing": published_model(ListingData, ListingItem, PUBLISHED_ATTRIBUTES["listing"]),
+    "request": published_model(RequestData, RequestItem, PUBLISHED_ATTRIBUTES["request"]),
+    "claim": published_model(ClaimData, ClaimItem, PUBLISHED_ATTRIBUTES["claim"]),
+    "profile": published_model(ProfileData, ProfileItem, PUBLISHED_ATTRIBUTES["profile"]),
+    "guidance": published_model(GuidanceData, GuidanceItem, PUBLISHED_ATTRIBUTES["guidance"]),
     "insight": InsightData,
     "match": MatchData,
 }

@@ -35,16 +35,11 @@ def create_listing(
     api: ApiServices,
     body: Annotated[models.ListingCreate, Body()],
 ) -> Response[str]:
+    # By name: an optional field of the body reaches the draft once the draft names it.
     draft = ListingDraft(
-        crop=body.crop,
-        quantity=body.quantity,
-        unit=body.unit,
-        available_from=body.available_from,
-        available_until=body.available_until,
+        **body.model_dump(exclude={"location"}),
         lat=body.location.lat,
         lon=body.location.lon,
-        notes=body.notes,
-        listing_id=body.listing_id,
     )
     result = api.listings.create(actor, draft, key)
     listing = result.entity

@@ -35,15 +35,11 @@ def create_request(
     api: ApiServices,
     body: Annotated[models.RequestCreate, Body()],
 ) -> Response[str]:
+    # By name: an optional field of the body reaches the draft once the draft names it.
     draft = RequestDraft(
-        crop=body.crop,
-        quantity=body.quantity,
-        unit=body.unit,
-        needed_by=body.needed_by,
+        **body.model_dump(exclude={"location"}),
         lat=body.location.lat,
         lon=body.location.lon,
-        notes=body.notes,
-        request_id=body.request_id,
     )
     result = api.requests.create(actor, draft, key)
     request = result.entity
