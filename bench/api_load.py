@@ -39,6 +39,7 @@ from harness.feed_density import RADIUS_KM, measure
 from harness.local_api import call, running
 
 from harvest.api import dependencies
+from harvest.local.priority import CONSUMER_NICE
 from harvest.local.tokens import TokenIssuer, signing_key
 
 CENTRE = (52.52, 13.405)
@@ -121,16 +122,41 @@ def main() -> None:
     parser.add_argument(
         "--paced-writes", type=float, default=10.0, help="creates/s behind the read comparison"
     )
+    parser.add_argument(
+        "--layouts", nargs="+", choices=list(LAYOUTS), default=["serve before", "serve now"],
+        help="runtime layouts compared under the paced writes",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved runs per layout")
+    parser.add_argument(
+        "--paced-only", action="store_true", help="skip the create/read/feed phases"
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "engine": args.engine,
         "workers": args.workers,
     }
-    with running(args.engine) as runtime:
+    if not args.paced_only:
+        results.update(phases(args.engine, args.workers, args.requests))
+        print_phases(results, args.engine, args.workers)
+    if args.paced_writes:
+        results["read_under_writes"] = compare_layouts(
+            args.engine, args.workers, args.requests, args.paced_writes, args.layouts, args.rounds
+        )
+        print_read_under_writes(results["read_under_writes"], args.paced_writes, args.rounds)
+    if args.density:
+        results["density"] = density(args.engine, args.density, args.requests)
+        print_density(results["density"])
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def phases(engine: str, workers: int, requests: int) -> dict[str, Any]:
+    """Create, read and feed, each as fast as `workers` closed-loop clients go."""
+    with running(engine) as runtime:
         base = runtime.api_url
         issuer = TokenIssuer(signing_key())
-        tokens = [issuer.issue(f"load-{w}", "free") for w in range(args.workers)]
+        tokens = [issuer.issue(f"load-{w}", "free") for w in range(workers)]
         created: list[str] = []
 
         def create(n: int) -> tuple[int, Any]:
@@ -148,13 +174,17 @@ def main() -> None:
             query = f"/feed?lat={CENTRE[0]}&lon={CENTRE[1]}&radiusKm={(2, 5, 10)[n % 3]}"
             return call(base, tokens[n % len(tokens)], "GET", query)
 
-        sys.stderr.write(f"create: {args.requests} requests, {args.workers} workers\n")
-        results["create"] = run_phase(args.workers, args.requests, create, {201}).summary()
+        sys.stderr.write(f"create: {requests} requests, {workers} workers\n")
+        figures = {"create": run_phase(workers, requests, create, {201}).summary()}
         sys.stderr.write("read\n")
-        results["read"] = run_phase(args.workers, args.requests, read, {200}).summary()
+        figures["read"] = run_phase(workers, requests, read, {200}).summary()
         sys.stderr.write("feed\n")
-        results["feed"] = run_phase(args.workers, args.requests, feed, {200}).summary()
-    print(f"machine: {results['machine']}   engine: {args.engine}   workers: {args.workers}")
+        figures["feed"] = run_phase(workers, requests, feed, {200}).summary()
+    return figures
+
+
+def print_phases(results: dict[str, Any], engine: str, workers: int) -> None:
+    print(f"machine: {results['machine']}   engine: {engine}   workers: {workers}")
     print(f"{'operation':<10}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'req/s':>8}")  # fmt: skip
     for name in ("create", "read", "feed"):
@@ -163,47 +193,33 @@ def main() -> None:
             f"{name:<10}{row['requests']:>9}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
             f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row.get('throughput_rps', 0):>8}"
         )
-    if args.paced_writes:
-        results["read_under_writes"] = {
-            where: read_under_writes(
-                args.engine, args.workers, args.requests, args.paced_writes, *processes
-            )
-            for where, processes in READ_VARIANTS.items()
-        }
-        print_read_under_writes(results["read_under_writes"], args.paced_writes)
-    if args.density:
-        results["density"] = density(args.engine, args.density, args.requests)
-        print_density(results["density"])
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
-# Where the API and the functions run: (API in a process of its own, how many API
-# processes, functions in processes of their own).
-READ_VARIANTS = {
-    "in-process": (False, 1, False),
-    "api process": (True, 1, False),
-    "+ functions": (True, 1, True),
-    "+ 2 api (serve)": (True, 2, True),
+SERVE = {"api_process": True, "api_processes": 2, "function_processes": True}
+# Where the API and the functions run, and how the consumers share the CPU with it.
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "in-process": {},
+    "api process": {"api_process": True},
+    "+ functions": {"api_process": True, "function_processes": True},
+    # `harvest serve` before issue 12's latency fix: consumers at the API's priority, stream
+    # pollers at a fixed 10 GetRecords/s, DynamoDB Local on the JVM's default compilers/GC.
+    "serve before": {
+        **SERVE,
+        "consumer_nice": 0,
+        "max_stream_idle_s": 0.1,
+        "engine_jvm_options": (),
+    },
+    # `harvest serve` now (local.priority, idle back-off, engines.LEAN_JVM_OPTIONS).
+    "serve now": {**SERVE, "consumer_nice": CONSUMER_NICE},
 }
 
 
 def read_under_writes(
-    engine: str,
-    workers: int,
-    requests: int,
-    rate: float,
-    api_process: bool,
-    api_processes: int,
-    function_processes: bool,
-) -> dict[str, Any]:
-    """Read latency while a paced client keeps the stream consumers busy."""
-    with running(
-        engine,
-        api_process=api_process,
-        api_processes=api_processes,
-        function_processes=function_processes,
-    ) as runtime:
+    engine: str, workers: int, requests: int, rate: float, layout: dict[str, Any]
+) -> tuple[Sample, int, int, float]:
+    """Read latency while a paced client keeps the stream consumers busy: the sample,
+    writes acknowledged and refused, and the seconds the writer ran."""
+    with running(engine, **layout) as runtime:
         base = runtime.api_url
         token = TokenIssuer(signing_key()).issue("paced", "free")
         ids = [str(call(base, token, "POST", "/listings", listing_body(n))[1]["listingId"])
@@ -229,16 +245,42 @@ def read_under_writes(
         elapsed = time.perf_counter() - began
         stop.set()
         background.join()
+    return sample, written[0], written[1], elapsed + 2.0
+
+
+def compare_layouts(
+    engine: str, workers: int, requests: int, rate: float, names: list[str], rounds: int
+) -> dict[str, dict[str, Any]]:
+    """Each layout `rounds` times, interleaved (A B A B): a busy machine's load drifts, and
+    interleaving spreads the drift over every layout instead of favouring the last one."""
+    pooled = {name: (Sample(), [0, 0], [0.0]) for name in names}
+    for round_number in range(rounds):
+        for name in names:
+            sys.stderr.write(f"reads under writes: {name}, round {round_number + 1}/{rounds}\n")
+            sample, acknowledged, refused, seconds = read_under_writes(
+                engine, workers, requests, rate, LAYOUTS[name]
+            )
+            total, written, elapsed = pooled[name]
+            total.latencies_ms += sample.latencies_ms
+            total.errors += sample.errors
+            total.wall_s += sample.wall_s
+            written[0] += acknowledged
+            written[1] += refused
+            elapsed[0] += seconds
     return {
-        **sample.summary(),
-        "writes_per_s": round(written[0] / (elapsed + 2.0), 1),
-        "writes_refused": written[1],
+        name: {
+            **total.summary(),
+            "writes_per_s": round(written[0] / elapsed[0], 1),
+            "writes_refused": written[1],
+        }
+        for name, (total, written, elapsed) in pooled.items()
     }
 
 
-def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float) -> None:
-    print(f"reads while a client creates {rate:g} listings/s (consumers running):")
-    print(f"{'API handler':<18}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
+def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float, rounds: int) -> None:
+    print(f"reads while a client creates {rate:g} listings/s (consumers running), "
+          f"{rounds} interleaved rounds per layout:")  # fmt: skip
+    print(f"{'layout':<18}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'writes/s':>10}")  # fmt: skip
     for where, row in figures.items():
         print(

@@ -41,9 +41,11 @@ def running(
     api_process: bool = False,
     api_processes: int = 1,
     function_processes: bool = False,
+    **tuning: Any,
 ) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
-    free port, in a scratch directory that is removed afterwards."""
+    free port, in a scratch directory that is removed afterwards; `tuning`: more
+    RuntimeOptions (consumer_nice, max_stream_idle_s, engine_jvm_options)."""
     clear_container_caches()
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
@@ -57,6 +59,7 @@ def running(
                 api_process=api_process,
                 api_processes=api_processes,
                 function_processes=function_processes,
+                **tuning,
             )
         )
         runtime.start()
