@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -31,15 +32,15 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.feed_density import RADIUS_KM, measure
-from harness.local_api import call, running
+from harness.local_api import LAYOUTS, call, running
 
 from harvest.api import dependencies
-from harvest.local.priority import CONSUMER_NICE
 from harvest.local.tokens import TokenIssuer, signing_key
 
 CENTRE = (52.52, 13.405)
@@ -130,6 +131,11 @@ def main() -> None:
     parser.add_argument(
         "--paced-only", action="store_true", help="skip the create/read/feed phases"
     )
+    parser.add_argument(
+        "--client-process",
+        action="store_true",
+        help="paced-writes readers in a process of their own, not the runtime's",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
@@ -141,9 +147,17 @@ def main() -> None:
         print_phases(results, args.engine, args.workers)
     if args.paced_writes:
         results["read_under_writes"] = compare_layouts(
-            args.engine, args.workers, args.requests, args.paced_writes, args.layouts, args.rounds
+            args.engine,
+            args.workers,
+            args.requests,
+            args.paced_writes,
+            args.layouts,
+            args.rounds,
+            args.client_process,
         )
-        print_read_under_writes(results["read_under_writes"], args.paced_writes, args.rounds)
+        print_read_under_writes(
+            results["read_under_writes"], args.paced_writes, args.rounds, args.client_process
+        )
     if args.density:
         results["density"] = density(args.engine, args.density, args.requests)
         print_density(results["density"])
@@ -195,31 +209,38 @@ def print_phases(results: dict[str, Any], engine: str, workers: int) -> None:
         )
 
 
-SERVE = {"api_process": True, "api_processes": 2, "function_processes": True}
-# Where the API and the functions run, and how the consumers share the CPU with it.
-LAYOUTS: dict[str, dict[str, Any]] = {
-    "in-process": {},
-    "api process": {"api_process": True},
-    "+ functions": {"api_process": True, "function_processes": True},
-    # `harvest serve` before issue 12's latency fix: consumers at the API's priority, stream
-    # pollers at a fixed 10 GetRecords/s, DynamoDB Local on the JVM's default compilers/GC.
-    "serve before": {
-        **SERVE,
-        "consumer_nice": 0,
-        "max_stream_idle_s": 0.1,
-        "engine_jvm_options": (),
-    },
-    # `harvest serve` now (local.priority, idle back-off, engines.LEAN_JVM_OPTIONS).
-    "serve now": {**SERVE, "consumer_nice": CONSUMER_NICE},
-}
+def read_phase(
+    base: str, token: str, ids: list[str], workers: int, requests: int
+) -> tuple[list[float], int, float]:
+    """The measured reads (latencies, errors, wall seconds): a top-level function and plain
+    values, so that a process of its own can run it and send them back."""
+
+    def read(n: int) -> tuple[int, Any]:
+        return call(base, token, "GET", f"/listings/{ids[n % len(ids)]}")
+
+    sample = run_phase(workers, requests, read, {200})
+    return sample.latencies_ms, sample.errors, sample.wall_s
 
 
 def read_under_writes(
-    engine: str, workers: int, requests: int, rate: float, layout: dict[str, Any]
+    engine: str,
+    workers: int,
+    requests: int,
+    rate: float,
+    layout: dict[str, Any],
+    client_process: bool = False,
 ) -> tuple[Sample, int, int, float]:
     """Read latency while a paced client keeps the stream consumers busy: the sample,
-    writes acknowledged and refused, and the seconds the writer ran."""
-    with running(engine, **layout) as runtime:
+    writes acknowledged and refused, and the seconds the writer ran. `client_process`: the
+    readers run in a process of their own, as a real client does, instead of sharing this
+    process (and its GIL) with the runtime's pollers, event bus and log copying."""
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        running(engine, **layout) as runtime,
+        ProcessPoolExecutor(1, mp_context=spawn) as client,
+    ):
+        if client_process:  # started (imports done) before the clock runs
+            client.submit(time.sleep, 0).result()
         base = runtime.api_url
         token = TokenIssuer(signing_key()).issue("paced", "free")
         ids = [str(call(base, token, "POST", "/listings", listing_body(n))[1]["listingId"])
@@ -234,14 +255,15 @@ def read_under_writes(
                 n += 1
                 stop.wait(max(0.0, started + n / rate - time.perf_counter()))
 
-        def read(n: int) -> tuple[int, Any]:
-            return call(base, token, "GET", f"/listings/{ids[n % len(ids)]}")
-
         background = threading.Thread(target=writer)
         background.start()
         time.sleep(2.0)  # let the consumers get going before measuring
         began = time.perf_counter()
-        sample = run_phase(workers, requests, read, {200})
+        if client_process:
+            figures = client.submit(read_phase, base, token, ids, workers, requests).result()
+        else:
+            figures = read_phase(base, token, ids, workers, requests)
+        sample = Sample(*figures)
         elapsed = time.perf_counter() - began
         stop.set()
         background.join()
@@ -249,7 +271,13 @@ def read_under_writes(
 
 
 def compare_layouts(
-    engine: str, workers: int, requests: int, rate: float, names: list[str], rounds: int
+    engine: str,
+    workers: int,
+    requests: int,
+    rate: float,
+    names: list[str],
+    rounds: int,
+    client_process: bool,
 ) -> dict[str, dict[str, Any]]:
     """Each layout `rounds` times, interleaved (A B A B): a busy machine's load drifts, and
     interleaving spreads the drift over every layout instead of favouring the last one."""
@@ -258,7 +286,7 @@ def compare_layouts(
         for name in names:
             sys.stderr.write(f"reads under writes: {name}, round {round_number + 1}/{rounds}\n")
             sample, acknowledged, refused, seconds = read_under_writes(
-                engine, workers, requests, rate, LAYOUTS[name]
+                engine, workers, requests, rate, LAYOUTS[name], client_process
             )
             total, written, elapsed = pooled[name]
             total.latencies_ms += sample.latencies_ms
@@ -277,9 +305,12 @@ def compare_layouts(
     }
 
 
-def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float, rounds: int) -> None:
+def print_read_under_writes(
+    figures: dict[str, dict[str, Any]], rate: float, rounds: int, client_process: bool
+) -> None:
+    where = "a process of their own" if client_process else "the runtime's process"
     print(f"reads while a client creates {rate:g} listings/s (consumers running), "
-          f"{rounds} interleaved rounds per layout:")  # fmt: skip
+          f"{rounds} interleaved rounds per layout, readers in {where}:")  # fmt: skip
     print(f"{'layout':<18}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'writes/s':>10}")  # fmt: skip
     for where, row in figures.items():

@@ -15,9 +15,28 @@ from pathlib import Path
 from typing import Any
 
 from harvest.local.options import RuntimeOptions
+from harvest.local.priority import CONSUMER_NICE
 from harvest.local.runtime import LocalRuntime
 from harvest.once import Once
 from harvest.tools.template import load_template
+
+SERVE = {"api_process": True, "api_processes": 2, "function_processes": True}
+# Where the API and the functions run, and how the consumers share the CPU with it.
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "in-process": {},
+    "api process": {"api_process": True},
+    "+ functions": {"api_process": True, "function_processes": True},
+    # `harvest serve` before issue 12's latency fix: consumers at the API's priority, stream
+    # pollers at a fixed 10 GetRecords/s, DynamoDB Local on the JVM's default compilers/GC.
+    "serve before": {
+        **SERVE,
+        "consumer_nice": 0,
+        "max_stream_idle_s": 0.1,
+        "engine_jvm_options": (),
+    },
+    # `harvest serve` now (local.priority, idle back-off, engines.LEAN_JVM_OPTIONS).
+    "serve now": {**SERVE, "consumer_nice": CONSUMER_NICE},
+}
 
 
 def quiet_template() -> dict[str, Any]:
