@@ -4,19 +4,23 @@ answered, so the load can never run away from the server).
 
     .venv/bin/python bench/api_load.py [--engine moto|dynamodb-local] [--workers 4]
                                        [--requests 200] [--density 10000] [--json PATH]
+                                       [--paced-writes 10] [--layouts L ...] [--rounds 2]
+                                       [--client-process] [--paced-only]
 
 `--density N` adds the feed at city density (bench/harness/feed_density.py): N live listings and
 N/4 open requests within 5 km, in a second runtime whose stream consumers stay idle;
 today's read (reproduced on the same table) beside the FeedIndex read, then the feed over
 HTTP, one request at a time.
 
-The runtime runs in this process (API handler, engine and the four stream consumers), the
+The runtime runs in this process (API handler, engine and the stream consumers), the
 figures therefore include the consumers competing for the same cores. `--paced-writes R`
 (default 10) then measures reads while a background client creates R listings a second (so
-the consumers keep working), four times side by side: everything in this process (as the
-runtime ran it before issue 12), the API handler in a process of its own, then every emulated
-function in a process of its own too, then with two API processes sharing the port (as
-`harvest serve` runs them now).
+the consumers keep working), once per layout of harness.local_api.LAYOUTS named in
+`--layouts` (default: `harvest serve` before issue 12's latency fix, and now), each
+`--rounds` times interleaved (A B A B) so that a busy machine's drifting load falls on
+every layout alike. `--client-process` runs those readers in a process of their own, as a
+real client, instead of in the runtime's process (sharing its GIL with the pollers, the
+event bus and the log copying). `--paced-only` skips the create/read/feed phases.
 Prints figures; never asserts. Run on an idle machine for stable numbers.
 """
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tempfile
 import urllib.error
@@ -66,6 +67,8 @@ def running(
     free port, in a scratch directory that is removed afterwards; `tuning`: more
     RuntimeOptions (consumer_nice, max_stream_idle_s, engine_jvm_options)."""
     clear_container_caches()
+    # As `harvest serve` does: moto's event bus would log a line per SQS/EventBridge call.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
         runtime = LocalRuntime(
