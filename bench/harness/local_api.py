@@ -37,6 +37,9 @@ LAYOUTS: dict[str, dict[str, Any]] = {
     },
     # `harvest serve` now (local.priority, idle back-off, engines.LEAN_JVM_OPTIONS).
     "serve now": {**SERVE, "consumer_nice": CONSUMER_NICE},
+    # One API process per concurrent client (4 readers + the writer need 5 containers on
+    # Lambda): no read queues behind another request in the same process.
+    "serve now, 4 api": {**SERVE, "api_processes": 4, "consumer_nice": CONSUMER_NICE},
 }
 
 
