@@ -4,19 +4,23 @@ answered, so the load can never run away from the server).
 
     .venv/bin/python bench/api_load.py [--engine moto|dynamodb-local] [--workers 4]
                                        [--requests 200] [--density 10000] [--json PATH]
+                                       [--paced-writes 10] [--layouts L ...] [--rounds 2]
+                                       [--client-process] [--paced-only]
 
 `--density N` adds the feed at city density (bench/harness/feed_density.py): N live listings and
 N/4 open requests within 5 km, in a second runtime whose stream consumers stay idle;
 today's read (reproduced on the same table) beside the FeedIndex read, then the feed over
 HTTP, one request at a time.
 
-The runtime runs in this process (API handler, engine and the four stream consumers), the
+The runtime runs in this process (API handler, engine and the stream consumers), the
 figures therefore include the consumers competing for the same cores. `--paced-writes R`
 (default 10) then measures reads while a background client creates R listings a second (so
-the consumers keep working), four times side by side: everything in this process (as the
-runtime ran it before issue 12), the API handler in a process of its own, then every emulated
-function in a process of its own too, then with two API processes sharing the port (as
-`harvest serve` runs them now).
+the consumers keep working), once per layout of harness.local_api.LAYOUTS named in
+`--layouts` (default: `harvest serve` before issue 12's latency fix, and now), each
+`--rounds` times interleaved (A B A B) so that a busy machine's drifting load falls on
+every layout alike. `--client-process` runs those readers in a process of their own, as a
+real client, instead of in the runtime's process (sharing its GIL with the pollers, the
+event bus and the log copying). `--paced-only` skips the create/read/feed phases.
 Prints figures; never asserts. Run on an idle machine for stable numbers.
 """
 
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import platform
 import statistics
@@ -31,12 +36,13 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from harness.feed_density import RADIUS_KM, measure
-from harness.local_api import call, running
+from harness.local_api import LAYOUTS, call, running
 
 from harvest.api import dependencies
 from harvest.local.tokens import TokenIssuer, signing_key
@@ -121,16 +127,54 @@ def main() -> None:
     parser.add_argument(
         "--paced-writes", type=float, default=10.0, help="creates/s behind the read comparison"
     )
+    parser.add_argument(
+        "--layouts", nargs="+", choices=list(LAYOUTS), default=["serve before", "serve now"],
+        help="runtime layouts compared under the paced writes",
+    )  # fmt: skip
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved runs per layout")
+    parser.add_argument(
+        "--paced-only", action="store_true", help="skip the create/read/feed phases"
+    )
+    parser.add_argument(
+        "--client-process",
+        action="store_true",
+        help="paced-writes readers in a process of their own, not the runtime's",
+    )
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "engine": args.engine,
         "workers": args.workers,
     }
-    with running(args.engine) as runtime:
+    if not args.paced_only:
+        results.update(phases(args.engine, args.workers, args.requests))
+        print_phases(results, args.engine, args.workers)
+    if args.paced_writes:
+        results["read_under_writes"] = compare_layouts(
+            args.engine,
+            args.workers,
+            args.requests,
+            args.paced_writes,
+            args.layouts,
+            args.rounds,
+            args.client_process,
+        )
+        print_read_under_writes(
+            results["read_under_writes"], args.paced_writes, args.rounds, args.client_process
+        )
+    if args.density:
+        results["density"] = density(args.engine, args.density, args.requests)
+        print_density(results["density"])
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+
+
+def phases(engine: str, workers: int, requests: int) -> dict[str, Any]:
+    """Create, read and feed, each as fast as `workers` closed-loop clients go."""
+    with running(engine) as runtime:
         base = runtime.api_url
         issuer = TokenIssuer(signing_key())
-        tokens = [issuer.issue(f"load-{w}", "free") for w in range(args.workers)]
+        tokens = [issuer.issue(f"load-{w}", "free") for w in range(workers)]
         created: list[str] = []
 
         def create(n: int) -> tuple[int, Any]:
@@ -148,13 +192,17 @@ def main() -> None:
             query = f"/feed?lat={CENTRE[0]}&lon={CENTRE[1]}&radiusKm={(2, 5, 10)[n % 3]}"
             return call(base, tokens[n % len(tokens)], "GET", query)
 
-        sys.stderr.write(f"create: {args.requests} requests, {args.workers} workers\n")
-        results["create"] = run_phase(args.workers, args.requests, create, {201}).summary()
+        sys.stderr.write(f"create: {requests} requests, {workers} workers\n")
+        figures = {"create": run_phase(workers, requests, create, {201}).summary()}
         sys.stderr.write("read\n")
-        results["read"] = run_phase(args.workers, args.requests, read, {200}).summary()
+        figures["read"] = run_phase(workers, requests, read, {200}).summary()
         sys.stderr.write("feed\n")
-        results["feed"] = run_phase(args.workers, args.requests, feed, {200}).summary()
-    print(f"machine: {results['machine']}   engine: {args.engine}   workers: {args.workers}")
+        figures["feed"] = run_phase(workers, requests, feed, {200}).summary()
+    return figures
+
+
+def print_phases(results: dict[str, Any], engine: str, workers: int) -> None:
+    print(f"machine: {results['machine']}   engine: {engine}   workers: {workers}")
     print(f"{'operation':<10}{'requests':>9}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'req/s':>8}")  # fmt: skip
     for name in ("create", "read", "feed"):
@@ -163,29 +211,19 @@ def main() -> None:
             f"{name:<10}{row['requests']:>9}{row['errors']:>8}{row.get('p50_ms', 0):>9}"
             f"{row.get('p99_ms', 0):>9}{row.get('max_ms', 0):>9}{row.get('throughput_rps', 0):>8}"
         )
-    if args.paced_writes:
-        results["read_under_writes"] = {
-            where: read_under_writes(
-                args.engine, args.workers, args.requests, args.paced_writes, *processes
-            )
-            for where, processes in READ_VARIANTS.items()
-        }
-        print_read_under_writes(results["read_under_writes"], args.paced_writes)
-    if args.density:
-        results["density"] = density(args.engine, args.density, args.requests)
-        print_density(results["density"])
-    if args.json:
-        args.json.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
 
 
-# Where the API and the functions run: (API in a process of its own, how many API
-# processes, functions in processes of their own).
-READ_VARIANTS = {
-    "in-process": (False, 1, False),
-    "api process": (True, 1, False),
-    "+ functions": (True, 1, True),
-    "+ 2 api (serve)": (True, 2, True),
-}
+def read_phase(
+    base: str, token: str, ids: list[str], workers: int, requests: int
+) -> tuple[list[float], int, float]:
+    """The measured reads (latencies, errors, wall seconds): a top-level function and plain
+    values, so that a process of its own can run it and send them back."""
+
+    def read(n: int) -> tuple[int, Any]:
+        return call(base, token, "GET", f"/listings/{ids[n % len(ids)]}")
+
+    sample = run_phase(workers, requests, read, {200})
+    return sample.latencies_ms, sample.errors, sample.wall_s
 
 
 def read_under_writes(
@@ -193,17 +231,20 @@ def read_under_writes(
     workers: int,
     requests: int,
     rate: float,
-    api_process: bool,
-    api_processes: int,
-    function_processes: bool,
-) -> dict[str, Any]:
-    """Read latency while a paced client keeps the stream consumers busy."""
-    with running(
-        engine,
-        api_process=api_process,
-        api_processes=api_processes,
-        function_processes=function_processes,
-    ) as runtime:
+    layout: dict[str, Any],
+    client_process: bool = False,
+) -> tuple[Sample, int, int, float]:
+    """Read latency while a paced client keeps the stream consumers busy: the sample,
+    writes acknowledged and refused, and the seconds the writer ran. `client_process`: the
+    readers run in a process of their own, as a real client does, instead of sharing this
+    process (and its GIL) with the runtime's pollers, event bus and log copying."""
+    spawn = multiprocessing.get_context("spawn")
+    with (
+        running(engine, **layout) as runtime,
+        ProcessPoolExecutor(1, mp_context=spawn) as client,
+    ):
+        if client_process:  # started (imports done) before the clock runs
+            client.submit(time.sleep, 0).result()
         base = runtime.api_url
         token = TokenIssuer(signing_key()).issue("paced", "free")
         ids = [str(call(base, token, "POST", "/listings", listing_body(n))[1]["listingId"])
@@ -218,27 +259,63 @@ def read_under_writes(
                 n += 1
                 stop.wait(max(0.0, started + n / rate - time.perf_counter()))
 
-        def read(n: int) -> tuple[int, Any]:
-            return call(base, token, "GET", f"/listings/{ids[n % len(ids)]}")
-
         background = threading.Thread(target=writer)
         background.start()
         time.sleep(2.0)  # let the consumers get going before measuring
         began = time.perf_counter()
-        sample = run_phase(workers, requests, read, {200})
+        if client_process:
+            figures = client.submit(read_phase, base, token, ids, workers, requests).result()
+        else:
+            figures = read_phase(base, token, ids, workers, requests)
+        sample = Sample(*figures)
         elapsed = time.perf_counter() - began
         stop.set()
         background.join()
+    return sample, written[0], written[1], elapsed + 2.0
+
+
+def compare_layouts(
+    engine: str,
+    workers: int,
+    requests: int,
+    rate: float,
+    names: list[str],
+    rounds: int,
+    client_process: bool,
+) -> dict[str, dict[str, Any]]:
+    """Each layout `rounds` times, interleaved (A B A B): a busy machine's load drifts, and
+    interleaving spreads the drift over every layout instead of favouring the last one."""
+    pooled = {name: (Sample(), [0, 0], [0.0]) for name in names}
+    for round_number in range(rounds):
+        for name in names:
+            sys.stderr.write(f"reads under writes: {name}, round {round_number + 1}/{rounds}\n")
+            sample, acknowledged, refused, seconds = read_under_writes(
+                engine, workers, requests, rate, LAYOUTS[name], client_process
+            )
+            total, written, elapsed = pooled[name]
+            total.latencies_ms += sample.latencies_ms
+            total.errors += sample.errors
+            total.wall_s += sample.wall_s
+            written[0] += acknowledged
+            written[1] += refused
+            elapsed[0] += seconds
     return {
-        **sample.summary(),
-        "writes_per_s": round(written[0] / (elapsed + 2.0), 1),
-        "writes_refused": written[1],
+        name: {
+            **total.summary(),
+            "writes_per_s": round(written[0] / elapsed[0], 1),
+            "writes_refused": written[1],
+        }
+        for name, (total, written, elapsed) in pooled.items()
     }
 
 
-def print_read_under_writes(figures: dict[str, dict[str, Any]], rate: float) -> None:
-    print(f"reads while a client creates {rate:g} listings/s (consumers running):")
-    print(f"{'API handler':<18}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
+def print_read_under_writes(
+    figures: dict[str, dict[str, Any]], rate: float, rounds: int, client_process: bool
+) -> None:
+    where = "a process of their own" if client_process else "the runtime's process"
+    print(f"reads while a client creates {rate:g} listings/s (consumers running), "
+          f"{rounds} interleaved rounds per layout, readers in {where}:")  # fmt: skip
+    print(f"{'layout':<18}{'reads':>7}{'errors':>8}{'p50 ms':>9}{'p99 ms':>9}"
           f"{'max ms':>9}{'writes/s':>10}")  # fmt: skip
     for where, row in figures.items():
         print(

@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from harness.local_api import call, running
+from harness.local_api import LAYOUTS, call, running
 
 from harvest.domain import geo
 from harvest.local.runtime import LocalRuntime
@@ -183,12 +183,17 @@ def main() -> None:
     parser.add_argument("--writes", type=int, default=40)
     parser.add_argument("--rates", type=float, nargs="+", default=[2.0, 5.0, 10.0])
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--layout", default="in-process", choices=list(LAYOUTS),
+        help="where the API and the functions run (serve now: as `harvest serve`)",
+    )  # fmt: skip
     args = parser.parse_args()
     results: dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores, Python {platform.python_version()}",
         "engine": args.engine,
+        "layout": args.layout,
     }
-    with running(args.engine) as runtime:
+    with running(args.engine, **LAYOUTS[args.layout]) as runtime:
         issuer = TokenIssuer(signing_key())
         tokens = [issuer.issue(f"grower-{n}", "free") for n in range(5)]
         sys.stderr.write(f"freshness: {args.writes} writes, one at a time\n")
@@ -198,7 +203,7 @@ def main() -> None:
             sys.stderr.write(f"throughput: {args.writes} writes at {rate}/s\n")
             results["throughput"].append(throughput(runtime, tokens, args.writes, rate))
     fresh = results["freshness"]
-    print(f"machine: {results['machine']}   engine: {args.engine}")
+    print(f"machine: {results['machine']}   engine: {args.engine}   layout: {args.layout}")
     print(
         f"write -> signals: p50 {fresh['signal_p50_ms']} ms, p95 {fresh['signal_p95_ms']} ms; "
         f"write -> insight: p50 {fresh['insight_p50_ms']} ms, p95 {fresh['insight_p95_ms']} ms "

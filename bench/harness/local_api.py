@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import logging
 import os
 import tempfile
 import urllib.error
@@ -15,9 +16,31 @@ from pathlib import Path
 from typing import Any
 
 from harvest.local.options import RuntimeOptions
+from harvest.local.priority import CONSUMER_NICE
 from harvest.local.runtime import LocalRuntime
 from harvest.once import Once
 from harvest.tools.template import load_template
+
+SERVE = {"api_process": True, "api_processes": 2, "function_processes": True}
+# Where the API and the functions run, and how the consumers share the CPU with it.
+LAYOUTS: dict[str, dict[str, Any]] = {
+    "in-process": {},
+    "api process": {"api_process": True},
+    "+ functions": {"api_process": True, "function_processes": True},
+    # `harvest serve` before issue 12's latency fix: consumers at the API's priority, stream
+    # pollers at a fixed 10 GetRecords/s, DynamoDB Local on the JVM's default compilers/GC.
+    "serve before": {
+        **SERVE,
+        "consumer_nice": 0,
+        "max_stream_idle_s": 0.1,
+        "engine_jvm_options": (),
+    },
+    # `harvest serve` now (local.priority, idle back-off, engines.LEAN_JVM_OPTIONS).
+    "serve now": {**SERVE, "consumer_nice": CONSUMER_NICE},
+    # One API process per concurrent client (4 readers + the writer need 5 containers on
+    # Lambda): no read queues behind another request in the same process.
+    "serve now, 4 api": {**SERVE, "api_processes": 4, "consumer_nice": CONSUMER_NICE},
+}
 
 
 def quiet_template() -> dict[str, Any]:
@@ -41,10 +64,14 @@ def running(
     api_process: bool = False,
     api_processes: int = 1,
     function_processes: bool = False,
+    **tuning: Any,
 ) -> Iterator[LocalRuntime]:
     """The local runtime (API, engine, the stream consumers unless `consumers` is False) on a
-    free port, in a scratch directory that is removed afterwards."""
+    free port, in a scratch directory that is removed afterwards; `tuning`: more
+    RuntimeOptions (consumer_nice, max_stream_idle_s, engine_jvm_options)."""
     clear_container_caches()
+    # As `harvest serve` does: moto's event bus would log a line per SQS/EventBridge call.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     with tempfile.TemporaryDirectory() as scratch:
         os.environ["HARVEST_CONFIG_DIR"] = str(Path(scratch) / "config")
         runtime = LocalRuntime(
@@ -57,6 +84,7 @@ def running(
                 api_process=api_process,
                 api_processes=api_processes,
                 function_processes=function_processes,
+                **tuning,
             )
         )
         runtime.start()

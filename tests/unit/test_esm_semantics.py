@@ -537,6 +537,60 @@ def test_stop_abandons_retries_so_the_failed_batch_is_redelivered_later() -> Non
     assert target.checkpoints == {}
 
 
+class CountedStop(threading.Event):
+    """A stop event that records each idle wait the poller asks for, runs `between` after
+    each, and sets itself after `waits` of them (no real sleeping)."""
+
+    def __init__(self, waits: int, between: Any = None) -> None:
+        super().__init__()
+        self.waits: list[float] = []
+        self.limit = waits
+        self.between = between
+
+    def wait(self, timeout: float | None = None) -> bool:
+        self.waits.append(float(timeout or 0))
+        if self.between is not None:
+            self.between(len(self.waits))
+        if len(self.waits) >= self.limit:
+            self.set()
+        return self.is_set()
+
+
+def test_a_quiet_stream_is_polled_less_and_less_often_up_to_the_cap() -> None:
+    # issue 12: every empty GetRecords costs the engine CPU that the API's reads need
+    streams, _ = _stream()
+    stop = CountedStop(waits=6)
+    target = poller(streams, mapping(), RecordingHandler(), idle_sleep_s=0.1, max_idle_sleep_s=0.5)
+
+    target.run(stop)
+
+    assert stop.waits == [0.1, 0.2, 0.4, 0.5, 0.5, 0.5]
+
+
+def test_a_record_after_a_quiet_spell_brings_the_poller_back_to_its_fast_pace() -> None:
+    streams, _ = _stream()
+    handler = RecordingHandler()
+    # A write lands after the third idle wait; the poll after it finds it (not idle, no wait),
+    # and the next idle wait starts again from the fastest pace.
+    stop = CountedStop(waits=5, between=lambda n: n == 3 and streams.put("L#1"))
+    target = poller(streams, mapping(), handler, idle_sleep_s=0.1, max_idle_sleep_s=0.5)
+
+    target.run(stop)
+
+    assert handler.pks() == [["L#1"]]
+    assert stop.waits == [0.1, 0.2, 0.4, 0.1, 0.2]
+
+
+def test_without_a_cap_the_idle_pace_stays_fixed() -> None:
+    streams, _ = _stream()
+    stop = CountedStop(waits=3)
+    target = poller(streams, mapping(), RecordingHandler(), idle_sleep_s=0.25)
+
+    target.run(stop)
+
+    assert stop.waits == [0.25, 0.25, 0.25]
+
+
 # ---------------------------------------------------------------- mappings from the template
 
 

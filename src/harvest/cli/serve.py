@@ -66,6 +66,7 @@ def configure_logging(quiet: bool) -> None:
 
 def run(args: argparse.Namespace, context: Context) -> int:
     from harvest.local.options import RuntimeOptions  # noqa: PLC0415
+    from harvest.local.priority import CONSUMER_NICE  # noqa: PLC0415
     from harvest.local.runtime import LocalRuntime  # noqa: PLC0415 - heavy
 
     configure_logging(args.quiet)
@@ -80,6 +81,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         api_process=True,
         api_processes=2,
         function_processes=True,
+        consumer_nice=CONSUMER_NICE,
     )
     runtime = LocalRuntime(options)
     stop = threading.Event()

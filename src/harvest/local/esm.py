@@ -29,6 +29,7 @@ from harvest.local.invocation import (
     resolve_handler,
 )
 from harvest.local.mappings import MappingConfig, checkpoint_key
+from harvest.local.priority import lower_thread
 from harvest.local.records import (
     CheckpointStore,
     Shard,
@@ -96,13 +97,17 @@ class StreamPoller:
         sleep: Callable[[float], None] = time.sleep,
         checkpoint_store: CheckpointStore | None = None,
         idle_sleep_s: float = 0.25,
+        max_idle_sleep_s: float | None = None,
         retry_backoff_s: float = 0.5,
         max_retry_backoff_s: float = 5.0,
         shard_refresh_s: float = 10.0,
         isolated: bool = False,
+        nice: int = 0,
     ) -> None:
-        """`isolated`: `invoke` runs the function in a process with its own environment."""
+        """`isolated`: `invoke` runs the function in a process with its own environment.
+        `nice`: the polling thread runs that many steps below the API (local.priority)."""
         self.config = config
+        self._nice = nice
         self._isolated = isolated
         self.stream_arn = stream_arn
         parts = stream_arn.split(":")
@@ -114,6 +119,9 @@ class StreamPoller:
         self._sleep = sleep
         self._store = checkpoint_store
         self._idle_sleep_s = idle_sleep_s
+        # Each idle poll in a row doubles the wait up to this: an empty GetRecords costs the
+        # engine CPU that the API's reads need (issue 12), and a busy stream never waits.
+        self._max_idle_sleep_s = max(idle_sleep_s, max_idle_sleep_s or idle_sleep_s)
         self._retry_backoff_s = retry_backoff_s
         self._max_retry_backoff_s = max_retry_backoff_s
         self._store_key = checkpoint_key(stream_arn, config)
@@ -141,6 +149,8 @@ class StreamPoller:
         """Polls until stop_event is set; the batch in flight finishes (and is checkpointed)
         before this returns, but no new batch starts and no failed batch is retried."""
         self._stop = stop_event
+        lower_thread(self._nice)
+        idle_wait = self._idle_sleep_s
         try:
             while not stop_event.is_set():
                 try:
@@ -152,7 +162,10 @@ class StreamPoller:
                     stop_event.wait(self._max_retry_backoff_s)
                     continue
                 if stats.idle:
-                    stop_event.wait(self._idle_sleep_s)
+                    stop_event.wait(idle_wait)
+                    idle_wait = min(idle_wait * 2, self._max_idle_sleep_s)
+                else:
+                    idle_wait = self._idle_sleep_s
         finally:
             self._persist()
             self._stop = None

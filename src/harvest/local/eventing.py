@@ -85,15 +85,17 @@ class RuleBus:
         self,
         stop: threading.Event,
         invoker: Callable[[FunctionSettings], Invoke | None] = lambda _: None,
+        *,
+        nice: int = 0,
     ) -> list[threading.Thread]:
         """One thread per SQS mapping; `invoker` gives a function's worker process (None: the
-        function runs in this process)."""
+        function runs in this process); `nice`: the pollers' priority below the API's."""
         threads = []
         for mapping in self.topology.mappings:
             invoke = invoker(mapping.function)
             url = self.queue_urls[mapping.queue]
             poller = SqsPoller(
-                mapping, self.client("sqs"), url, invoke, isolated=invoke is not None
+                mapping, self.client("sqs"), url, invoke, isolated=invoke is not None, nice=nice
             )
             self.pollers.append(poller)
             name = f"sqs-{mapping.function.logical_id}"

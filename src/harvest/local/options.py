@@ -29,6 +29,16 @@ class RuntimeOptions:
     # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
     # them reachable for tests that patch a consumer here.
     function_processes: bool = False
+    # How many steps below the API and the engine the consumers run (their worker
+    # processes and their pollers; local.priority): on AWS they never share the API's CPU.
+    # `harvest serve` runs them at local.priority.CONSUMER_NICE; 0 (tests, in-process
+    # functions) at the API's priority.
+    consumer_nice: int = 0
+    # The longest wait between two empty GetRecords of a stream poller (it starts at 0.1 s
+    # and doubles while the stream stays quiet); 0.1 polls at a fixed 10/s, as before.
+    max_stream_idle_s: float = 0.5
+    # DynamoDB Local's JVM options; None: local.engines.LEAN_JVM_OPTIONS (less CPU per call).
+    engine_jvm_options: tuple[str, ...] | None = None
     # Tests run the runtime on a variant of template.yaml (e.g. with a test consumer).
     template: dict[str, Any] | None = None
     # The WebSocket API's local endpoint (local.websocket); None: the API port + 1, or any

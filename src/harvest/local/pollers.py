@@ -30,6 +30,10 @@ class PollerHost(Protocol):
     @property
     def table_name(self) -> str: ...
     @property
+    def consumer_nice(self) -> int: ...
+    @property
+    def max_stream_idle_s(self) -> float: ...
+    @property
     def template(self) -> dict[str, Any]: ...
     @property
     def stop_event(self) -> threading.Event: ...
@@ -67,10 +71,14 @@ def start_pollers(host: PollerHost) -> list[StreamPoller]:
             checkpoint_store=JsonCheckpointStore(
                 data_dir / "checkpoints" / f"{mapping.function_logical_id}.json"
             ),
-            # Lambda polls each shard about four times a second; a little faster keeps the
-            # local write-to-consumer latency low at a negligible CPU cost.
+            # Lambda polls each shard about four times a second; a little faster while records
+            # flow keeps the local write-to-consumer latency low. A quiet stream backs off to
+            # twice a second: an empty GetRecords costs DynamoDB Local ~3.5 ms of CPU, which
+            # the API's reads need more (issue 12).
             idle_sleep_s=0.1,
+            max_idle_sleep_s=host.max_stream_idle_s,
             isolated=invoke is not None,
+            nice=host.consumer_nice,
         )
         thread = threading.Thread(
             target=poller.run,

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from harvest.local.invocation import Invoke, LocalLambdaContext, call_environment, resolve_handler
+from harvest.local.priority import lower_thread
 from harvest.local.rules import QueueMapping
 
 __all__ = ["QueuePollStats", "SqsPoller", "bus_event", "sqs_record"]
@@ -91,9 +92,12 @@ class SqsPoller:
         clock: Callable[[], float] = time.time,
         idle_wait_s: int = 1,
         isolated: bool = False,
+        nice: int = 0,
     ) -> None:
-        """`isolated`: `invoke` runs the function in a process with its own environment."""
+        """`isolated`: `invoke` runs the function in a process with its own environment.
+        `nice`: the polling thread runs that many steps below the API (local.priority)."""
         self.mapping = mapping
+        self._nice = nice
         self._isolated = isolated
         self.sqs = sqs
         self.queue_url = queue_url
@@ -109,6 +113,7 @@ class SqsPoller:
         self.stats = QueuePollStats()
 
     def run(self, stop: threading.Event) -> None:
+        lower_thread(self._nice)
         while not stop.is_set():
             try:
                 self.poll_once(wait_s=self._idle_wait_s)

@@ -67,7 +67,9 @@ def make_engine(options: RuntimeOptions) -> Engine:
     engine = choose_engine(options.engine)
     if engine == "dynamodb-local":
         storage = options.data_dir / "dynamodb-local" if options.data_dir else None
-        return DynamoDbLocalEngine(data_dir=storage)
+        if options.engine_jvm_options is None:
+            return DynamoDbLocalEngine(data_dir=storage)
+        return DynamoDbLocalEngine(data_dir=storage, jvm_options=options.engine_jvm_options)
     if engine == "moto":
         return MotoEngine()
     raise ValueError(f"unknown engine '{options.engine}' (auto, moto, dynamodb-local)")
@@ -137,7 +139,9 @@ class LocalRuntime:
                     )  # fmt: skip
         if self.options.with_pollers:
             self._start_pollers()
-            self.threads += self.rule_bus.start_pollers(self.stop_event, self._queue_invoker)
+            self.threads += self.rule_bus.start_pollers(
+                self.stop_event, self._queue_invoker, nice=self.options.consumer_nice
+            )
             self.threads += self.rule_bus.start_schedules(self.stop_event)
             self.poller_names += [m.function.logical_id for m in self.rule_bus.topology.mappings]
         self._start_api()
@@ -243,6 +247,14 @@ class LocalRuntime:
     def table_name(self) -> str:
         return self.options.table_name
 
+    @property
+    def consumer_nice(self) -> int:
+        return self.options.consumer_nice
+
+    @property
+    def max_stream_idle_s(self) -> float:
+        return self.options.max_stream_idle_s
+
     def function_invoker(
         self, function_name: str, handler: str, environment: dict[str, str]
     ) -> Invoke | None:
@@ -251,7 +263,8 @@ class LocalRuntime:
         if not self.options.function_processes:
             return None
         level = logging.getLogger().getEffectiveLevel()
-        worker = FunctionWorker(WorkerSpec(function_name, handler, environment, level))
+        spec = WorkerSpec(function_name, handler, environment, level, self.options.consumer_nice)
+        worker = FunctionWorker(spec)
         worker.start()
         self.workers.append(worker)
         return worker

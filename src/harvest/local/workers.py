@@ -36,6 +36,7 @@ from typing import IO, Any
 
 from harvest.local.api_process import die_with_parent
 from harvest.local.invocation import LambdaContextLike, LocalLambdaContext, resolve_handler
+from harvest.local.priority import lower_process
 
 __all__ = ["FunctionCrashed", "FunctionError", "FunctionTimedOut", "FunctionWorker", "WorkerSpec"]
 
@@ -51,6 +52,8 @@ class WorkerSpec:
     handler: str
     environment: dict[str, str] = field(default_factory=dict)
     log_level: int = logging.INFO
+    # Steps below the API's CPU priority (local.priority): a consumer never delays a read.
+    nice: int = 0
 
 
 class FunctionError(RuntimeError):
@@ -272,6 +275,7 @@ def main() -> None:
     signal.signal(signal.SIGHUP, signal.SIG_IGN)
     die_with_parent()
     spec = WorkerSpec(**json.loads(os.environ.pop(SPEC_VARIABLE)))
+    lower_process(spec.nice)  # before the init phase: the import is consumer work too
     # Replies go on a private copy of stdout; fd 1 (print, Powertools) joins the logs.
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
