@@ -5,9 +5,10 @@ Rules in harvest.domain.matching; this module finds candidates and keeps the set
 - **Own set** (`own_set`): a live listing's set is the best MAX_MATCHES of the open requests
   of its crop that are eligible, among the CANDIDATES nearest to its published cell; a
   request's set the same of live listings, searched within its owner's share radius. The
-  search is the feed's bounded best-first read of the FeedIndex (nearest published cells
-  first, crop filtered, stopping when CANDIDATES are found), so its cost does not grow with
-  the number of items in the area, only with how many other crops are mixed in.
+  search is the feed's bounded best-first read, given a kind and a crop, so of the
+  CropIndex (nearest published cells first, only rows of its crop and the other side,
+  stopping when CANDIDATES are found): its cost does not grow with the number of items in
+  the area, nor with how many of other crops share its cells.
 - **Offers**: the entity is offered to each candidate of its own search and to each member
   of its previous set; a set takes it only when it is eligible and ranks above the set's
   worst entry (a candidate that cannot enter a full set costs the read of that set, no
