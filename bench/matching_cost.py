@@ -54,7 +54,7 @@ from harvest.store import codec, keys
 from harvest.store.dynamo import CLIENT_CONFIG, make_client, serialize
 from harvest.store.feed_index import FeedRows
 from harvest.store.matches import MatchRepository, MatchSet, match_set_item
-from harvest.store.repository import Repository
+from harvest.store.repository import EntityPage, Repository
 from harvest.store.table import Table
 from harvest.tools.template import create_table
 
@@ -149,6 +149,11 @@ class MemoryFeed:
 
     def profile_by_user(self, user_id: str) -> Profile | None:
         return None
+
+    def requests_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: dict[str, str] | None = None
+    ) -> EntityPage[Request]:
+        raise AssertionError("the warm-up refreshes no owner")
 
 
 @dataclass
