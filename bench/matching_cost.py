@@ -108,7 +108,14 @@ class MemoryFeed:
             self.rows.setdefault(partition, []).append((sort_key, entity))
         for rows in self.rows.values():
             rows.sort(key=lambda row: row[0])
+        # The CropIndex: the same rows per (partition, kind, crop), in the same order.
+        self.by_crop: dict[tuple[str, str, str], list[tuple[str, Listing | Request]]] = {}
+        for partition, rows in self.rows.items():
+            for row in rows:
+                self.by_crop.setdefault((partition, row[0].split("#")[1], row[1].crop), [])
+                self.by_crop[(partition, row[0].split("#")[1], row[1].crop)].append(row)
         self.sort_keys = {p: [sk for sk, _ in rows] for p, rows in self.rows.items()}
+        self.crop_keys = {k: [sk for sk, _ in rows] for k, rows in self.by_crop.items()}
 
     def feed_rows(
         self,
@@ -123,8 +130,8 @@ class MemoryFeed:
     ) -> FeedRows:
         rows, sort_keys = self.rows.get(partition, []), self.sort_keys.get(partition, [])
         if kind is not None and crop is not None:  # the CropIndex: that kind and crop only
-            rows = [r for r in rows if r[0].split("#")[1] == kind and r[1].crop == crop]
-            sort_keys = [sk for sk, _ in rows]
+            rows = self.by_crop.get((partition, kind, crop), [])
+            sort_keys = self.crop_keys.get((partition, kind, crop), [])
         prefix = keys.feed_cell_prefix(cell, kind) if cell else ""
         if after is not None:
             start, high = bisect.bisect_right(sort_keys, after), until or prefix + "\uffff"
