@@ -18,7 +18,7 @@ Figures per core write (mean and max over the measured writes):
              (ReturnConsumedCapacity=TOTAL on every call; Local computes reads like the
              service: 4 KB units, half for eventually consistent reads; a Put is billed on
              the larger of the old and new item, per 1 KB)
-  rows       FeedIndex rows the candidate search read (bounded: the feed's page limits)
+  rows       CropIndex rows the candidate search read (bounded: the feed's page limits)
   sets       MATCH# sets read (GetItem/BatchGetItem) and written
   CPU ms     time.process_time() around refresh (this process: Python, botocore)
 """
@@ -54,7 +54,7 @@ from harvest.store import codec, keys
 from harvest.store.dynamo import CLIENT_CONFIG, make_client, serialize
 from harvest.store.feed_index import FeedRows
 from harvest.store.matches import MatchRepository, MatchSet, match_set_item
-from harvest.store.repository import Repository
+from harvest.store.repository import EntityPage, Repository
 from harvest.store.table import Table
 from harvest.tools.template import create_table
 
@@ -95,8 +95,8 @@ def make_entity(rng: random.Random, number: int) -> Listing | Request:
 
 
 class MemoryFeed:
-    """The FeedIndex of the seeded items in memory (sorted per partition), with
-    Repository.feed_rows' contract, plus the core reads: for computing the warm sets."""
+    """The FeedIndex (and CropIndex) of the seeded items in memory (sorted per partition),
+    with Repository.feed_rows' contract, plus the core reads: for computing the warm sets."""
 
     def __init__(self, entities: list[Listing | Request]) -> None:
         self.by_id: dict[str, Listing | Request] = {entity_id(e): e for e in entities}
@@ -108,7 +108,14 @@ class MemoryFeed:
             self.rows.setdefault(partition, []).append((sort_key, entity))
         for rows in self.rows.values():
             rows.sort(key=lambda row: row[0])
+        # The CropIndex: the same rows per (partition, kind, crop), in the same order.
+        self.by_crop: dict[tuple[str, str, str], list[tuple[str, Listing | Request]]] = {}
+        for partition, rows in self.rows.items():
+            for row in rows:
+                self.by_crop.setdefault((partition, row[0].split("#")[1], row[1].crop), [])
+                self.by_crop[(partition, row[0].split("#")[1], row[1].crop)].append(row)
         self.sort_keys = {p: [sk for sk, _ in rows] for p, rows in self.rows.items()}
+        self.crop_keys = {k: [sk for sk, _ in rows] for k, rows in self.by_crop.items()}
 
     def feed_rows(
         self,
@@ -122,6 +129,9 @@ class MemoryFeed:
         limit: int,
     ) -> FeedRows:
         rows, sort_keys = self.rows.get(partition, []), self.sort_keys.get(partition, [])
+        if kind is not None and crop is not None:  # the CropIndex: that kind and crop only
+            rows = self.by_crop.get((partition, kind, crop), [])
+            sort_keys = self.crop_keys.get((partition, kind, crop), [])
         prefix = keys.feed_cell_prefix(cell, kind) if cell else ""
         if after is not None:
             start, high = bisect.bisect_right(sort_keys, after), until or prefix + "\uffff"
@@ -146,6 +156,11 @@ class MemoryFeed:
 
     def profile_by_user(self, user_id: str) -> Profile | None:
         return None
+
+    def requests_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: dict[str, str] | None = None
+    ) -> EntityPage[Request]:
+        raise AssertionError("the warm-up refreshes no owner")
 
 
 @dataclass
@@ -288,7 +303,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"matching worker per core write ({args.writes} writes per size, 80 % listings, "
           f"{len(CROPS)} crops, within {AREA_KM:g} km; at most {MAX_MATCHES} per set); "
           "mean / max")  # fmt: skip
-    print("| live items | RCU | WCU | FeedIndex rows | sets read | sets written | CPU ms |")
+    print("| live items | RCU | WCU | CropIndex rows | sets read | sets written | CPU ms |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
     for line in rows:
         print(line)

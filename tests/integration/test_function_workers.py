@@ -6,6 +6,7 @@ and its output in the runtime's log stream prefixed with the function's name."""
 from __future__ import annotations
 
 import io
+import logging
 import os
 import threading
 import time
@@ -21,6 +22,7 @@ from harvest.local.workers import (
     FunctionTimedOut,
     FunctionWorker,
     WorkerSpec,
+    routed_log_levels,
 )
 
 
@@ -147,6 +149,36 @@ def test_what_a_function_prints_or_logs_joins_the_log_stream_under_its_name(
     assert any(line.startswith("[Talker] ") and line.endswith("logged 5") for line in lines)
     # the reply channel carried only the reply
     assert not any("said" in line for line in lines)
+
+
+@pytest.mark.parametrize("quiet", [True, False])
+def test_a_quiet_runtime_quiets_the_functions_info_lines_but_not_their_warnings(
+    workers: list[FunctionWorker], quiet: bool
+) -> None:
+    # template.yaml gives each function POWERTOOLS_LOG_LEVEL=INFO; `serve --quiet` is WARNING.
+    level = logging.WARNING if quiet else logging.INFO
+    spec = WorkerSpec("Narrator", "support.worker_functions.narrate",
+                      {"POWERTOOLS_LOG_LEVEL": "INFO", "LOG_LEVEL": "INFO"}, level)  # fmt: skip
+    narrator = FunctionWorker(spec, log_sink=LockedLog())
+    workers.append(narrator)
+    assert narrator({"n": 7}, context("Narrator", 10)) == "told"
+    sink = narrator.log_sink
+    assert isinstance(sink, LockedLog)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and "trouble 7" not in sink.text():
+        time.sleep(0.05)
+    assert "trouble 7" in sink.text()
+    assert ("routine 7" in sink.text()) is not quiet
+
+
+def test_routed_levels_raise_a_functions_level_and_never_lower_it() -> None:
+    assert routed_log_levels({"POWERTOOLS_LOG_LEVEL": "INFO"}, logging.WARNING) == {
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "LOG_LEVEL": "WARNING",
+    }
+    assert routed_log_levels({"POWERTOOLS_LOG_LEVEL": "ERROR", "LOG_LEVEL": "error"},
+                             logging.WARNING) == {}  # fmt: skip
+    assert routed_log_levels({"POWERTOOLS_LOG_LEVEL": "DEBUG"}, logging.INFO) == {}
 
 
 class GoneTerminal(io.StringIO):

@@ -66,6 +66,32 @@ def _requested(api: Api, dynamodb: Any, table: str, sequence: int) -> tuple[str,
     return str(made.body["requestId"]), queue_messages(record)
 
 
+def test_a_share_radius_change_rematches_the_owners_open_requests_at_once(
+    api: Api, dynamodb: Any, table: str
+) -> None:
+    far = {"lat": 52.61, "lon": 13.405}  # ~10 km north: beyond 5 km, within 20
+    made = api.put("/me", {"displayName": "Sam", "shareRadiusKm": 5}, user="sam")
+    assert made.status == 200, made.body
+    request_id, request_messages = _requested(api, dynamodb, table, 1)
+    listing_id, listing_messages = _listed(api, dynamodb, table, 2, location=far)
+    assert _run(request_messages + listing_messages) == {"batchItemFailures": []}
+    assert _ids(dynamodb, table, "request", request_id) == []
+    before = stored_item_record(dynamodb, table, "USER#sam", 3, sk="PROFILE")
+
+    grown = api.put(
+        "/me", {"displayName": "Sam", "shareRadiusKm": 20}, user="sam",
+        headers={"If-Match": made.etag},
+    )  # fmt: skip
+    assert grown.status == 200, grown.body
+    profile = stored_item_record(dynamodb, table, "USER#sam", 4, sk="PROFILE")
+    profile["dynamodb"]["OldImage"] = before["dynamodb"]["NewImage"]
+    assert _run(queue_messages(profile)) == {"batchItemFailures": []}
+
+    match_id = f"{request_id}.{listing_id}"
+    assert _ids(dynamodb, table, "request", request_id) == [match_id]
+    assert _ids(dynamodb, table, "listing", listing_id) == [match_id]
+
+
 def test_a_listing_near_an_open_request_is_suggested_to_both_owners(
     api: Api, dynamodb: Any, table: str
 ) -> None:

@@ -115,7 +115,8 @@ class FakeRepository:
         until: str | None = None,
         limit: int,
     ) -> FeedRows:
-        """The FeedIndex as DynamoDB reads it: sort-key order, `limit` rows, then filters."""
+        """The FeedIndex as DynamoDB reads it: sort-key order, `limit` rows, then filters;
+        with both a kind and a crop, the CropIndex: only that kind's and crop's rows."""
         self.cells_read.append((kind or "any", cell or partition))
         live: list[tuple[str, Listing | Request]] = [
             (keys.feed_sk(x.location.geohash, "listing", x.listing_id), x)
@@ -126,6 +127,8 @@ class FakeRepository:
             for x in self.requests.values()
             if x.status is RequestStatus.OPEN
         ]
+        if kind is not None and crop is not None:
+            live = [r for r in live if r[0].split("#")[1] == kind and r[1].crop == crop]
         prefix = keys.feed_cell_prefix(cell, kind) if cell else partition
         rows = sorted(
             (row for row in live if row[1].location.geohash.startswith(partition)),

@@ -13,9 +13,12 @@ class LongContext:
         return 60_000
 
 
-def stored_item_record(dynamodb: Any, table: str, pk: str, sequence: int) -> dict[str, Any]:
-    """A stream record of the stored item: Lambda's shape, the stored image as NewImage."""
-    sk = pk.split("#", 1)[0]
+def stored_item_record(
+    dynamodb: Any, table: str, pk: str, sequence: int, sk: str | None = None
+) -> dict[str, Any]:
+    """A stream record of the stored item: Lambda's shape, the stored image as NewImage
+    (SK: the PK's prefix, as for LISTING#/REQUEST#/CLAIM#, unless given)."""
+    sk = sk or pk.split("#", 1)[0]
     image = dynamodb.get_item(TableName=table, Key={"PK": {"S": pk}, "SK": {"S": sk}})["Item"]
     return {
         "eventID": f"e{sequence}",

@@ -8,6 +8,8 @@ import os
 import time
 from typing import Any
 
+from aws_lambda_powertools import Logger
+
 from harvest.local.invocation import LambdaContextLike
 from harvest.settings import ConsumerSettings
 
@@ -44,6 +46,15 @@ def talk(event: dict[str, Any], context: LambdaContextLike) -> str:
     print(f"printed {event['n']}", flush=True)  # Powertools' JSON logs go to stdout too
     log.warning("logged %s", event["n"])
     return "said"
+
+
+def narrate(event: dict[str, Any], context: LambdaContextLike) -> str:
+    """An INFO and a WARNING line through Powertools, as the consumers log."""
+
+    narrator = Logger(service="worker-narrator")
+    narrator.info(f"routine {event['n']}")
+    narrator.warning(f"trouble {event['n']}")
+    return "told"
 
 
 def shout(event: dict[str, Any], context: LambdaContextLike) -> int:

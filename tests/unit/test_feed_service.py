@@ -312,3 +312,13 @@ def test_every_point_within_the_radius_lies_in_a_returned_cell(
     assert geo.haversine_km(*centre, *point) < 50.0
 
     assert geo.encode(*point, 4) in partition_cells(*centre, 50.0)
+
+
+def test_the_range_plan_is_cached_but_each_caller_gets_its_own_copy() -> None:
+    first = feed.cells_in_range(52.52, 13.405, 50.0)
+    expected = feed._plan(52.52, 13.405, 50.0)
+    assert first == expected
+    first.clear()  # a caller's copy: nothing it does reaches the cache
+    again = feed.cells_in_range(52.52, 13.405, 50.0)
+    assert again == expected
+    assert feed._planned.cache_info().hits >= 1

@@ -135,6 +135,53 @@ def test_the_request_owners_share_radius_bounds_the_match(
     assert sets.ids(Side.REQUEST, "request-01") == ["listing-01"]
 
 
+def test_a_share_radius_that_grows_or_shrinks_rematches_the_owners_requests_at_once(
+    core: FakeRepository, sets: FakeMatchSets, service: MatchingService
+) -> None:
+    core.profiles["searcher"] = Profile("searcher", "S", None, 2.0, "free", 1, NOW, NOW, "p")
+    near, far = listing("listing-near", *north(1)), listing("listing-far", *north(8))
+    add(core, request("request-01", *HOME), near, far)
+    service.refresh(Side.REQUEST, "request-01", "c-1")
+    assert sets.ids(Side.REQUEST, "request-01") == ["listing-near"]
+
+    # Grows: the far listing matches without any write of the request or the listing.
+    core.profiles["searcher"] = replace(core.profiles["searcher"], share_radius_km=20.0)
+    service.refresh_owner("searcher", "c-2")
+    assert sets.ids(Side.REQUEST, "request-01") == ["listing-near", "listing-far"]
+    assert sets.ids(Side.LISTING, "listing-far") == ["request-01"]
+
+    # Shrinks: both sides drop the pair that is no longer within the radius.
+    core.profiles["searcher"] = replace(core.profiles["searcher"], share_radius_km=2.0)
+    service.refresh_owner("searcher", "c-3")
+    assert sets.ids(Side.REQUEST, "request-01") == ["listing-near"]
+    assert sets.ids(Side.LISTING, "listing-far") == []
+    assert sets.ids(Side.LISTING, "listing-near") == ["request-01"]
+
+    writes = sets.writes
+    service.refresh_owner("searcher", "c-4")  # unchanged radius: nothing to write
+    assert sets.writes == writes
+
+
+def test_a_listing_set_beyond_a_shrunk_radius_drops_a_request_it_held_alone(
+    core: FakeRepository, sets: FakeMatchSets, service: MatchingService
+) -> None:
+    # The far listing holds the request, but the request's own set is full of nearer ones:
+    # only the widened offer reaches the far listing's set.
+    core.profiles["searcher"] = Profile("searcher", "S", None, 20.0, "free", 1, NOW, NOW, "p")
+    nearer = [listing(f"listing-{n:02d}", *north(0.5 + n * 0.05)) for n in range(MAX_MATCHES)]
+    far = listing("listing-far", *north(8))
+    add(core, request("request-01", *HOME), *nearer, far)
+    service.refresh(Side.REQUEST, "request-01", "c-1")
+    service.refresh(Side.LISTING, "listing-far", "c-2")
+    assert "listing-far" not in sets.ids(Side.REQUEST, "request-01")
+    assert sets.ids(Side.LISTING, "listing-far") == ["request-01"]
+
+    core.profiles["searcher"] = replace(core.profiles["searcher"], share_radius_km=2.0)
+    service.refresh_owner("searcher", "c-3")
+
+    assert sets.ids(Side.LISTING, "listing-far") == []
+
+
 def test_a_listing_that_closes_leaves_every_set_it_was_in(
     core: FakeRepository, sets: FakeMatchSets, service: MatchingService
 ) -> None:

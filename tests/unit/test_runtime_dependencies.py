@@ -47,19 +47,23 @@ def _project() -> dict[str, list[str]]:
 
 @cache
 def _runtime_closure() -> frozenset[str]:
-    """The runtime dependencies and everything they require (without extras), by name."""
-    found: set[str] = set()
+    """The runtime dependencies and everything they require, by name: a package's
+    requirements without extras, plus those of the extras it is required with (as
+    `pyjwt[crypto]` brings `cryptography`)."""
+    found: set[tuple[str, str]] = set()
     todo = [Requirement(text) for text in _project()["runtime"]]
     while todo:
         requirement = todo.pop()
         name = canonicalize_name(requirement.name)
-        if name in found:
-            continue
-        if requirement.marker is not None and not requirement.marker.evaluate({"extra": ""}):
-            continue
-        found.add(name)
-        todo += [Requirement(text) for text in importlib.metadata.requires(name) or []]
-    return frozenset(found)
+        for extra in ("", *sorted(requirement.extras)):
+            if (name, extra) in found:
+                continue
+            found.add((name, extra))
+            for text in importlib.metadata.requires(name) or []:
+                needed = Requirement(text)
+                if needed.marker is None or needed.marker.evaluate({"extra": extra}):
+                    todo.append(needed)
+    return frozenset(name for name, _ in found)
 
 
 def _distributions(modules: list[str]) -> dict[str, set[str]]:

@@ -201,6 +201,7 @@ def test_workbench_model_holds_every_sample_item_in_its_facet() -> None:
         "OwnerIndex",
         "GeoIndex",
         "FeedIndex",
+        "CropIndex",
         "DueIndex",
     ]
     for name, facet in facets.items():

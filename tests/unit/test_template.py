@@ -33,7 +33,9 @@ def test_table_keys_and_indexes_match_what_the_repository_queries() -> None:
     props = table_properties(_template())
     assert [k["AttributeName"] for k in props["KeySchema"]] == ["PK", "SK"]
     indexes = {i["IndexName"]: i for i in props["GlobalSecondaryIndexes"]}
-    assert set(indexes) == {keys.OWNER_INDEX, keys.GEO_INDEX, keys.FEED_INDEX, DUE_INDEX}
+    assert set(indexes) == {
+        keys.OWNER_INDEX, keys.GEO_INDEX, keys.FEED_INDEX, keys.CROP_INDEX, DUE_INDEX
+    }  # fmt: skip
     assert [k["AttributeName"] for k in indexes[keys.OWNER_INDEX]["KeySchema"]] == [
         "GSI1PK",
         "GSI1SK",
@@ -44,6 +46,11 @@ def test_table_keys_and_indexes_match_what_the_repository_queries() -> None:
     ]
     assert [k["AttributeName"] for k in indexes[keys.FEED_INDEX]["KeySchema"]] == [
         "GSI3PK",
+        "GSI3SK",
+    ]
+    # The same rows in the same order, one kind and crop per partition.
+    assert [k["AttributeName"] for k in indexes[keys.CROP_INDEX]["KeySchema"]] == [
+        "GSI4PK",
         "GSI3SK",
     ]
     assert all(a["AttributeType"] == "S" for a in props["AttributeDefinitions"])
@@ -60,9 +67,10 @@ def test_the_due_index_is_keyed_by_the_insights_sk_and_valid_until_and_projects_
     assert due["Projection"] == {"ProjectionType": "KEYS_ONLY"}
 
 
-def test_the_feed_index_projects_exactly_what_a_feed_item_shows() -> None:
+@pytest.mark.parametrize("index", [keys.FEED_INDEX, keys.CROP_INDEX])
+def test_the_feed_indexes_project_exactly_what_a_feed_item_shows(index: str) -> None:
     props = table_properties(_template())
-    [feed] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == keys.FEED_INDEX]
+    [feed] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == index]
     assert feed["Projection"]["ProjectionType"] == "INCLUDE"
     assert feed["Projection"]["NonKeyAttributes"] == list(codec.FEED_PROJECTION)
     assert "correlationId" not in codec.FEED_PROJECTION

@@ -163,7 +163,7 @@ def test_every_sqs_consumer_has_its_own_queue() -> None:
     assert len(set(queues)) == len(queues)
 
 
-def test_the_matching_worker_takes_listing_and_request_events_never_its_own() -> None:
+def test_the_matching_worker_takes_listing_request_and_profile_events_never_its_own() -> None:
     pattern = _rule_pattern("MatchingRule")
     [properties] = [p for f, p in _events("SQS") if f == "MatchingFunction"]
     assert properties["BatchSize"] == 1
@@ -171,7 +171,7 @@ def test_the_matching_worker_takes_listing_and_request_events_never_its_own() ->
         types = {rules.on_insert, rules.on_update, *rules.on_status.values()} - {None}
         for detail_type in types:
             taken = matches_any([pattern], _bus_event(entity, str(detail_type)))
-            assert taken == (entity in {"listing", "request"}), detail_type
+            assert taken == (entity in {"listing", "request", "profile"}), detail_type
     # It writes MATCH# only, and the publisher turns MATCH# sets into match.suggested.
     assert _written_families("MatchingFunction") == {"MATCH#"}
     assert "MATCH#" in _stream_families("PublisherFunction")
@@ -275,7 +275,7 @@ def test_no_feedback_loop_through_the_stream_or_the_bus() -> None:
         visit(function)
     assert subscriptions == {
         "AdvisorFunction": {"INSIGHT#", "GUIDANCE#"},
-        "MatchingFunction": {"LISTING#", "REQUEST#"},
+        "MatchingFunction": {"LISTING#", "REQUEST#", "USER#"},  # USER#: share radius
         "DeliveryFunction": {"CLAIM#", "INSIGHT#", "MATCH#"},
     }
     # The derivation consumer's insights reach the publisher (insight.generated) and, through

@@ -1,6 +1,6 @@
 """The $connect authorizer verifies Cognito id tokens (RS256, issuer, audience, token_use,
-expiry) with the standard library only; keys made here with `cryptography` (a test-only
-dependency) sign the tokens it must accept or refuse."""
+expiry) with PyJWT; keys made here with `cryptography` sign, by hand (not with the library
+under test), the tokens it must accept or refuse."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import time
 import urllib.request
 from typing import Any
 
+import jwt
 import pytest
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -28,9 +29,12 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).decode().rstrip("=")
 
 
-def _public(key: rsa.RSAPrivateKey) -> tuple[int, int]:
+def _jwk(key: rsa.RSAPrivateKey, kid: str = "k1") -> dict[str, str]:
+    """The key as a Cognito JWKS lists it."""
     numbers = key.public_key().public_numbers()
-    return numbers.n, numbers.e
+    modulus, exponent = numbers.n.to_bytes(256, "big"), numbers.e.to_bytes(3, "big")
+    return {"kty": "RSA", "kid": kid, "alg": "RS256", "use": "sig",
+            "n": _b64(modulus), "e": _b64(exponent)}  # fmt: skip
 
 
 def _token(key: rsa.RSAPrivateKey = KEY, kid: str = "k1", **overrides: Any) -> str:
@@ -50,9 +54,8 @@ def _token(key: rsa.RSAPrivateKey = KEY, kid: str = "k1", **overrides: Any) -> s
 
 
 def _verify(token: str) -> dict[str, Any]:
-    return verify(
-        token, expected_issuer=ISSUER, audience=AUDIENCE, keys={"k1": _public(KEY)}, now=time.time()
-    )
+    keys = ws_authorizer.signing_keys({"keys": [_jwk(KEY)]})
+    return verify(token, expected_issuer=ISSUER, audience=AUDIENCE, keys=keys)
 
 
 def test_a_valid_id_token_is_accepted() -> None:
@@ -81,6 +84,34 @@ def test_anything_else_is_refused(token: str) -> None:
         _verify(token)
 
 
+def test_a_tampered_signature_is_refused() -> None:
+    header, body, signature = _token().split(".")
+    raw = bytearray(base64.urlsafe_b64decode(signature + "=" * (-len(signature) % 4)))
+    raw[len(raw) // 2] ^= 0x01  # one bit, in the middle
+    with pytest.raises(Unauthorized):
+        _verify(f"{header}.{body}.{_b64(bytes(raw))}")
+    # The signature of another token (same key, other claims) does not fit either.
+    other = _token(sub="mallory").split(".")[2]
+    with pytest.raises(Unauthorized):
+        _verify(f"{header}.{body}.{other}")
+
+
+def test_an_expired_token_is_refused_and_one_without_expiry_too() -> None:
+    assert _verify(_token(exp=time.time() + 30))["sub"] == "alice"
+    with pytest.raises(Unauthorized):
+        _verify(_token(exp=time.time() - 5))
+    with pytest.raises(Unauthorized):
+        _verify(_token(exp=None))
+
+
+def test_the_jwks_keeps_rsa_keys_only() -> None:
+    keys = ws_authorizer.signing_keys(
+        {"keys": [_jwk(KEY), {"kty": "oct", "kid": "h1", "k": _b64(b"s" * 32)}]}
+    )
+    assert set(keys) == {"k1"}
+    assert isinstance(keys["k1"], jwt.PyJWK)
+
+
 def test_an_hs256_token_is_refused_whatever_its_signature() -> None:
     header = _b64(json.dumps({"alg": "HS256", "kid": "k1"}).encode())
     body = _b64(json.dumps({"sub": "alice", "iss": ISSUER}).encode())
@@ -95,9 +126,7 @@ def test_the_handler_allows_with_the_user_in_the_context_and_refuses_without_a_t
     monkeypatch.setenv("USER_POOL_CLIENT_ID", AUDIENCE)
     ws_authorizer.authorizer_settings.reset()
     ws_authorizer._jwks.cache_clear()
-    n, e = _public(KEY)
-    jwks = {"keys": [{"kty": "RSA", "kid": "k1", "n": _b64(n.to_bytes(256, "big")),
-                      "e": _b64(e.to_bytes(3, "big"))}]}  # fmt: skip
+    jwks = {"keys": [_jwk(KEY)]}
     fetched: list[str] = []
 
     def urlopen(url: str, timeout: float) -> io.BytesIO:

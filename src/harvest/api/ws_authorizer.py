@@ -4,24 +4,22 @@ a WebSocket, so the id token comes in the `token` query parameter).
 
 Verifies a Cognito id token as the REST API's Cognito authorizer does: RS256 signature
 against the user pool's JWKS, issuer, audience (the app client), `token_use` = id, expiry.
-RS256 is checked with the standard library (PKCS#1 v1.5: the signature raised to the public
-exponent must be exactly the padded SHA-256 DigestInfo), so the function ships no crypto
-package. A refusal raises "Unauthorized": API Gateway answers 401 and opens no connection.
+The signature and the registered claims are checked by PyJWT (with `cryptography`), a
+maintained library, not by code of ours; only the JWKS fetch (https only, cached per
+container, refreshed once on an unknown key id) and `token_use` are ours. A refusal raises
+"Unauthorized": API Gateway answers 401 and opens no connection.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import json
 import os
-import time
 import urllib.request
 from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import jwt
 from aws_lambda_powertools import Logger
 
 from harvest.once import Once
@@ -29,8 +27,7 @@ from harvest.settings import WebSocketSettings
 
 logger = Logger(service="harvest-live-authorizer")
 
-# DER prefix of a SHA-256 DigestInfo (RFC 8017 §9.2, note 1).
-_SHA256_DIGEST_INFO = bytes.fromhex("3031300d060960864801650304020105000420")
+ALGORITHM = "RS256"  # what Cognito signs with; never taken from the token's header
 _JWKS_TIMEOUT_S = 3
 
 
@@ -45,23 +42,6 @@ class UnknownKey(Unauthorized):
     """The token names a key id the cached JWKS does not hold (the pool rotated its keys)."""
 
 
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-def rs256_valid(signing_input: bytes, signature: bytes, modulus: int, exponent: int) -> bool:
-    size = (modulus.bit_length() + 7) // 8
-    if len(signature) != size:
-        return False
-    value = int.from_bytes(signature, "big")
-    if value >= modulus:
-        return False
-    encoded = pow(value, exponent, modulus).to_bytes(size, "big")
-    digest_info = _SHA256_DIGEST_INFO + hashlib.sha256(signing_input).digest()
-    padding = b"\xff" * (size - len(digest_info) - 3)
-    return hmac.compare_digest(encoded, b"\x00\x01" + padding + b"\x00" + digest_info)
-
-
 authorizer_settings = Once(lambda: WebSocketSettings.from_environ(os.environ))
 
 
@@ -69,23 +49,28 @@ def issuer(region: str, user_pool_id: str) -> str:
     return f"https://cognito-idp.{region}.amazonaws.com/{user_pool_id}"
 
 
+def signing_keys(document: Mapping[str, Any]) -> dict[str, jwt.PyJWK]:
+    """kid -> public key of a JWKS document's RSA keys (others are ignored)."""
+    found: dict[str, jwt.PyJWK] = {}
+    for key in document.get("keys", []):
+        if key.get("kty") != "RSA" or "kid" not in key:
+            continue
+        try:
+            found[str(key["kid"])] = jwt.PyJWK(key, ALGORITHM)
+        except jwt.PyJWTError:
+            logger.warning("unusable key in the JWKS", extra={"kid": str(key["kid"])})
+    return found
+
+
 @cache
-def _jwks(url: str) -> dict[str, tuple[int, int]]:
-    """kid -> (modulus, exponent), fetched once per container (keys rotate rarely; an unknown
-    kid refreshes the cache once, see verify)."""
+def _jwks(url: str) -> dict[str, jwt.PyJWK]:
+    """kid -> key, fetched once per container (keys rotate rarely; an unknown kid refreshes
+    the cache once, see handler)."""
     if not url.startswith("https://"):
         raise Unauthorized
     # https only (checked above): no file:// or custom scheme can reach urlopen.
     with urllib.request.urlopen(url, timeout=_JWKS_TIMEOUT_S) as response:  # noqa: S310  # nosec B310
-        document = json.loads(response.read())
-    return {
-        str(key["kid"]): (
-            int.from_bytes(_unb64(key["n"]), "big"),
-            int.from_bytes(_unb64(key["e"]), "big"),
-        )
-        for key in document.get("keys", [])
-        if key.get("kty") == "RSA"
-    }
+        return signing_keys(json.loads(response.read()))
 
 
 def verify(
@@ -93,33 +78,30 @@ def verify(
     *,
     expected_issuer: str,
     audience: str,
-    keys: Mapping[str, tuple[int, int]],
-    now: float,
+    keys: Mapping[str, jwt.PyJWK],
 ) -> dict[str, Any]:
     """The claims of a valid Cognito id token; Unauthorized otherwise."""
-    parts = token.split(".")
-    if len(parts) != 3:
-        raise Unauthorized
     try:
-        header = json.loads(_unb64(parts[0]))
-        claims = json.loads(_unb64(parts[1]))
-        signature = _unb64(parts[2])
-    except ValueError as error:
+        header = jwt.get_unverified_header(token)
+    except jwt.PyJWTError as error:
         raise Unauthorized from error
-    if not isinstance(header, dict) or not isinstance(claims, dict):
-        raise Unauthorized
-    if header.get("alg") != "RS256":
+    if header.get("alg") != ALGORITHM:
         raise Unauthorized
     key = keys.get(str(header.get("kid")))
     if key is None:
         raise UnknownKey
-    if not rs256_valid(f"{parts[0]}.{parts[1]}".encode(), signature, *key):
-        raise Unauthorized
-    if claims.get("iss") != expected_issuer or claims.get("token_use") != "id":
-        raise Unauthorized
-    if claims.get("aud") != audience or float(claims.get("exp", 0)) <= now:
-        raise Unauthorized
-    if not isinstance(claims.get("sub"), str):
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key,
+            algorithms=[ALGORITHM],
+            audience=audience,
+            issuer=expected_issuer,
+            options={"require": ["exp", "iss", "aud", "sub"], "strict_aud": True},
+        )
+    except jwt.PyJWTError as error:
+        raise Unauthorized from error
+    if claims.get("token_use") != "id" or not isinstance(claims.get("sub"), str):
         raise Unauthorized
     return claims
 
@@ -146,10 +128,10 @@ def handler(event: dict[str, Any], context: object) -> dict[str, Any]:
     options = {"expected_issuer": expected, "audience": settings.user_pool_client_id}
     try:
         try:
-            claims = verify(token, keys=_jwks(url), now=time.time(), **options)
+            claims = verify(token, keys=_jwks(url), **options)
         except UnknownKey:
             _jwks.cache_clear()  # a rotated key: one fresh look at the JWKS, then a verdict
-            claims = verify(token, keys=_jwks(url), now=time.time(), **options)
+            claims = verify(token, keys=_jwks(url), **options)
     except Unauthorized:
         logger.info("token refused")  # never the token itself
         raise

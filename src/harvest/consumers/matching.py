@@ -1,12 +1,17 @@
-"""The matching worker Lambda: listing and request events -> the bounded MATCH# sets.
+"""The matching worker Lambda: listing, request and profile events -> the bounded MATCH# sets.
 
 Not a stream reader (the table stream has two: the publisher and the derivation consumer):
-the publisher puts `listing.*` and `request.*` on the bus, `MatchingRule` delivers them to
-`MatchingQueue`, and this function is that queue's SQS event source (batch size 1, partial
-batch responses by messageId, redrive to `MatchingDlq` after maxReceiveCount receives).
+the publisher puts `listing.*`, `request.*` and `profile.updated` on the bus,
+`MatchingRule` delivers them to `MatchingQueue`, and this function is that queue's SQS
+event source (batch size 1, partial batch responses by messageId, redrive to `MatchingDlq`
+after maxReceiveCount receives).
 It writes MATCH# sets only; the publisher, reading them from the stream, announces each new
 entry as `match.suggested` (harvest.domain.matching). It never takes match.suggested itself,
 so there is no loop through the bus.
+
+A profile event is a possible change of its user's share radius, which decides which
+listings their requests match: their open requests are refreshed (MatchingService.
+refresh_owner), so a radius change re-matches at once instead of at the request's next write.
 
 Thin by design: the message names the entity; MatchingService reads its *current* state
 (not the event's), so duplicates, redeliveries and events arriving out of order all end in
@@ -47,10 +52,11 @@ metrics = Metrics(namespace="HarvestExchange", service=SERVICE)
 UNKNOWN_CORRELATION = "unknown"
 # The entity types whose events concern matching, and the id attribute of each.
 SIDES = {"listing": Side.LISTING, "request": Side.REQUEST}
+PROFILE = "profile"  # its entityId is the user id
 
 
 class UnknownEvent(ValueError):
-    """A message that is not a listing or request event: it fails, and after
+    """A message that is not a listing, request or profile event: it fails, and after
     maxReceiveCount receives the queue moves it to the DLQ (a poison message)."""
 
 
@@ -72,11 +78,13 @@ def bootstrap(
 matching = Once(lambda: bootstrap(MatchingSettings.from_environ(os.environ)))
 
 
-def subject_of(message: Mapping[str, Any]) -> tuple[Side, str, str]:
-    """(side, entity id, correlation id) of an SQS message carrying an EventBridge event."""
+def subject_of(message: Mapping[str, Any]) -> tuple[Side | None, str, str]:
+    """(side, entity id, correlation id) of an SQS message carrying an EventBridge event;
+    side None for a profile event (entity id: the user id)."""
     try:
         detail = event_detail(message)
-        side = SIDES[str(detail["entityType"])]
+        entity_type = str(detail["entityType"])
+        side = None if entity_type == PROFILE else SIDES[entity_type]
         return (
             side,
             str(detail["entityId"]),
@@ -84,7 +92,7 @@ def subject_of(message: Mapping[str, Any]) -> tuple[Side, str, str]:
         )
     except (ValueError, TypeError, KeyError) as error:
         raise UnknownEvent(
-            f"message {message.get('messageId')} is not a listing or request event"
+            f"message {message.get('messageId')} is not a listing, request or profile event"
         ) from error
 
 
@@ -92,13 +100,17 @@ def subject_of(message: Mapping[str, Any]) -> tuple[Side, str, str]:
 def match_message(message: Mapping[str, Any]) -> None:
     side, changed_id, correlation_id = subject_of(message)
     logger.set_correlation_id(correlation_id)
-    outcome = matching().service.refresh(side, changed_id, correlation_id)
+    service = matching().service
+    if side is None:
+        outcome = service.refresh_owner(changed_id, correlation_id)
+    else:
+        outcome = service.refresh(side, changed_id, correlation_id)
     metrics.add_metric(name="MatchSetsWritten", unit=MetricUnit.Count, value=outcome.sets_written)
     metrics.add_metric(name="MatchSetsRead", unit=MetricUnit.Count, value=outcome.sets_read)
     logger.info(
         "matches refreshed",
         extra={
-            "side": side.value,
+            "side": side.value if side else PROFILE,
             "entityId": changed_id,
             "setsRead": outcome.sets_read,
             "setsWritten": outcome.sets_written,

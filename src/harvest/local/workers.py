@@ -31,6 +31,7 @@ import sys
 import threading
 import time
 import warnings
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any
 
@@ -68,13 +69,34 @@ class FunctionCrashed(FunctionError):
     """The worker process died during the invocation (or its start)."""
 
 
+# The variables a function's loggers take their level from (Powertools, then ours).
+LOG_LEVEL_VARIABLES = ("POWERTOOLS_LOG_LEVEL", "LOG_LEVEL")
+
+
+def routed_log_levels(environment: Mapping[str, str], level: int) -> dict[str, str]:
+    """The function's log-level variables raised to the runtime's level when the runtime is
+    quieter than INFO, never lowered: template.yaml gives every function
+    POWERTOOLS_LOG_LEVEL=INFO, which would otherwise beat `harvest serve --quiet` in each
+    worker (Powertools reads it when a Logger is made). Warnings and errors stay visible:
+    quiet is WARNING. A function set to DEBUG keeps it under a runtime at INFO."""
+    routed: dict[str, str] = {}
+    if level <= logging.INFO:
+        return routed
+    for name in LOG_LEVEL_VARIABLES:
+        own = logging.getLevelName(environment.get(name, "INFO").strip().upper())
+        if level > (own if isinstance(own, int) else logging.INFO):
+            routed[name] = logging.getLevelName(level)
+    return routed
+
+
 class _Process:
     """One started worker: the child and the lines it answers with."""
 
     def __init__(self, spec: WorkerSpec, log_sink: IO[str]) -> None:
+        inherited = {**os.environ, **spec.environment}
         environment = {
-            **os.environ,
-            **spec.environment,
+            **inherited,
+            **routed_log_levels(inherited, spec.log_level),
             SPEC_VARIABLE: json.dumps(asdict(spec)),
             # Whatever the runtime can import (tests' consumers too), the worker can.
             "PYTHONPATH": os.pathsep.join(path for path in sys.path if path),

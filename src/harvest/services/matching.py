@@ -5,9 +5,10 @@ Rules in harvest.domain.matching; this module finds candidates and keeps the set
 - **Own set** (`own_set`): a live listing's set is the best MAX_MATCHES of the open requests
   of its crop that are eligible, among the CANDIDATES nearest to its published cell; a
   request's set the same of live listings, searched within its owner's share radius. The
-  search is the feed's bounded best-first read of the FeedIndex (nearest published cells
-  first, crop filtered, stopping when CANDIDATES are found), so its cost does not grow with
-  the number of items in the area, only with how many other crops are mixed in.
+  search is the feed's bounded best-first read, given a kind and a crop, so of the
+  CropIndex (nearest published cells first, only rows of its crop and the other side,
+  stopping when CANDIDATES are found): its cost does not grow with the number of items in
+  the area, nor with how many of other crops share its cells.
 - **Offers**: the entity is offered to each candidate of its own search and to each member
   of its previous set; a set takes it only when it is eligible and ranks above the set's
   worst entry (a candidate that cannot enter a full set costs the read of that set, no
@@ -17,6 +18,11 @@ Rules in harvest.domain.matching; this module finds candidates and keeps the set
   set only when its entries change, conditioned on the version read (a concurrent write
   makes it read and decide again). A replayed or redelivered event, or an older event
   arriving after a newer one, writes nothing new.
+- **Share radius change** (`refresh_owner`, on `profile.updated`): the radius is the request
+  owner's, so each of the owner's open requests is refreshed as if it had changed, and its
+  offers also go to the CANDIDATES nearest listings of its crop within the largest radius,
+  eligible or not: a set that held the request and is now beyond the radius drops it (a
+  gap, recomputed), one newly within it may take it.
 - **Known limit**: a request farther from a listing than the listing's CANDIDATES nearest
   requests of its crop is not offered that listing; it sees it when its own set is
   recomputed (its own next write, a gap, or `harvest rebuild`), and `harvest audit`
@@ -38,6 +44,7 @@ from harvest.domain.request import Request
 from harvest.services.feed import FeedKind, FeedQuery, FeedStore, nearest_live, published_point
 from harvest.services.profiles import MAX_SHARE_RADIUS_KM
 from harvest.store.matches import MatchSet, MatchSetConflict
+from harvest.store.table import Key
 
 CANDIDATES = 2 * MAX_MATCHES
 MAX_CONFLICT_RETRIES = 5
@@ -53,6 +60,20 @@ class CoreReads(FeedStore, Protocol):
     def request_by_id(self, request_id: str) -> Request | None: ...
 
     def profile_by_user(self, user_id: str) -> Profile | None: ...
+
+    def requests_by_owner(
+        self, owner_id: str, limit: int = 20, start_key: Key | None = None
+    ) -> RequestPage: ...
+
+
+class RequestPage(Protocol):
+    """One page of a user's requests (harvest.store.repository.EntityPage)."""
+
+    @property
+    def items(self) -> list[Request]: ...
+
+    @property
+    def next_key(self) -> Key | None: ...
 
 
 class MatchSets(Protocol):
@@ -106,17 +127,25 @@ class MatchingService:
 
     def candidates(self, entity: Entity, now: datetime, outcome: MatchOutcome) -> list[Entity]:
         """The eligible other-side items among the CANDIDATES nearest (module doc)."""
+        if isinstance(entity, Listing):
+            radius = MAX_SHARE_RADIUS_KM
+        else:
+            radius = self.share_radius_km(entity.owner_id)
+        found = self._nearest(entity, radius, now, outcome)
+        return [other for other in found if self._eligible(entity, other, now)]
+
+    def _nearest(
+        self, entity: Entity, radius_km: float, now: datetime, outcome: MatchOutcome
+    ) -> list[Entity]:
+        """The CANDIDATES nearest live other-side items of its crop within `radius_km`."""
         if not entity.is_live(now):
             return []
         lat, lon = published_point(matching.published_cell(entity.location.geohash))
-        if isinstance(entity, Listing):
-            radius, kind = MAX_SHARE_RADIUS_KM, FeedKind.REQUEST
-        else:
-            radius, kind = self.share_radius_km(entity.owner_id), FeedKind.LISTING
-        query = FeedQuery(lat=lat, lon=lon, radius_km=radius, crop=entity.crop, kind=kind)
+        kind = FeedKind.REQUEST if isinstance(entity, Listing) else FeedKind.LISTING
+        query = FeedQuery(lat=lat, lon=lon, radius_km=radius_km, crop=entity.crop, kind=kind)
         items, rows = nearest_live(self.core, query, CANDIDATES, now)
         outcome.rows_read += rows
-        return [item.entity for item in items if self._eligible(entity, item.entity, now)]
+        return [item.entity for item in items]
 
     def _eligible(self, a: Entity, b: Entity, now: datetime) -> bool:
         listing, request = _pair(a, b)
@@ -136,18 +165,46 @@ class MatchingService:
         """One listing or request changed: its own set, then the sets it is offered to."""
         self._radii = {}
         outcome = MatchOutcome()
-        now = self.clock()
         entity = self._load(side, changed_id)
-        if entity is None:
-            return outcome
+        if entity is not None:
+            self._refresh(entity, self.clock(), correlation_id, outcome, widen=False)
+        return outcome
+
+    def refresh_owner(self, owner_id: str, correlation_id: str) -> MatchOutcome:
+        """A user's profile changed, so maybe their share radius: each of their open
+        requests is refreshed, its offers widened to the largest radius (module doc)."""
+        self._radii = {}
+        outcome = MatchOutcome()
+        now = self.clock()
+        start: Key | None = None
+        while True:
+            page = self.core.requests_by_owner(owner_id, limit=100, start_key=start)
+            for request in page.items:
+                if request.is_live(now):
+                    self._refresh(request, now, correlation_id, outcome, widen=True)
+            if page.next_key is None:
+                return outcome
+            start = page.next_key
+
+    def _refresh(
+        self,
+        entity: Entity,
+        now: datetime,
+        correlation_id: str,
+        outcome: MatchOutcome,
+        *,
+        widen: bool,
+    ) -> None:
         found = self.candidates(entity, now, outcome)
         own = matching.best(self._entry(entity, other) for other in found)
         previous = self._write(entity, own, correlation_id, outcome)
         others: dict[str, Entity | None] = {entity_id(o): o for o in found}
+        if widen:  # sets beyond a radius that shrank may hold it: offer, so they drop it
+            for other in self._nearest(entity, MAX_SHARE_RADIUS_KM, now, outcome):
+                others.setdefault(entity_id(other), other)
         for entry in previous:
             others.setdefault(entry.other_id, None)
         self._offer(entity, others, now, correlation_id, outcome)
-        return outcome
 
     def _write(
         self,

@@ -245,12 +245,16 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         name="feed_rows",
         description="One bounded read of the feed: live listings and open requests of a "
         "geohash-4 partition, or of one published geohash-5 cell, in the feed's order among "
-        "items at one distance. The feed service chains these reads nearest cell first.",
+        "items at one distance. The feed service chains these reads nearest cell first. "
+        "Given both kind and crop (the matching worker's candidates), the same read is of "
+        "the CropIndex (GSI4PK = CROP#{partition}#{kind}#{crop}, the same GSI3SK), which "
+        "holds only that kind and crop: no filter, no row of another crop read.",
         operation="Query",
         index=keys.FEED_INDEX,
         key_condition="GSI3PK = FEED#{partition} [AND begins_with(GSI3SK, {cell}#[{kind}#]) "
         "| AND GSI3SK BETWEEN {after} AND {until or {cell}#[{kind}#]\\uffff}]",
-        filter="type = {kind} (whole partition only), crop = {crop} (when given)",
+        filter="type = {kind} (whole partition only), crop = {crop} (when given; none on "
+        "the CropIndex)",
         order="by published geohash-5 cell, kind, id (ascending); `limit` rows read before "
         "the filter; the row equal to `after` is dropped",
         params=(

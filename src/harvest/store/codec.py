@@ -14,9 +14,9 @@ agree), nothing here. The conversions:
     Location      <-> lat/lon/geohash attributes (a field named `location`), else a map
     X | None      :   None is no attribute at all (a sparse design has no use for nulls)
 
-Keys are not fields: `_KEYS` builds them per entity (the sparse FeedIndex keys follow the
-status). The layout of each entity is read from its type hints on first use and cached;
-nothing here imports pydantic (cold start: bench/cold_start.py).
+Keys are not fields: `_KEYS` builds them per entity (the sparse FeedIndex and CropIndex
+keys follow the status). The layout of each entity is read from its type hints on first use
+and cached; nothing here imports pydantic (cold start: bench/cold_start.py).
 """
 
 from __future__ import annotations
@@ -75,6 +75,7 @@ def _placed_keys(entity: Listing | Request) -> Item:
     if live:
         found["GSI3PK"] = keys.feed_pk(entity.location.geohash)
         found["GSI3SK"] = keys.feed_sk(entity.location.geohash, kind, entity_id)
+        found["GSI4PK"] = keys.crop_pk(entity.location.geohash, kind, entity.crop)
     return found
 
 
@@ -194,7 +195,7 @@ def to_item(entity: Entity) -> Item:
     # The order of a stored item's attributes is what schemas/sample-data.jsonl shows: keys,
     # type, required attributes, optional ones, the sparse feed keys last.
     found = keys_of(entity)
-    feed = {name: found.pop(name) for name in ("GSI3PK", "GSI3SK") if name in found}
+    feed = {name: found.pop(name) for name in ("GSI3PK", "GSI3SK", "GSI4PK") if name in found}
     item: Item = {**found, "type": item_type}
     for attribute in _layout(type(entity)):
         attribute.encode(getattr(entity, attribute.field), item)

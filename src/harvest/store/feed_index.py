@@ -1,5 +1,7 @@
 """Reads of the FeedIndex: live listings and open requests by geohash-4 partition, sorted by
-published geohash-5 cell, kind and id (see keys.feed_pk / keys.feed_sk)."""
+published geohash-5 cell, kind and id (see keys.feed_pk / keys.feed_sk), and of the
+CropIndex, the same rows of one kind and crop per partition (keys.crop_pk), which a read
+given both a kind and a crop uses: it then reads no row of another crop."""
 
 from __future__ import annotations
 
@@ -35,10 +37,17 @@ def feed_rows(
     """One page of the FeedIndex partition of geohash-4 `partition`: of published cell `cell`
     only (else the whole partition), of one kind and crop when given, strictly after sort key
     `after` and up to sort key `until` (with `after` only), reading at most `limit` rows
-    (filters apply after the read, as DynamoDB bills them)."""
+    (filters apply after the read, as DynamoDB bills them; with both a kind and a crop the
+    read is of the CropIndex and nothing is filtered)."""
     prefix = keys.feed_cell_prefix(cell, kind) if cell else ""
-    names = {"#pk": "GSI3PK"}
-    bound: dict[str, Any] = {"pk": keys.feed_pk(partition)}
+    # Kind and crop known: the CropIndex partition holds exactly those rows, in the same
+    # sort-key order, so the key condition does the filtering (exact, and billed only for
+    # what is returned). Otherwise the FeedIndex, filtered after the read.
+    by_crop = kind is not None and crop is not None
+    names = {"#pk": "GSI4PK" if by_crop else "GSI3PK"}
+    bound: dict[str, Any] = {
+        "pk": keys.crop_pk(partition, kind, crop) if kind and crop else keys.feed_pk(partition)
+    }
     if after is not None or prefix:
         names["#sk"] = "GSI3SK"
     if after is not None:  # BETWEEN is inclusive: `after` itself comes back, dropped below
@@ -56,14 +65,14 @@ def feed_rows(
     filters: list[str] = []
     # A cell's prefix pins the kind, but not a BETWEEN from `after`: resuming inside a cell
     # from a row of the other kind (the last key of an unfiltered span read) would read it.
-    if kind is not None and (cell is None or after is not None):
+    if kind is not None and not by_crop and (cell is None or after is not None):
         filters.append("#type = :type")
         names["#type"], bound["type"] = "type", kind
-    if crop is not None:
+    if crop is not None and not by_crop:
         filters.append("#crop = :crop")
         names["#crop"], bound["crop"] = "crop", crop
     page = table.query(
-        index=keys.FEED_INDEX,
+        index=keys.CROP_INDEX if by_crop else keys.FEED_INDEX,
         key_condition=condition,
         names=names,
         bound=bound,

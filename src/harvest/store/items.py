@@ -29,7 +29,8 @@ TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
 GEOHASH7_PATTERN = r"^[0-9b-hjkmnp-z]{7}$"
 _TS = "ISO-8601 UTC with milliseconds and Z, e.g. 2026-05-01T08:00:00.000Z"
 KEY_ATTRIBUTES = (
-    "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "type"
+    "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK",
+    "type",
 )  # fmt: skip
 AUDIT_ATTRIBUTES = ("version", "createdAt", "updatedAt", "correlationId")
 
@@ -116,6 +117,13 @@ class _Placed(StoredItem):
         description="FEED#{geohash4}; present only while the item is live (FeedIndex).",
     )
     gsi3_sk: str | None = Field(default=None, alias="GSI3SK")
+    gsi4_pk: str | None = Field(
+        default=None,
+        alias="GSI4PK",
+        pattern=r"^CROP#[0-9b-hjkmnp-z]{4}#(listing|request)#[a-z]+(-[a-z]+)*$",
+        description="CROP#{geohash4}#{kind}#{crop}; present only while the item is live "
+        "(CropIndex, sorted by GSI3SK).",
+    )
 
     def _check_placed(self, entity: str, entity_id: str, live: bool) -> None:
         _expect("GSI1PK", self.gsi1_pk, keys.owner_pk(self.owner_id))
@@ -123,6 +131,8 @@ class _Placed(StoredItem):
         sk = keys.feed_sk(self.geohash, entity, entity_id)
         _expect("GSI3PK", self.gsi3_pk, keys.feed_pk(self.geohash) if live else None)
         _expect("GSI3SK", self.gsi3_sk, sk if live else None)
+        crop_pk = keys.crop_pk(self.geohash, entity, self.crop)
+        _expect("GSI4PK", self.gsi4_pk, crop_pk if live else None)
 
 
 class ListingItem(_Placed):
@@ -132,6 +142,7 @@ class ListingItem(_Placed):
     OwnerIndex: GSI1PK = USER#{ownerId}, GSI1SK = LISTING#{createdAt}#{listingId}.
     FeedIndex (only while status = active): GSI3PK = FEED#{geohash[:4]},
     GSI3SK = {geohash[:5]}#listing#{listingId}.
+    CropIndex (the same): GSI4PK = CROP#{geohash[:4]}#listing#{crop}, GSI3SK.
     """
 
     pk: str = Field(alias="PK", pattern=r"^LISTING#.+$", description="LISTING#{listingId}")
@@ -173,6 +184,7 @@ class RequestItem(_Placed):
     OwnerIndex: GSI1PK = USER#{ownerId}, GSI1SK = REQUEST#{createdAt}#{requestId}.
     FeedIndex (only while status = open): GSI3PK = FEED#{geohash[:4]},
     GSI3SK = {geohash[:5]}#request#{requestId}.
+    CropIndex (the same): GSI4PK = CROP#{geohash[:4]}#request#{crop}, GSI3SK.
     """
 
     pk: str = Field(alias="PK", pattern=r"^REQUEST#.+$", description="REQUEST#{requestId}")

@@ -11,6 +11,11 @@ from typing import Final
 OWNER_INDEX: Final = "OwnerIndex"
 GEO_INDEX: Final = "GeoIndex"
 FEED_INDEX: Final = "FeedIndex"
+# The FeedIndex of one kind and crop: the same rows and sort key (GSI3SK), partitioned by
+# geohash-4 cell, kind and crop (GSI4PK), so a search for one crop (the matching worker's
+# candidates, the feed with crop and kind) reads only that crop's rows, however many items
+# of other crops share its cells.
+CROP_INDEX: Final = "CropIndex"
 # Live items are partitioned by geohash-4 cell (~39 km x 19.5 km at the equator), and sorted
 # inside it by their *published* cell (geohash-5, what a non-owner sees), then kind, then id:
 # the feed's order. Nothing in the feed's keys is finer than the published cell, so no read
@@ -83,6 +88,12 @@ def feed_pk(geohash: str) -> str:
 def feed_sk(geohash: str, entity: str, entity_id: str) -> str:
     """FeedIndex sort key: published cell, then kind (`listing` < `request`), then id."""
     return f"{geohash[:FEED_CELL_PRECISION]}#{entity}#{entity_id}"
+
+
+def crop_pk(geohash: str, entity: str, crop: str) -> str:
+    """CropIndex partition of a live listing or request: its geohash-4 cell, kind and crop
+    (crop slugs are lowercase words and hyphens: no `#`)."""
+    return f"CROP#{geohash[:GEO_PARTITION_PRECISION]}#{entity}#{crop}"
 
 
 def feed_cell_prefix(cell: str, entity: str | None = None) -> str:

@@ -37,7 +37,7 @@ class Snapshot:
     core: list[Item]
     derived: dict[ItemKey, Item]
     insights: list[StoredInsight]
-    # MATCH#: what the core items imply (computed with the table's FeedIndex) and what is.
+    # MATCH#: what the core items imply (computed with the table's CropIndex) and what is.
     expected_matches: dict[SetKey, tuple[MatchEntry, ...]] = field(default_factory=dict)
     match_sets: dict[SetKey, MatchSet] = field(default_factory=dict)
 

@@ -147,7 +147,7 @@ def rebuild_table(table: Table, state: State) -> Rebuilt:
 
 
 def _write_match_sets(table: Table, state: State) -> tuple[int, int]:
-    """Last, from the core items alone (the FeedIndex follows them): every MATCH# set whose
+    """Last, from the core items alone (the CropIndex follows them): every MATCH# set whose
     entries differ from its entity's own set is rewritten (services.match_rebuild). Returns
     (sets expected, sets written)."""
     service = matching_over(table)
