@@ -29,6 +29,7 @@ from typing import Any
 from harness.local_api import LAYOUTS, call, running
 
 from harvest.domain import geo
+from harvest.domain.insight import windows_to_public
 from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer, signing_key
 from harvest.store.dynamo import deserialize, make_client
@@ -86,7 +87,7 @@ class Probe:
         ).get("Item")
         if not raw:
             return 0
-        week = deserialize(raw)["windows"][0]
+        week = windows_to_public(deserialize(raw)["windows"])[0]  # stored: crops as rows
         tomato = [c for c in week["crops"] if c["crop"] == "tomato"]
         return int(tomato[0].get("listings") or 0) if tomato else 0
 

@@ -92,6 +92,7 @@ from botocore.config import Config
 from harvest.consumers import advisor, derivation, publisher
 from harvest.domain import geo
 from harvest.domain.common import Actor, Location, iso
+from harvest.domain.contribution import ALL_CROPS
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.cursor import CursorCodec
 from harvest.domain.listing import Listing, ListingStatus
@@ -229,6 +230,37 @@ class Meter:
     wall_s: float = 0.0
 
 
+def family_of(pk: str) -> str:
+    """Which family of items a key is in: what grows from 1k to 100k listings shows up as a
+    family whose units per write grow (bigger items, or more of them written or read)."""
+    parts = pk.split("#")
+    if pk.startswith("AGG#SRC#"):
+        return "agg marker"
+    if pk.startswith("AGG#WHO#"):
+        return "agg presence"
+    if parts[0] == "AGG" and len(parts) == 3:
+        return "crops index" if parts[2] == ALL_CROPS else "agg bucket"
+    if parts[0] == "INSIGHT" and len(parts) == 2:
+        return f"insight p{len(parts[1])}"
+    if pk.startswith("AICACHE#AREA#"):
+        return "ai latest"
+    return parts[0].lower() if pk else "?"
+
+
+def read_family(model: str, params: Mapping[str, Any]) -> str:
+    """The family a read addresses (GetItem, Query by its :pk, BatchGetItem's first key)."""
+    if model == "GetItem":
+        return family_of(str(params["Key"]["PK"].get("S", "")))
+    if model == "Query":
+        bound: Mapping[str, Any] = params.get("ExpressionAttributeValues", {})
+        pk: Mapping[str, Any] = bound.get(":pk") or next(iter(bound.values()), {})
+        return family_of(str(pk.get("S", ""))) + ("" if "IndexName" not in params else " (index)")
+    if model == "BatchGetItem":
+        keys = [key for body in params["RequestItems"].values() for key in body["Keys"]]
+        return family_of(str(keys[0]["PK"].get("S", ""))) if keys else "?"
+    return model
+
+
 def stage_of(pk: str) -> str:
     """Who writes a key: each derived family has exactly one writer (DESIGN §3)."""
     if pk.startswith(("AGG#", "INSIGHT#")):
@@ -245,13 +277,21 @@ class Metering:
     largest: defaultdict[ItemKey, int] = field(default_factory=lambda: defaultdict(int))
     # Every derived item now in the table: (type, size). Kept across rounds.
     inventory: dict[ItemKey, tuple[str, int]] = field(default_factory=dict)
+    # Per item family: writes and billed WCU; per (stage, operation, family): calls and RCU.
+    family_writes: Counter[str] = field(default_factory=Counter)
+    family_wcu: defaultdict[str, float] = field(default_factory=lambda: defaultdict(float))
+    reads: Counter[tuple[str, str, str]] = field(default_factory=Counter)
+    read_units: defaultdict[tuple[str, str, str], float] = field(
+        default_factory=lambda: defaultdict(float)
+    )
 
     def __post_init__(self) -> None:
         self.reset()
 
     def reset(self) -> None:
         self.meters = {stage: Meter() for stage in STAGES}
-        for counts in (self.writes, self.wcu, self.largest):
+        for counts in (self.writes, self.wcu, self.largest, self.family_writes, self.family_wcu,
+                       self.reads, self.read_units):  # fmt: skip
             counts.clear()
 
     def instrument(self, client: DynamoDBClient, stage: str) -> None:
@@ -260,6 +300,8 @@ class Metering:
 
         def before(params: dict[str, Any], model: Any, context: dict[str, Any], **_: Any) -> None:
             params["ReturnConsumedCapacity"] = "TOTAL"
+            if model.name not in WRITES:
+                context["bench_read"] = (stage, model.name, read_family(model.name, params))
             if model.name == "TransactWriteItems":
                 context["bench_keys"] = [
                     (image["PK"]["S"], image["SK"]["S"])
@@ -278,6 +320,10 @@ class Metering:
             units = sum(float(entry.get("CapacityUnits", 0)) for entry in entries)
             if model.name not in WRITES:
                 meter.local_rcu += units
+                read = kw["context"].get("bench_read")
+                if read is not None:
+                    self.reads[read] += 1
+                    self.read_units[read] += units
                 return
             meter.local_wcu += units
             if http_response.status_code >= 300:  # a failed condition: no stream record
@@ -311,6 +357,9 @@ class Metering:
             meter.item_writes += 1
             self.writes[key] += 1
             self.wcu[key] += units
+            if key[0].startswith(DERIVED):
+                self.family_writes[family_of(key[0])] += 1
+                self.family_wcu[family_of(key[0])] += units
             self.largest[key] = max(size, self.largest[key])
 
 
@@ -757,7 +806,20 @@ def figures(metering: Metering, writes: int, seconds: float) -> dict[str, Any]:
         "seconds": seconds,
         "stages": stages,
         "hot": hottest(metering, writes),
-    }
+        "families": {
+            family: {"writes_per_write": metering.family_writes[family] / writes,
+                     "wcu_billed_per_write": metering.family_wcu[family] / writes}
+            for family in sorted(metering.family_writes)
+        },
+        "reads": [
+            {"stage": stage, "operation": operation, "family": family,
+             "calls_per_write": metering.reads[read] / writes,
+             "rcu_per_write": metering.read_units[read] / writes}
+            for read in sorted(metering.reads)
+            for stage, operation, family in [read]
+            if stage != "api"
+        ],
+    }  # fmt: skip
 
 
 def hottest(metering: Metering, writes: int, top: int = 3) -> list[dict[str, Any]]:
@@ -952,6 +1014,14 @@ def print_size(result: dict[str, Any]) -> None:
         print("hottest derived partition keys:")
         rows = ([hot["pk"], *(hot[key] for _, key in HOT_COLUMNS)] for hot in measured["hot"])
         print(render(["PK", *(title for title, _ in HOT_COLUMNS)], rows))
+        print("derived writes by item family (as billed):")
+        rows = ([family, f["writes_per_write"], f["wcu_billed_per_write"]]
+                for family, f in measured.get("families", {}).items())  # fmt: skip
+        print(render(["family", "writes/write", "WCU billed/write"], rows))
+        print("consumers' reads by operation and item family:")
+        rows = ([r["stage"], r["operation"], r["family"], r["calls_per_write"], r["rcu_per_write"]]
+                for r in measured.get("reads", []))  # fmt: skip
+        print(render(["stage", "operation", "family", "calls/write", "RCU/write"], rows))
     print(f"\nderived items at the end (sizes from the {result['sizes_from']}):")
     rows = ([kind, f["items"], f["median_bytes"], f["max_bytes"], f["max_key"]]
             for kind, f in result["derived_items"].items())  # fmt: skip

@@ -54,7 +54,9 @@ def bucket_item(
         "listings": per_day, "requests": per_day // 4 + 3, "contributors": per_day // 3 + 3,
         "supply": Decimal(per_day * 4), "demand": Decimal(per_day),
     }  # fmt: skip
-    if crop == "all":
+    if crop == "all":  # the crops index: no counters (store.derived)
+        for name in ("listings", "requests", "contributors", "supply", "demand"):
+            del item[name]
         item["crops"] = set(crops)
     return item
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from harvest.cli.main import main
+from harvest.domain.insight import windows_to_public
 from harvest.local.runtime import LocalRuntime
 from harvest.store.dynamo import make_client
 from support import payloads
@@ -34,7 +35,7 @@ def _insight_version(runtime: LocalRuntime) -> int | None:
     item = stored_item(runtime, f"INSIGHT#{AREA}", "CURRENT")
     if item is None:
         return None
-    week = item["windows"][0]
+    week = windows_to_public(item["windows"])[0]  # stored with crops as rows
     ready = any(c["crop"] == "tomato" and c.get("requests") == 3 for c in week["crops"])
     return int(item["version"]) if ready else None
 

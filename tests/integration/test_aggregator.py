@@ -72,8 +72,10 @@ def test_listing_life_updates_the_published_cells_buckets_only(
         tomato = _day(derived, cell, "tomato")
         assert (tomato.supply, tomato.listings, tomato.contributors) == (Decimal("2.5"), 1, 1)
         every = _day(derived, cell, "all")
-        # All-crops buckets count items only: contributors are per crop (domain.disclosure).
-        assert (every.supply, every.listings, every.contributors) == (Decimal(0), 1, 0)
+        # The crops index counts nothing (no signal reads all-crops counts): it names crops.
+        assert (every.supply, every.listings, every.contributors) == (Decimal(0), 0, 0)
+        [index] = derived.area_days(cell, today - timedelta(days=1), today)
+        assert index.crops == {"tomato"}
 
     # A claim for all of it, confirmed: nothing remains, the listing is claimed (not live).
     claim = api.post(f"{created.header('Location')}/claims", {"quantity": 2500}, user="searcher")
@@ -146,7 +148,8 @@ def test_open_requests_count_as_demand_of_distinct_contributors(
     today = datetime.now(UTC).date()
     [area_day] = derived.area_days(geohash[:5], today - timedelta(days=1), today)
     assert area_day.crops == frozenset({"tomato"})
-    assert area_day.totals.requests == 3
+    assert area_day.totals.requests == 0  # the crops index counts nothing
+    assert area_day.version == 3  # written once per request turning live (idempotent ADD)
     assert area_day.updated_at
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
-from harvest.domain.contribution import BucketDelta, Contribution
+from harvest.domain.contribution import BucketDelta, Contribution, crops_to_index
 from harvest.domain.disclosure import Presence
 from harvest.services.rebuild import ItemKey
 from harvest.store.derived import Marker, StaleMarker, bucket_key, marker_key
@@ -53,6 +53,12 @@ class StoredDerived:
         correlation_id: str,
         presences: Sequence[StoredPresence] = (),
     ) -> None:
+        # As the real repository: the crops index first, outside the transaction.
+        for cell, day, crop in crops_to_index(deltas):
+            index = bucket_key(cell, "all", day)
+            item = self.items.setdefault((index["PK"], index["SK"]), {**index, "cell": cell})
+            item.update(crop="all", day=day.isoformat(), version=int(item.get("version", 0)) + 1)
+            item["crops"] = set(item.get("crops", set())) | {crop}
         if source_key in self.lose_once:
             self.lose_once.discard(source_key)
             raise StaleMarker(source_key)
@@ -78,7 +84,6 @@ class StoredDerived:
             "contribution": new_contribution.to_json() if new_contribution else None,
             "correlationId": correlation_id,
         }
-        live = new_contribution.crop if new_contribution and new_contribution.live else None
         for delta in deltas:
             address = bucket_key(delta.cell, delta.crop, delta.day)
             bucket = self.items.setdefault((address["PK"], address["SK"]), {**address})
@@ -91,5 +96,3 @@ class StoredDerived:
             for name, change in adds:
                 if change != 0:
                     bucket[name] = Decimal(bucket.get(name, 0)) + change
-            if delta.crop == "all" and live is not None:
-                bucket["crops"] = set(bucket.get("crops", set())) | {live}

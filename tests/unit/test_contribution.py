@@ -15,6 +15,7 @@ from harvest.domain.contribution import (
     Contribution,
     bucket_deltas,
     contribution_of,
+    crops_to_index,
 )
 from harvest.store.codec import contribution_source
 
@@ -104,18 +105,18 @@ def test_json_round_trip_is_exact() -> None:
     assert Contribution.from_json(contribution.to_json()) == contribution
 
 
-def test_first_live_state_adds_to_two_buckets_of_the_published_cell_only() -> None:
+def test_first_live_state_adds_to_one_bucket_of_the_published_cell_only() -> None:
     new = contribution_of(contribution_source(_listing()))
     deltas = bucket_deltas(None, new)
     # Only the published precision (5) has buckets: precision 4 publishes the sums of its
-    # published cells, precision 6 nothing (domain.disclosure rule 1).
-    assert len(deltas) == 2
-    by_bucket = {(d.cell, d.crop): d for d in deltas}
-    for cell in ("u33db",):
-        crop = by_bucket[(cell, "tomato")]
-        assert (crop.quantity_delta, crop.count_delta) == (Decimal("1.5"), 1)
-        every = by_bucket[(cell, ALL_CROPS)]
-        assert (every.quantity_delta, every.count_delta) == (Decimal(0), 1)
+    # published cells, precision 6 nothing (domain.disclosure rule 1). No all-crops bucket:
+    # nothing reads all-crops counters.
+    assert [(d.cell, d.crop, d.quantity_delta, d.count_delta) for d in deltas] == [
+        ("u33db", "tomato", Decimal("1.5"), 1)
+    ]
+    assert all(d.crop != ALL_CROPS for d in deltas)
+    # The crop becomes live in that cell and day: the crops index must name it.
+    assert crops_to_index(deltas) == [("u33db", date(2026, 5, 1), "tomato")]
     # Distinct contributors are not deltas of one item: domain.disclosure moves them.
     assert {d.contributors_delta for d in deltas} == {0}
     assert {d.kind for d in deltas} == {"supply"}
@@ -137,10 +138,10 @@ def test_going_out_of_live_removes_quantity_and_count() -> None:
         contribution_source(_listing(status="claimed", quantityRemaining=Decimal(0)))
     )
     deltas = bucket_deltas(old, new)
-    assert len(deltas) == 2
-    assert all(d.count_delta == -1 for d in deltas)
-    assert {d.cell for d in deltas} == {"u33db"}
-    assert sum(d.quantity_delta for d in deltas) == Decimal("-1.5")
+    assert [(d.cell, d.crop, d.quantity_delta, d.count_delta) for d in deltas] == [
+        ("u33db", "tomato", Decimal("-1.5"), -1)
+    ]
+    assert crops_to_index(deltas) == []  # the index only grows: nothing to write
 
 
 def test_identical_states_and_two_dead_states_have_no_deltas() -> None:
@@ -151,11 +152,13 @@ def test_identical_states_and_two_dead_states_have_no_deltas() -> None:
     assert bucket_deltas(None, None) == []
 
 
-def test_moving_between_days_and_crops_addresses_four_buckets() -> None:
+def test_moving_between_days_and_crops_addresses_two_buckets() -> None:
     old = contribution_of(contribution_source(_listing()))
     assert old is not None
     new = replace(old, crop="basil", day=date(2026, 5, 3))
     deltas = bucket_deltas(old, new)
-    assert len(deltas) == 4
-    assert len({(d.cell, d.crop, d.day) for d in deltas}) == 4
+    assert len(deltas) == 2
+    assert len({(d.cell, d.crop, d.day) for d in deltas}) == 2
     assert all(isinstance(d, BucketDelta) for d in deltas)
+    # Only the bucket gaining a live item needs its crop indexed.
+    assert crops_to_index(deltas) == [("u33db", date(2026, 5, 3), "basil")]

@@ -7,7 +7,14 @@ from decimal import Decimal
 
 import pytest
 
-from harvest.domain.insight import insight_of, is_newer, windows_from_stored, windows_to_stored
+from harvest.domain.insight import (
+    STORED_CROP_FIELDS,
+    insight_of,
+    is_newer,
+    windows_from_stored,
+    windows_to_public,
+    windows_to_stored,
+)
 from harvest.domain.signals import DayTotals, compute_signals, inputs_digest
 from harvest.store.insights import bucket_area
 
@@ -43,7 +50,17 @@ def test_stored_windows_read_back_equal_with_equal_digests() -> None:
 
     assert restored == signals.windows
     assert [inputs_digest(w) for w in restored] == [inputs_digest(w) for w in signals.windows]
-    assert [c["crop"] for c in stored[0]["crops"]] == ["tomato"]  # kale not even named
+    assert [row[0] for row in stored[0]["crops"]] == ["tomato"]  # kale not even named
+    # Stored as rows (no attribute names: smaller items); published named, and the named
+    # form stored before is still read.
+    public = windows_to_public(stored)
+    assert public[0]["crops"][0]["crop"] == "tomato"
+    assert public[0]["crops"][0]["listings"] == 3
+    assert (
+        dict(zip(STORED_CROP_FIELDS, stored[0]["crops"][0], strict=True)) == (public[0]["crops"][0])
+    )
+    assert windows_from_stored(public) == signals.windows
+    assert windows_to_public(public) == public
 
 
 def test_an_insight_digest_per_window() -> None:

@@ -4,9 +4,12 @@ Pure: a stored core item -> its Contribution; two contributions (the one last ap
 the new one) -> the deltas to ADD to each bucket. Deltas telescope, so applying the deltas
 of any chain of states s0 -> s1 -> ... -> sn equals the buckets of sn alone.
 
-A bucket is addressed by (cell, crop or "all", day, kind). Crop buckets carry quantities in
-the crop's canonical unit; "all" buckets carry counts only, since units differ across crops.
-Counts are of *live* items (active listings, open requests). Buckets exist only at the
+A bucket is addressed by (cell, crop, day, kind) and carries quantities in the crop's
+canonical unit and counts of *live* items (active listings, open requests). There are no
+all-crops counters: no signal reads them (an area's all-crops figures are the sums of the
+crops it shows). What the read side needs to find a cell's crops is the crops index of a
+(cell, day), `crops_to_index`: the crops that became live there, written apart from the
+buckets (store.derived). Buckets exist only at the
 published precision (``BUCKET_PRECISION``, the contribution's geohash-5 cell): a coarser
 area publishes the sums of its published cells' figures and a finer one publishes nothing
 (domain.disclosure rule 1), so buckets of other precisions would be written and never read.
@@ -38,11 +41,13 @@ __all__ = [
     "Kind",
     "bucket_deltas",
     "contribution_of",
+    "crops_to_index",
     "with_contributor_moves",
 ]
 
 type Kind = Literal["supply", "demand"]
 
+# The "crop" of a cell's crops index (`AGG#{cell}#all`, one per day): a String Set of crops.
 ALL_CROPS: Final = "all"
 CELL_PRECISIONS: Final = (4, 5, 6)
 # The one precision with day buckets: the published one (cells[1] of a contribution).
@@ -97,7 +102,7 @@ class Contribution:
 class BucketDelta(NamedTuple):
     """What to ADD to one bucket; contributors_delta moves its `contributors` counter (the
     users whose latest live day in the bucket's cell and crop is its day: domain.disclosure).
-    A NamedTuple (immutable) rather than a frozen dataclass: six are built per record on the
+    A NamedTuple (immutable) rather than a frozen dataclass: a few are built per record on the
     Aggregator's hot path, at a third of the cost."""
 
     cell: str
@@ -151,14 +156,13 @@ def contribution_of(
 
 
 def _sums_of(contribution: Contribution | None) -> dict[tuple[str, str, date, Kind], Decimal]:
-    """(cell, crop, day, kind) -> quantity of a live contribution's 2 buckets (count 1 each):
-    its crop's and the all-crops one, in its published cell. Plain tuples: this runs per
-    record on the hot path (bench/record_overhead.py)."""
+    """(cell, crop, day, kind) -> quantity of a live contribution's one bucket (count 1): its
+    crop's, in its published cell. Plain tuples: this runs per record on the hot path
+    (bench/record_overhead.py)."""
     if contribution is None or not contribution.live:
         return {}
-    day, kind, crop = contribution.day, contribution.kind, contribution.crop
     cell = contribution.cells[_BUCKET_CELL]
-    return {(cell, crop, day, kind): contribution.quantity, (cell, ALL_CROPS, day, kind): _ZERO}
+    return {(cell, contribution.crop, contribution.day, contribution.kind): contribution.quantity}
 
 
 def bucket_deltas(old: Contribution | None, new: Contribution | None) -> list[BucketDelta]:
@@ -196,3 +200,11 @@ def with_contributor_moves(
         for key in sorted(merged)
         if merged[key].quantity_delta or merged[key].count_delta or merged[key].contributors_delta
     ]
+
+
+def crops_to_index(deltas: Iterable[BucketDelta]) -> list[tuple[str, date, str]]:
+    """(cell, day, crop) of each bucket the deltas make one item more live in: the crops
+    index of that cell and day must name the crop. Only ever added to, never removed (a
+    crop named without live items reads as an empty crop), so that writing it is
+    idempotent and needs no read."""
+    return sorted({(d.cell, d.day, d.crop) for d in deltas if d.count_delta > 0})

@@ -50,6 +50,7 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from harvest.domain.common import PUBLIC_GEOHASH_PRECISION
+from harvest.domain.insight import windows_to_public
 from harvest.domain.published import PUBLISHED_ATTRIBUTES
 
 type EventName = Literal["INSERT", "MODIFY", "REMOVE"]
@@ -239,6 +240,9 @@ def events_for_change(change: ItemChange) -> list[DomainEvent]:
         return []
     item = change.new
     rules = ENTITY_RULES[detail_type.entity_type]
+    if rules.entity_type == "insight" and "windows" in item:
+        # Stored compactly (crops as rows); published named, as the event model says.
+        item = {**item, "windows": windows_to_public(item["windows"])}
     entity_id = _required(item, rules.id_attribute)
     version = _version(item)
     return [

@@ -9,7 +9,11 @@ hidden crops carry their slug and ``insufficient_data``, never a figure, so the 
 
 The stored form is a plain dict of str, int, Decimal, list and dict (DynamoDB's types), and
 ``windows_from_stored`` rebuilds equal WindowSignals from it, so the AI worker explains
-exactly what was published.
+exactly what was published. Each crop is stored as a row (a list in ``STORED_CROP_FIELDS``
+order) rather than a map: the attribute names of 10 crops x 3 windows were ~40 % of an
+insight's bytes, and an insight is billed whole (1 KB write, 4 KB read units) every time a
+batch rewrites or rereads it (docs/scaling.md). Maps stored before are still read. The
+`insight.generated` event keeps the named form (``windows_to_public``).
 """
 
 from __future__ import annotations
@@ -32,17 +36,22 @@ from harvest.domain.signals import (
 )
 
 __all__ = [
+    "STORED_CROP_FIELDS",
     "Insight",
     "insight_of",
     "is_newer",
     "window_shape",
     "windows_from_stored",
+    "windows_to_public",
     "windows_to_stored",
 ]
 
 _CROP_FIGURES = ("supply", "demand", "scarcity", "abundance", "confidence")
 _CROP_COUNTS = ("listings", "requests")
 _ALL_COUNTS = ("listings", "requests", "contributors")
+# A stored crop row: the first three always, the figures only when published.
+STORED_CROP_FIELDS = ("crop", "unit", "classification", "supply", "demand", "listings",
+                      "requests", "scarcity", "abundance", "confidence")  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +84,21 @@ def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bo
 
 
 def windows_to_stored(windows: Sequence[WindowSignals]) -> list[dict[str, Any]]:
+    """The stored form: crops as rows (``STORED_CROP_FIELDS``)."""
+    return [
+        {
+            "days": window.days,
+            "summary": window.summary,
+            "crops": [_crop_row(signal) for signal in window.crops],
+            "allCrops": _all_crops_to_stored(window.all_crops),
+        }
+        for window in windows
+    ]
+
+
+def windows_to_public(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Stored windows (either form) in the named form the `insight.generated` event
+    publishes (store.event_models.InsightWindowData): each crop a map of its figures."""
     return [
         {
             "days": window.days,
@@ -82,7 +106,7 @@ def windows_to_stored(windows: Sequence[WindowSignals]) -> list[dict[str, Any]]:
             "crops": [_crop_to_stored(signal) for signal in window.crops],
             "allCrops": _all_crops_to_stored(window.all_crops),
         }
-        for window in windows
+        for window in windows_from_stored(stored)
     ]
 
 
@@ -110,7 +134,17 @@ def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
     return entry
 
 
-def _crop_from_stored(entry: Mapping[str, Any]) -> CropSignal:
+def _crop_row(signal: CropSignal) -> list[Any]:
+    named = _crop_to_stored(signal)
+    return [named[name] for name in STORED_CROP_FIELDS if name in named]
+
+
+def _crop_from_stored(stored: Mapping[str, Any] | Sequence[Any]) -> CropSignal:
+    entry = (
+        stored
+        if isinstance(stored, Mapping)
+        else dict(zip(STORED_CROP_FIELDS, stored, strict=False))
+    )
     classification = Classification(str(entry["classification"]))
     published = classification is not Classification.INSUFFICIENT_DATA
 

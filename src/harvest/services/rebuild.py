@@ -10,8 +10,10 @@ that with what the table holds, ignoring bookkeeping (createdAt, updatedAt, corr
 a bucket's write counter `version`; a marker's `version` is the source version applied and is
 compared), and treating a zero counter as an absent one and an all-zero bucket as absent.
 
-The all-crops bucket's `crops` set is only ever ADDed to, so the table may hold crops whose
-items are no longer live: drift is reported only when an expected crop is missing.
+A cell's crops index (`AGG#{cell}#all`) has no counters; its `crops` set is only ever
+ADDed to, so the table may hold crops whose items are no longer live: drift is reported only
+when an expected crop is missing. (An index written before the all-crops counters went still
+holds `listings`/`requests`: drift, which a rebuild clears.)
 """
 
 from __future__ import annotations
@@ -21,7 +23,13 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any, Final
 
-from harvest.domain.contribution import ALL_CROPS, Contribution, bucket_deltas, contribution_of
+from harvest.domain.contribution import (
+    ALL_CROPS,
+    Contribution,
+    bucket_deltas,
+    contribution_of,
+    crops_to_index,
+)
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import latest_days
 from harvest.services.aggregation import SOURCE_PREFIXES
@@ -142,8 +150,13 @@ def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contributio
         for name, change in counters:
             if change != 0:
                 bucket[name] = Decimal(bucket.get(name, 0)) + change
-        if delta.crop == ALL_CROPS:
-            bucket["crops"] = set(bucket.get("crops", set())) | {contribution.crop}
+    for cell, day, crop in crops_to_index(bucket_deltas(None, contribution)):
+        key = bucket_key(cell, ALL_CROPS, day)
+        index = found.setdefault(
+            (key["PK"], key["SK"]),
+            {**key, "type": BUCKET_TYPE, "cell": cell, "crop": ALL_CROPS, "day": day.isoformat()},
+        )
+        index["crops"] = set(index.get("crops", set())) | {crop}
 
 
 def drift(
@@ -223,7 +236,7 @@ def _bucket_drift(
     ]
     expected_crops = frozenset(str(c) for c in (want or {}).get("crops", ()))
     held_crops = frozenset(str(c) for c in (have or {}).get("crops", ()))
-    if wanted and not expected_crops <= held_crops:
+    if not expected_crops <= held_crops:
         found.append(Drift(*key, "crops", sorted(expected_crops), sorted(held_crops)))
     return found
 

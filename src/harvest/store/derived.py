@@ -3,12 +3,17 @@
 Keys (schemas/key-design.md):
 - marker: PK = AGG#SRC#{source PK} (e.g. AGG#SRC#LISTING#abc), SK = MARKER, type agg-marker:
   the version of the source item last applied and the contribution it had.
-- bucket: PK = AGG#{cell}#{crop or all}, SK = DAY#{yyyy-mm-dd}, type agg-bucket: supply and
-  listings (live listings), demand and requests (open requests), and (crop buckets)
-  `contributors`: the users whose latest live day of that crop in that cell is this day
-  (domain.disclosure). The all-crops bucket also holds `crops`, a String Set of the crop
-  slugs that had a live item in that cell and day (ADDed, never removed): the read side
-  queries those crop partitions. A bucket's size is constant: no user id, no per-user entry.
+- bucket: PK = AGG#{cell}#{crop}, SK = DAY#{yyyy-mm-dd}, type agg-bucket: supply and
+  listings (live listings), demand and requests (open requests), and `contributors`: the
+  users whose latest live day of that crop in that cell is this day (domain.disclosure).
+  A bucket's size is constant: no user id, no per-user entry.
+- crops index: PK = AGG#{cell}#all, SK = DAY#{yyyy-mm-dd}, type agg-bucket, no counters:
+  `crops`, a String Set of the crop slugs that had a live item in that cell and day (ADDed,
+  never removed): the read side queries those crop partitions. It is not part of the
+  buckets' transaction: an idempotent UpdateItem (1 WCU, no read) before it, only when an
+  item turns live (domain.contribution.crops_to_index), so the index always names every
+  crop with a bucket. (It was an all-crops bucket with counters nothing read, written in
+  the transaction: 2 WCU on three writes in four.)
 - presence: store.presence (one per user, geohash-4 cell and crop).
 
 Every write is refused before any call unless its PK has a derived prefix (invariant 1).
@@ -23,7 +28,7 @@ from decimal import Decimal
 from typing import Any, Final
 
 from harvest.domain.common import iso, utc_now
-from harvest.domain.contribution import ALL_CROPS, BucketDelta, Contribution
+from harvest.domain.contribution import ALL_CROPS, BucketDelta, Contribution, crops_to_index
 from harvest.domain.signals import DayTotals
 from harvest.store import keys
 from harvest.store.dynamo import serialize, values
@@ -65,7 +70,7 @@ class StaleMarker(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BucketRow:
-    """A bucket as read: its totals, when it last changed and (all-crops buckets only) the
+    """A bucket as read: its totals, when it last changed and (the crops index only) the
     crops that had a live item in its cell that day."""
 
     totals: DayTotals
@@ -125,7 +130,7 @@ class DerivedRepository:
         return read_presence(self.table, owner, area, crop)
 
     def buckets(self, cell: str, crop: str, since_day: date, until_day: date) -> list[DayTotals]:
-        """Day buckets of one area and crop (or "all") from since_day to until_day, oldest first."""
+        """Day buckets of one area and crop from since_day to until_day, oldest first."""
         return [
             day_totals(crop, item) for item in self._bucket_items(cell, crop, since_day, until_day)
         ]
@@ -133,13 +138,13 @@ class DerivedRepository:
     def area_days(
         self, cell: str, since_day: date, until_day: date, *, consistent: bool = False
     ) -> list[BucketRow]:
-        """The all-crops buckets of one area, oldest first, with the crops each day saw."""
+        """The crops index of one area, oldest first: the crops each day saw."""
         return self.bucket_rows(cell, ALL_CROPS, since_day, until_day, consistent=consistent)
 
     def bucket_rows(
         self, cell: str, crop: str, since_day: date, until_day: date, *, consistent: bool = False
     ) -> list[BucketRow]:
-        """Like buckets(), with each bucket's updatedAt, write counter and (all-crops) crops."""
+        """Like buckets(), with each bucket's updatedAt, write counter and (crops index) crops."""
         return [
             BucketRow(
                 totals=day_totals(crop, item),
@@ -182,8 +187,12 @@ class DerivedRepository:
     ) -> None:
         """Marker, the users' presences (the new ones and the version each was read at) and
         bucket deltas in one TransactWriteItems; raises StaleMarker when the marker is no
-        longer at `expected_marker_version` (None: when it exists) or a presence moved."""
+        longer at `expected_marker_version` (None: when it exists) or a presence moved.
+        First, outside it, the crops index names the crops the deltas make live (so a
+        bucket is never without its index entry; an entry left by a lost race is harmless)."""
         moment = iso(now or self.clock())
+        for cell, day, crop in crops_to_index(deltas):
+            self.index_crop(cell, day, crop, correlation_id, moment)
         operations = [
             self._marker_op(
                 source_key, expected_marker_version, new_version, new_contribution,
@@ -194,22 +203,37 @@ class DerivedRepository:
             operations.append(
                 presence_op(self.table.name, presence, read_at, correlation_id, moment)
             )
-        # Only a live new contribution adds to a bucket, so its crop is the one to record.
-        live_crop = new_contribution.crop if new_contribution and new_contribution.live else None
         seen: set[tuple[str, str]] = set()
         for delta in deltas:
             key = bucket_key(delta.cell, delta.crop, delta.day)
             if (key["PK"], key["SK"]) in seen:
                 raise ValueError(f"two deltas for one bucket item {key}: merge them first")
             seen.add((key["PK"], key["SK"]))
-            crop = live_crop if delta.crop == ALL_CROPS else None
-            operations.append(self._bucket_op(key, delta, correlation_id, moment, crop))
+            operations.append(self._bucket_op(key, delta, correlation_id, moment))
         try:
             self.write(operations)
         except TransactionCancelled as error:
             if any(index <= len(presences) for index in error.failed):
                 raise StaleMarker(source_key) from error
             raise
+
+    def index_crop(self, cell: str, day: date, crop: str, correlation_id: str, moment: str) -> None:
+        """Name `crop` in the crops index of (cell, day): one unconditional UpdateItem that
+        ADDs to a set, so redelivery and replay change nothing."""
+        key = bucket_key(cell, ALL_CROPS, day)
+        refuse_unless_derived(key)
+        self.table.update_if(
+            key,
+            "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
+            "correlationId = :cid, cell = :cell, crop = :all, #day = :day "
+            "ADD #version :one, crops :crops",
+            None,
+            {"#type": "type", "#version": "version", "#day": "day"},
+            {
+                "type": BUCKET_TYPE, "now": moment, "cid": correlation_id, "cell": cell,
+                "all": ALL_CROPS, "day": day.isoformat(), "one": 1, "crops": {crop},
+            },
+        )  # fmt: skip
 
     def write(self, operations: Sequence[dict[str, Any]]) -> None:
         """The only write path: one TransactWriteItems, refused before any call when an
@@ -299,7 +323,7 @@ class DerivedRepository:
         }
 
     def _bucket_op(
-        self, key: Key, delta: BucketDelta, correlation_id: str, moment: str, crop: str | None
+        self, key: Key, delta: BucketDelta, correlation_id: str, moment: str
     ) -> dict[str, Any]:
         names = {"#type": "type", "#version": "version"}
         bound: dict[str, Any] = {
@@ -321,9 +345,6 @@ class DerivedRepository:
         if delta.contributors_delta != 0:
             adds.append("contributors :c")
             bound["c"] = delta.contributors_delta
-        if crop is not None:
-            adds.append("crops :crops")
-            bound["crops"] = {crop}
         expression = (
             "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
             "correlationId = :cid, cell = :cell, crop = :crop, #day = :day ADD " + ", ".join(adds)
