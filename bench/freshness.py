@@ -6,10 +6,11 @@ and whether the pipeline keeps up with a steady write rate (lag stays bounded).
                                         [--rates 2 5 10] [--json PATH]
 
 Phase 1 (freshness): one listing at a time; after each 201 the script polls the signals of
-its precision-6 cell every 20 ms until the listing count grew, and reads the area's insight
-until it shows the same count. Phase 2 (throughput): for each rate, `--writes` listings are
-sent at that rate from one thread while a second thread samples the lag (the newest
-acknowledged write not yet in the signals); a bounded lag means the consumers keep up.
+its published (precision-5) cell every 20 ms until the listing count grew, and reads the
+area's insight until it shows the same count. Phase 2 (throughput): for each rate,
+`--writes` listings are sent at that rate from one thread while a second thread samples the
+lag (the newest acknowledged write not yet in the signals); a bounded lag means the
+consumers keep up.
 Prints figures; never asserts.
 """
 
@@ -29,6 +30,7 @@ from typing import Any
 from harness.local_api import LAYOUTS, call, running
 
 from harvest.domain import geo
+from harvest.domain.disclosure import PUBLISHED_PRECISION
 from harvest.domain.insight import windows_to_public
 from harvest.local.runtime import LocalRuntime
 from harvest.local.tokens import TokenIssuer, signing_key
@@ -111,7 +113,7 @@ def warm(runtime: LocalRuntime, tokens: list[str], probe: Probe, lat: float, lon
 
 def freshness(runtime: LocalRuntime, tokens: list[str], writes: int) -> dict[str, Any]:
     lat, lon = 52.5201, 13.4051
-    probe = Probe(runtime, tokens[0], geo.encode(lat, lon, 6))
+    probe = Probe(runtime, tokens[0], geo.encode(lat, lon, PUBLISHED_PRECISION))
     base = warm(runtime, tokens, probe, lat, lon)
     to_signal: list[float] = []
     to_insight: list[float] = []
@@ -133,7 +135,7 @@ def throughput(
     runtime: LocalRuntime, tokens: list[str], writes: int, rate: float
 ) -> dict[str, Any]:
     lat, lon = 52.5301 + rate * 0.01, 13.4151  # a fresh cell per rate
-    probe = Probe(runtime, tokens[0], geo.encode(lat, lon, 6))
+    probe = Probe(runtime, tokens[0], geo.encode(lat, lon, PUBLISHED_PRECISION))
     base = warm(runtime, tokens, probe, lat, lon)
     acked = 0
     lags: list[float] = []
