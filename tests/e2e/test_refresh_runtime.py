@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from harvest.domain.insight import windows_to_public
 from harvest.local.schedules import SCHEDULE_SECONDS_VARIABLE
 from harvest.store.dynamo import make_client
 from support import payloads
@@ -21,7 +22,7 @@ AREA = "u33d"  # around payloads.BERLIN
 
 def _insight(runtime: Any) -> dict[str, Any] | None:
     item = stored_item(runtime, f"INSIGHT#{AREA}", "CURRENT")
-    week = item["windows"][0] if item else None
+    week = windows_to_public(item["windows"])[0] if item else None  # stored: crops as rows
     return item if week and any(c["crop"] == "tomato" for c in week["crops"]) else None
 
 
