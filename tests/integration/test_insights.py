@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harvest.consumers import derivation
-from harvest.domain.insight import Insight
+from harvest.domain.insight import STORED_CROP_FIELDS, Insight
 from harvest.domain.signals import Classification, SignalPolicy
 from harvest.services.insights import InsightService
 from harvest.services.signals import SignalService
@@ -24,6 +24,8 @@ from harvest.store.table import Table
 from support import payloads
 from support.apigw import Api
 from support.stored_records import LongContext, stored_item_record
+
+SUPPLY = STORED_CROP_FIELDS.index("supply")
 
 
 @pytest.fixture
@@ -259,7 +261,8 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     dynamodb.update_item(
         TableName=table,
         Key={"PK": {"S": f"INSIGHT#{area}"}, "SK": {"S": "CURRENT"}},
-        UpdateExpression="SET cells.#cell = :share, windows[0].crops[0].supply = :other",
+        # (each crop is stored as a row, its supply at its place in STORED_CROP_FIELDS)
+        UpdateExpression=f"SET cells.#cell = :share, windows[0].crops[0][{SUPPLY}] = :other",
         ExpressionAttributeNames={"#cell": cell},
         ExpressionAttributeValues={
             ":other": {"N": "999"},
