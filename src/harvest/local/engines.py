@@ -192,7 +192,9 @@ class DynamoDbLocalEngine:
         storage = ["-inMemory"]
         if self.data_dir is not None:
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            storage = ["-dbPath", str(self.data_dir), "-sharedDb"]
+            # Absolute: the JVM runs in the jar's directory, where a relative path (serve's
+            # default `.harvest`) names nothing and DynamoDB Local exits at once.
+            storage = ["-dbPath", str(self.data_dir.resolve()), "-sharedDb"]
             self.persistent = True
         command = [
             java,
