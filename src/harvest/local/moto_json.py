@@ -7,10 +7,11 @@ profiling the pipeline's delivery property test put a third of the run in that w
 143 s; 343,000 member visits for 1,259 calls). The local runtime's API answers wait on it too.
 
 What moto hands the serializer for these calls is already the wire form (dicts of DynamoDB
-JSON, numbers as strings), so the walk changes nothing but dropping absent (None) members.
-This module serialises such a result directly, and falls back to moto's own serializer for
-anything it cannot vouch for: another operation, an error, a non-JSON value (bytes, say)
-or a binary attribute (`B`/`BS`, which the shape walk base64-encodes).
+JSON, numbers as strings), so the walk only drops absent (None) members and top-level members
+outside the output shape (DeleteItem's `ConsumedCapacityUnits`), and writes a stream record's
+datetime as a Unix timestamp. This module does those three directly, and falls back to
+moto's own serializer for anything it cannot vouch for: another operation, an error, a
+non-JSON value (bytes, say) or a binary attribute (`B`/`BS`, which the shape walk base64-encodes).
 tests/integration/test_moto_json.py checks that both give the same answers; with
 HARVEST_MOTO_JSON_CHECK=1 every fast answer is compared with moto's own (a debugging aid).
 """
@@ -34,7 +35,7 @@ __all__ = ["FAST_OPERATIONS", "install"]
 
 type Response = tuple[int, dict[str, Any], str | bytes]
 
-# The item and stream calls of our code: results built from items, no timestamps.
+# The item and stream calls of our code: results built from items (and stream records).
 FAST_OPERATIONS = frozenset(
     {
         "BatchGetItem",
