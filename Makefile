@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test lint typecheck unit conformance cfn security serve schemas client browser bench
+.PHONY: help setup test static lint typecheck unit conformance cfn security serve schemas client browser bench
 
 help:
 	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
@@ -53,6 +53,11 @@ browser:
 PARALLEL_SUITES := tests/unit tests/property tests/integration tests/security
 SERIAL_SUITES := tests/e2e tests/faults
 PYTEST_COV := --cov --cov-append --cov-report= -q --durations=10
+# Line coverage through Python 3.12+'s sys.monitoring (PEP 669) instead of the C tracer:
+# side by side on tests/unit + tests/property, one worker, the tracer with branch coverage
+# took 60 s where no coverage took 40 s and sysmon 41 s. Branch coverage is off because
+# sysmon measures it only from Python 3.14 (coverage falls back to the tracer otherwise).
+export COVERAGE_CORE := sysmon
 
 unit: setup browser
 	@rm -f .coverage .coverage.*
@@ -72,7 +77,13 @@ conformance: setup
 	@HARVEST_TEST_ENGINE=dynamodb-local $(VENV)/pytest -n 2 tests/integration -q \
 		--ignore=tests/integration/test_moto_patches.py
 
-test: lint typecheck cfn security unit conformance
+# The static gates and the browser install are single-threaded or wait on the network:
+# two at a time (-j2, output grouped per gate), then the suites, which use both cores.
+static: lint typecheck cfn security browser
+
+test: setup
+	@$(MAKE) --no-print-directory -j2 --output-sync=target static
+	@$(MAKE) --no-print-directory unit conformance
 
 schemas: setup
 	$(VENV)/harvest schemas --write
