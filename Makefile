@@ -44,10 +44,11 @@ security: setup
 browser:
 	@scripts/install_browser.sh
 
-# Every suite runs on two pytest-xdist workers (coverage combined across them). The ones that
+# Every suite runs on pytest-xdist workers (coverage combined across them). The ones that
 # start `harvest serve`-like runtimes (JVMs, free ports) go after the others, one test file
-# per worker (--dist loadfile); they wait on progress, so a runtime beside them makes them
-# slower, not wrong. Tests marked `alone` go last, one at a time: those that measure a
+# per worker (--dist loadfile), four workers on two cores: they spend most of their time
+# waiting on a runtime (the phase used ~0.75 of the machine's two cores on two workers), and
+# they wait on progress, so a runtime beside them makes them slower, not wrong. Tests marked `alone` go last, one at a time: those that measure a
 # latency (the figure would be the neighbour's load) and those that load every core on
 # purpose (they would starve the neighbour). CI must finish in under 20 minutes.
 PARALLEL_SUITES := tests/unit tests/property tests/integration tests/security
@@ -63,8 +64,8 @@ unit: setup browser
 	@rm -f .coverage .coverage.*
 	@echo "== pytest (unit, property, integration, security; 2 workers)"
 	@$(VENV)/pytest -n 2 $(PYTEST_COV) $(PARALLEL_SUITES)
-	@echo "== pytest (end-to-end, faults; 2 workers, a file each)"
-	@$(VENV)/pytest -n 2 --dist loadfile $(PYTEST_COV) -m "not alone" $(SERIAL_SUITES)
+	@echo "== pytest (end-to-end, faults; 4 workers, a file each)"
+	@$(VENV)/pytest -n 4 --dist loadfile $(PYTEST_COV) -m "not alone" $(SERIAL_SUITES)
 	@echo "== pytest (end-to-end, faults that must run alone; one at a time)"
 	@$(VENV)/pytest -p no:xdist $(PYTEST_COV) -m alone $(SERIAL_SUITES)
 	@echo "== coverage (domain + services must be >= 90%)"
