@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any
 
-from harvest.domain.events import DetailType
-from harvest.store.stream import events_from_record
 from support import payloads
 from support.apigw import Api
 
@@ -166,26 +163,3 @@ def test_profile_created_then_updated_with_if_match(api: Api) -> None:
     assert updated.status == 200
     assert updated.body["displayName"] == "Ana M"
     assert updated.body["version"] == 2
-
-
-def test_harvested_on_is_stored_shown_published_and_optional(
-    api: Api, dynamodb: Any, table: str
-) -> None:
-    # Scratch field of issue 14's "change a field" walkthrough.
-    dated = api.post("/listings", payloads.listing(harvestedOn="2026-04-30"), user="grower")
-    assert dated.status == 201, dated.body
-    assert dated.body["harvestedOn"] == "2026-04-30"
-    listing_id = dated.body["listingId"]
-    shown = api.get(f"/listings/{listing_id}", user="x").body
-    assert shown["harvestedOn"] == "2026-04-30"
-    undated = api.post("/listings", payloads.listing(), user="grower")
-    assert undated.body.get("harvestedOn") is None
-
-    # The stored item carries it, and the publisher puts it into listing.created
-    key = {"PK": {"S": f"LISTING#{listing_id}"}, "SK": {"S": "LISTING"}}
-    image = dynamodb.get_item(TableName=table, Key=key)["Item"]
-    assert image["harvestedOn"] == {"S": "2026-04-30"}
-    record = {"eventName": "INSERT", "dynamodb": {"Keys": key, "NewImage": image}}
-    [event] = events_from_record(record)
-    assert event.detail_type is DetailType.LISTING_CREATED
-    assert event.data["harvestedOn"] == "2026-04-30"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -131,7 +131,6 @@ class ListingCreate(Inbound):
     available_until: Moment
     location: PointIn
     notes: Notes | None = None
-    harvested_on: date | None = None
 
 
 class ListingUpdate(Inbound):
@@ -197,7 +196,6 @@ class ListingOut(Outbound):
     available_until: str
     location: LocationOut
     notes: str | None = None
-    harvested_on: date | None = None
     status: ListingStatus
     version: int
     created_at: str

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields, replace
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -49,7 +49,6 @@ class Listing:
     created_at: datetime
     updated_at: datetime
     correlation_id: str
-    harvested_on: date | None = None
 
     @property
     def quantity_reserved(self) -> Decimal:
@@ -136,7 +135,6 @@ class ListingDraft:
     lon: float
     notes: str | None = None
     listing_id: str | None = None
-    harvested_on: date | None = None
 
     def carried(self) -> dict[str, Any]:
         """The draft's values a new listing takes unchanged, by field name."""

@@ -181,13 +181,6 @@ class ListingItem(_Placed, EntityItem[Listing]):
     status: ListingStatus = attr(
         published=True, description="active -> claimed -> completed|expired|cancelled."
     )
-    harvested_on: str | None = attr(
-        default=None,
-        published=True,
-        pattern=r"^\d{4}-\d{2}-\d{2}$",
-        description="Day harvested, if given.",
-        examples=["2026-04-30"],
-    )
 
     def check(self) -> None:
         live = self.status is ListingStatus.ACTIVE

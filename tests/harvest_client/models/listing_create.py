@@ -31,7 +31,6 @@ class ListingCreate:
         location (PointIn):
         listing_id (None | str | Unset):
         notes (None | str | Unset):
-        harvested_on (datetime.date | None | Unset):
     """
 
     crop: str
@@ -42,7 +41,6 @@ class ListingCreate:
     location: PointIn
     listing_id: None | str | Unset = UNSET
     notes: None | str | Unset = UNSET
-    harvested_on: datetime.date | None | Unset = UNSET
 
     def to_dict(self) -> dict[str, Any]:
         from ..models.point_in import PointIn  # noqa: PLC0415
@@ -71,14 +69,6 @@ class ListingCreate:
         else:
             notes = self.notes
 
-        harvested_on: None | str | Unset
-        if isinstance(self.harvested_on, Unset):
-            harvested_on = UNSET
-        elif isinstance(self.harvested_on, datetime.date):
-            harvested_on = self.harvested_on.isoformat()
-        else:
-            harvested_on = self.harvested_on
-
         field_dict: dict[str, Any] = {}
 
         field_dict.update(
@@ -95,8 +85,6 @@ class ListingCreate:
             field_dict["listingId"] = listing_id
         if notes is not UNSET:
             field_dict["notes"] = notes
-        if harvested_on is not UNSET:
-            field_dict["harvestedOn"] = harvested_on
 
         return field_dict
 
@@ -135,23 +123,6 @@ class ListingCreate:
 
         notes = _parse_notes(d.pop("notes", UNSET))
 
-        def _parse_harvested_on(data: object) -> datetime.date | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                harvested_on_type_0 = datetime.date.fromisoformat(data)
-
-                return harvested_on_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.date | None | Unset, data)
-
-        harvested_on = _parse_harvested_on(d.pop("harvestedOn", UNSET))
-
         listing_create = cls(
             crop=crop,
             quantity=quantity,
@@ -161,7 +132,6 @@ class ListingCreate:
             location=location,
             listing_id=listing_id,
             notes=notes,
-            harvested_on=harvested_on,
         )
 
         return listing_create

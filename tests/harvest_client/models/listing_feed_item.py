@@ -12,7 +12,6 @@ from ..models.listing_status import ListingStatus
 from ..types import UNSET, Unset
 from typing import cast
 from typing import Literal, cast
-import datetime
 
 if TYPE_CHECKING:
     from ..models.location_out import LocationOut
@@ -41,7 +40,6 @@ class ListingFeedItem:
         kind (Literal['listing']):
         distance_km (float):
         notes (None | str | Unset):
-        harvested_on (datetime.date | None | Unset):
     """
 
     listing_id: str
@@ -60,7 +58,6 @@ class ListingFeedItem:
     kind: Literal["listing"]
     distance_km: float
     notes: None | str | Unset = UNSET
-    harvested_on: datetime.date | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -102,14 +99,6 @@ class ListingFeedItem:
         else:
             notes = self.notes
 
-        harvested_on: None | str | Unset
-        if isinstance(self.harvested_on, Unset):
-            harvested_on = UNSET
-        elif isinstance(self.harvested_on, datetime.date):
-            harvested_on = self.harvested_on.isoformat()
-        else:
-            harvested_on = self.harvested_on
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -133,8 +122,6 @@ class ListingFeedItem:
         )
         if notes is not UNSET:
             field_dict["notes"] = notes
-        if harvested_on is not UNSET:
-            field_dict["harvestedOn"] = harvested_on
 
         return field_dict
 
@@ -184,23 +171,6 @@ class ListingFeedItem:
 
         notes = _parse_notes(d.pop("notes", UNSET))
 
-        def _parse_harvested_on(data: object) -> datetime.date | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                harvested_on_type_0 = datetime.date.fromisoformat(data)
-
-                return harvested_on_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.date | None | Unset, data)
-
-        harvested_on = _parse_harvested_on(d.pop("harvestedOn", UNSET))
-
         listing_feed_item = cls(
             listing_id=listing_id,
             owner_id=owner_id,
@@ -218,7 +188,6 @@ class ListingFeedItem:
             kind=kind,
             distance_km=distance_km,
             notes=notes,
-            harvested_on=harvested_on,
         )
 
         listing_feed_item.additional_properties = d

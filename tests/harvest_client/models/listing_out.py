@@ -11,7 +11,6 @@ from ..types import UNSET, Unset
 from ..models.listing_status import ListingStatus
 from ..types import UNSET, Unset
 from typing import cast
-import datetime
 
 if TYPE_CHECKING:
     from ..models.location_out import LocationOut
@@ -38,7 +37,6 @@ class ListingOut:
         created_at (str):
         updated_at (str):
         notes (None | str | Unset):
-        harvested_on (datetime.date | None | Unset):
     """
 
     listing_id: str
@@ -55,7 +53,6 @@ class ListingOut:
     created_at: str
     updated_at: str
     notes: None | str | Unset = UNSET
-    harvested_on: datetime.date | None | Unset = UNSET
     additional_properties: dict[str, Any] = _attrs_field(init=False, factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -93,14 +90,6 @@ class ListingOut:
         else:
             notes = self.notes
 
-        harvested_on: None | str | Unset
-        if isinstance(self.harvested_on, Unset):
-            harvested_on = UNSET
-        elif isinstance(self.harvested_on, datetime.date):
-            harvested_on = self.harvested_on.isoformat()
-        else:
-            harvested_on = self.harvested_on
-
         field_dict: dict[str, Any] = {}
         field_dict.update(self.additional_properties)
         field_dict.update(
@@ -122,8 +111,6 @@ class ListingOut:
         )
         if notes is not UNSET:
             field_dict["notes"] = notes
-        if harvested_on is not UNSET:
-            field_dict["harvestedOn"] = harvested_on
 
         return field_dict
 
@@ -167,23 +154,6 @@ class ListingOut:
 
         notes = _parse_notes(d.pop("notes", UNSET))
 
-        def _parse_harvested_on(data: object) -> datetime.date | None | Unset:
-            if data is None:
-                return data
-            if isinstance(data, Unset):
-                return data
-            try:
-                if not isinstance(data, str):
-                    raise TypeError()
-                harvested_on_type_0 = datetime.date.fromisoformat(data)
-
-                return harvested_on_type_0
-            except (TypeError, ValueError, AttributeError, KeyError):
-                pass
-            return cast(datetime.date | None | Unset, data)
-
-        harvested_on = _parse_harvested_on(d.pop("harvestedOn", UNSET))
-
         listing_out = cls(
             listing_id=listing_id,
             owner_id=owner_id,
@@ -199,7 +169,6 @@ class ListingOut:
             created_at=created_at,
             updated_at=updated_at,
             notes=notes,
-            harvested_on=harvested_on,
         )
 
         listing_out.additional_properties = d
