@@ -50,9 +50,10 @@ from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
 from harvest.local.engines import DynamoDbLocalEngine
 from harvest.services.matching import MatchingService, MatchOutcome, entity_id, side_of
-from harvest.store import codec, keys
+from harvest.store import keys
 from harvest.store.dynamo import CLIENT_CONFIG, make_client, serialize
 from harvest.store.feed_index import FeedRows
+from harvest.store.items import ListingItem, RequestItem
 from harvest.store.matches import MatchRepository, MatchSet, match_set_item
 from harvest.store.repository import EntityPage, Repository
 from harvest.store.table import Table
@@ -240,8 +241,7 @@ def measure(size: int, writes: int, endpoint: str, seed: int) -> list[Sample]:
     sets = warm_sets(entities)
     log(f"{size}: {len(sets)} sets in {time.perf_counter() - started:.1f} s; loading")
     core = [
-        codec.listing_to_item(e) if isinstance(e, Listing) else codec.request_to_item(e)
-        for e in entities
+        ListingItem.encode(e) if isinstance(e, Listing) else RequestItem.encode(e) for e in entities
     ]
     load(plumbing, name, core + sets)
     client = make_client(REGION, endpoint)
@@ -252,8 +252,8 @@ def measure(size: int, writes: int, endpoint: str, seed: int) -> list[Sample]:
     samples: list[Sample] = []
     for number in range(writes):
         entity = make_entity(rng, size + number)
-        item = codec.listing_to_item(entity) if isinstance(entity, Listing) else (
-            codec.request_to_item(entity))  # fmt: skip
+        item = ListingItem.encode(entity) if isinstance(entity, Listing) else (
+            RequestItem.encode(entity))  # fmt: skip
         plumbing.put_item(TableName=name, Item=serialize(item))
         rcu, wcu = meter.rcu, meter.wcu
         cpu = time.process_time()

@@ -13,7 +13,7 @@ partition keys, and the sizes of the derived items. `--sizes 1000 10000 100000` 
 synthetic city (its seed alone takes ~15 minutes on 2 cores).
 
 Warm state. Driving the pipeline over N seed writes would take hours on DynamoDB Local, so
-the core items are built as the API stores them (harvest.store.codec) and the AGG# items
+the core items are built as the API stores them (harvest.store.items) and the AGG# items
 computed from them by the rebuild's own function (services.rebuild.expected_derived, with
 the attributes DerivedRepository.replace adds); both are bulk-loaded with BatchWriteItem
 into a table created from template.yaml, then services.insight_rebuild.rebuild_insight
@@ -112,10 +112,10 @@ from harvest.services.requests import RequestDraft, RequestService
 from harvest.services.signals import SignalService
 from harvest.services.support import ServiceContext
 from harvest.settings import current_settings
-from harvest.store import codec
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import CLIENT_CONFIG, make_client
 from harvest.store.insights import InsightRepository, insight_key
+from harvest.store.items import ListingItem, RequestItem
 from harvest.store.repository import Repository
 from harvest.store.table import Item, Table
 from harvest.tools.template import TABLE_LOGICAL_ID, create_table, load_template
@@ -372,8 +372,8 @@ class Population:
     searchers: list[str]
 
     def core_items(self) -> Iterator[Item]:
-        yield from map(codec.listing_to_item, self.listings)
-        yield from map(codec.request_to_item, self.requests)
+        yield from map(ListingItem.encode, self.listings)
+        yield from map(RequestItem.encode, self.requests)
 
 
 def synthesize(count: int, args: argparse.Namespace, catalog: CropCatalog) -> Population:

@@ -61,7 +61,7 @@ from harvest.domain.events import to_put_events_entry
 from harvest.domain.insight import insight_of, windows_to_stored
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.rebuild import expected_derived
-from harvest.store.codec import contribution_source
+from harvest.store.items import contribution_source
 from harvest.store.stream import events_from_record, parse_record, parse_source_change
 from harvest.tools.template import load_template
 

@@ -35,8 +35,9 @@ from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.request import Request, RequestStatus
 from harvest.services.feed import FeedQuery, FeedService, partition_cells
 from harvest.services.support import ServiceContext
-from harvest.store import codec, keys
+from harvest.store import keys
 from harvest.store.dynamo import deserialize, serialize
+from harvest.store.items import ListingItem, RequestItem
 from harvest.store.repository import Repository
 from harvest.store.table import Table
 
@@ -111,9 +112,9 @@ def seed(client: Any, table: str, listings: int, centre: tuple[float, float]) ->
     batch: list[dict[str, Any]] = []
     for entity in entities:
         if isinstance(entity, Listing):
-            item, kind, entity_id = codec.listing_to_item(entity), "listing", entity.listing_id
+            item, kind, entity_id = ListingItem.encode(entity), "listing", entity.listing_id
         else:
-            item, kind, entity_id = codec.request_to_item(entity), "request", entity.request_id
+            item, kind, entity_id = RequestItem.encode(entity), "request", entity.request_id
         item["GSI2PK"] = f"LIVE#{kind.upper()}#{entity.location.geohash[:4]}"  # today's shape
         item["GSI2SK"] = f"{entity.location.geohash}#{entity_id}"
         batch.append({"PutRequest": {"Item": serialize(item)}})
@@ -157,9 +158,7 @@ def today_page(client: Any, table: str, lat: float, lon: float) -> list[tuple[fl
                 read += len(rows)
                 for row in rows:
                     entity: Listing | Request = (
-                        codec.item_to_listing(row)
-                        if kind == "LISTING"
-                        else codec.item_to_request(row)
+                        ListingItem.decode(row) if kind == "LISTING" else RequestItem.decode(row)
                     )
                     if not entity.is_live(now):
                         continue

@@ -54,9 +54,9 @@ from harvest.services.listings import ListingDraft, ListingService
 from harvest.services.rebuild import drift, expected_derived, item_key
 from harvest.services.support import ServiceContext
 from harvest.store.advice import AdviceRepository
-from harvest.store.codec import guidance_to_item
 from harvest.store.dynamo import make_client
 from harvest.store.insights import stored_insight
+from harvest.store.items import GuidanceItem
 from harvest.store.repository import Repository
 from harvest.store.scan import (
     CORE_SOURCE_PREFIXES,
@@ -161,7 +161,7 @@ def _write(table: Table, plan: Mapping[str, Any]) -> None:
             f"guidance-{number:04d}", "pia", area, crop, "pro", 1, now, now, f"a-{number}"
         )
         item = {
-            name: serializer.serialize(value) for name, value in guidance_to_item(asked).items()
+            name: serializer.serialize(value) for name, value in GuidanceItem.encode(asked).items()
         }
         table.client.put_item(TableName=table.name, Item=item)
 

@@ -17,7 +17,7 @@ from harvest.domain.contribution import ALL_CROPS, contribution_of
 from harvest.domain.events import ItemChange
 from harvest.services.aggregation import AggregationService
 from harvest.services.rebuild import ItemKey, drift, expected_derived, is_bucket
-from harvest.store.codec import contribution_source
+from harvest.store.items import contribution_source
 from support.stored_derived import StoredDerived
 
 OWNERS = ("ann", "bob", "cem")

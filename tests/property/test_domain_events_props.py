@@ -17,8 +17,8 @@ from harvest.domain import geo
 from harvest.domain.common import Location
 from harvest.domain.events import EVENT_ID_NAMESPACE, DetailType, to_put_events_entry
 from harvest.domain.listing import Listing, ListingStatus
-from harvest.store import codec
 from harvest.store.event_models import envelope_model
+from harvest.store.items import ListingItem
 from harvest.store.stream import events_from_record
 
 _serializer = TypeSerializer()
@@ -78,7 +78,7 @@ def image(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def modify_record(old: Listing, new: Listing) -> dict[str, Any]:
-    old_item, new_item = codec.listing_to_item(old), codec.listing_to_item(new)
+    old_item, new_item = ListingItem.encode(old), ListingItem.encode(new)
     return {
         "eventID": "e",
         "eventName": "MODIFY",
@@ -158,7 +158,7 @@ def test_data_is_public_and_the_detail_reads_back_as_the_same_data(
 
 @given(listings())
 def test_every_new_listing_is_announced_once_as_created(new: Listing) -> None:
-    item = codec.listing_to_item(new)
+    item = ListingItem.encode(new)
     record = {
         "eventName": "INSERT",
         "dynamodb": {"Keys": image({"PK": item["PK"], "SK": item["SK"]}), "NewImage": image(item)},

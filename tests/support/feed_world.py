@@ -13,8 +13,8 @@ from harvest.domain.common import PUBLIC_GEOHASH_PRECISION, Location
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.request import Request, RequestStatus
 from harvest.services.feed import FeedKind
-from harvest.store import codec
 from harvest.store.dynamo import serialize
+from harvest.store.items import ListingItem, RequestItem
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -75,8 +75,7 @@ def moved(entity: Listing | Request, lat: float, lon: float) -> Listing | Reques
 
 def seed(client: Any, table: str, entities: list[Listing | Request]) -> None:
     items = [
-        codec.listing_to_item(e) if isinstance(e, Listing) else codec.request_to_item(e)
-        for e in entities
+        ListingItem.encode(e) if isinstance(e, Listing) else RequestItem.encode(e) for e in entities
     ]
     for start in range(0, len(items), 25):
         batch = [{"PutRequest": {"Item": serialize(i)}} for i in items[start : start + 25]]

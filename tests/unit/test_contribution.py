@@ -17,7 +17,7 @@ from harvest.domain.contribution import (
     contribution_of,
     crops_to_index,
 )
-from harvest.store.codec import contribution_source
+from harvest.store.items import contribution_source
 
 GEOHASH = "u33dbfc"
 

@@ -30,13 +30,19 @@ from harvest.domain.events import (
 )
 from harvest.domain.insight import windows_to_stored
 from harvest.domain.listing import Listing, ListingStatus
+from harvest.domain.matching import PUBLISHED_MATCH_ATTRIBUTES
 from harvest.domain.profile import Profile
-from harvest.domain.published import PUBLISHED_ATTRIBUTES
 from harvest.domain.request import Request, RequestStatus
 from harvest.domain.signals import compute_signals, inputs_digest
-from harvest.store import codec, keys
+from harvest.store import keys
 from harvest.store.event_models import DATA_MODELS, ListingData, envelope_model, published_model
-from harvest.store.items import ListingItem
+from harvest.store.items import (
+    PUBLISHED_ATTRIBUTES,
+    ClaimItem,
+    ListingItem,
+    ProfileItem,
+    RequestItem,
+)
 from harvest.store.stream import decode_image, events_from_record, parse_record
 
 SCHEMAS = Path(__file__).resolve().parents[2] / "schemas"
@@ -167,7 +173,7 @@ def contains_key(value: object, names: set[str]) -> bool:
 
 
 def test_new_listing_becomes_listing_created_with_its_envelope() -> None:
-    item = codec.listing_to_item(listing())
+    item = ListingItem.encode(listing())
 
     [event] = insert(item)
 
@@ -182,10 +188,10 @@ def test_new_listing_becomes_listing_created_with_its_envelope() -> None:
 @pytest.mark.parametrize(
     ("item", "expected", "source"),
     [
-        (codec.request_to_item(request()), DetailType.REQUEST_CREATED, "harvest.requests"),
-        (codec.claim_to_item(claim()), DetailType.CLAIM_CREATED, "harvest.claims"),
+        (RequestItem.encode(request()), DetailType.REQUEST_CREATED, "harvest.requests"),
+        (ClaimItem.encode(claim()), DetailType.CLAIM_CREATED, "harvest.claims"),
         # PUT /me upserts: the first write of a profile is announced as an update too
-        (codec.profile_to_item(profile()), DetailType.PROFILE_UPDATED, "harvest.profiles"),
+        (ProfileItem.encode(profile()), DetailType.PROFILE_UPDATED, "harvest.profiles"),
     ],
 )
 def test_new_core_items_become_their_entitys_first_event(
@@ -228,47 +234,47 @@ def test_a_later_write_of_a_guidance_request_is_not_announced_again() -> None:
 L, R, C = ListingStatus, RequestStatus, ClaimStatus
 STATUS_CASES: list[tuple[Item, Item, DetailType]] = [
     (
-        codec.listing_to_item(listing(L.ACTIVE, 1)),
-        codec.listing_to_item(listing(L.CLAIMED, 2, remaining=Decimal(0))),
+        ListingItem.encode(listing(L.ACTIVE, 1)),
+        ListingItem.encode(listing(L.CLAIMED, 2, remaining=Decimal(0))),
         DetailType.LISTING_CLAIMED,
     ),
     (
-        codec.listing_to_item(listing(L.CLAIMED, 2, remaining=Decimal(0))),
-        codec.listing_to_item(listing(L.ACTIVE, 3, remaining=Decimal("0.5"))),
+        ListingItem.encode(listing(L.CLAIMED, 2, remaining=Decimal(0))),
+        ListingItem.encode(listing(L.ACTIVE, 3, remaining=Decimal("0.5"))),
         DetailType.LISTING_UPDATED,  # a confirmed claim released quantity
     ),
     *[
         (
-            codec.listing_to_item(listing(L.ACTIVE, 4)),
-            codec.listing_to_item(listing(target, 5)),
+            ListingItem.encode(listing(L.ACTIVE, 4)),
+            ListingItem.encode(listing(target, 5)),
             DetailType(f"listing.{target}"),
         )
         for target in (L.COMPLETED, L.EXPIRED, L.CANCELLED)
     ],
     *[
         (
-            codec.request_to_item(request(R.OPEN, 1)),
-            codec.request_to_item(request(target, 2)),
+            RequestItem.encode(request(R.OPEN, 1)),
+            RequestItem.encode(request(target, 2)),
             DetailType(f"request.{target}"),
         )
         for target in (R.MATCHED, R.CLOSED, R.CANCELLED)
     ],
     (
-        codec.claim_to_item(claim(C.PENDING, 1)),
-        codec.claim_to_item(claim(C.CONFIRMED, 2)),
+        ClaimItem.encode(claim(C.PENDING, 1)),
+        ClaimItem.encode(claim(C.CONFIRMED, 2)),
         DetailType.CLAIM_CONFIRMED,
     ),
     *[
         (
-            codec.claim_to_item(claim(C.CONFIRMED, 2)),
-            codec.claim_to_item(claim(target, 3)),
+            ClaimItem.encode(claim(C.CONFIRMED, 2)),
+            ClaimItem.encode(claim(target, 3)),
             DetailType(f"claim.{target}"),
         )
         for target in (C.COMPLETED, C.CANCELLED, C.NO_SHOW)
     ],
     (
-        codec.claim_to_item(claim(C.PENDING, 1)),
-        codec.claim_to_item(claim(C.CANCELLED, 2)),
+        ClaimItem.encode(claim(C.PENDING, 1)),
+        ClaimItem.encode(claim(C.CANCELLED, 2)),
         DetailType.CLAIM_CANCELLED,
     ),
 ]
@@ -292,18 +298,18 @@ def test_status_change_becomes_the_event_of_the_new_status(
     ("old", "new", "expected"),
     [
         (
-            codec.listing_to_item(listing(version=1, notes="by the gate")),
-            codec.listing_to_item(listing(version=2, notes="ring twice")),
+            ListingItem.encode(listing(version=1, notes="by the gate")),
+            ListingItem.encode(listing(version=2, notes="ring twice")),
             DetailType.LISTING_UPDATED,
         ),
         (
-            codec.request_to_item(request(version=1)),
-            {**codec.request_to_item(request(version=2)), "notes": "green ones too"},
+            RequestItem.encode(request(version=1)),
+            {**RequestItem.encode(request(version=2)), "notes": "green ones too"},
             DetailType.REQUEST_UPDATED,
         ),
         (
-            codec.profile_to_item(profile(1)),
-            codec.profile_to_item(replace(profile(2), display_name="Ada L.")),
+            ProfileItem.encode(profile(1)),
+            ProfileItem.encode(replace(profile(2), display_name="Ada L.")),
             DetailType.PROFILE_UPDATED,
         ),
     ],
@@ -318,21 +324,21 @@ def test_change_without_status_change_becomes_updated(
 
 def test_claim_rewritten_without_status_change_is_no_event() -> None:
     # Claims change only by status; there is no claim.updated in the contract.
-    old = codec.claim_to_item(claim(C.PENDING, 1))
+    old = ClaimItem.encode(claim(C.PENDING, 1))
 
-    assert modify(old, codec.claim_to_item(claim(C.PENDING, 2))) == []
+    assert modify(old, ClaimItem.encode(claim(C.PENDING, 2))) == []
 
 
 @pytest.mark.parametrize("new_version", [1, 0], ids=["same version", "older version"])
 def test_modify_whose_version_did_not_increase_is_no_event(new_version: int) -> None:
-    old = codec.listing_to_item(listing(L.ACTIVE, 1))
-    new = {**codec.listing_to_item(listing(L.CANCELLED, 1)), "version": new_version}
+    old = ListingItem.encode(listing(L.ACTIVE, 1))
+    new = {**ListingItem.encode(listing(L.CANCELLED, 1)), "version": new_version}
 
     assert modify(old, new) == []
 
 
 def test_modify_without_old_image_is_refused_rather_than_guessed() -> None:
-    broken = record("MODIFY", new=codec.listing_to_item(listing(version=2)))
+    broken = record("MODIFY", new=ListingItem.encode(listing(version=2)))
 
     with pytest.raises(EventError, match="OldImage"):
         events_from_record(broken)
@@ -374,7 +380,7 @@ def test_ttl_deletion_is_parsed_as_such_and_never_becomes_an_event() -> None:
 
 
 def test_ttl_identity_is_recognised_with_the_streams_apis_capitalised_keys() -> None:
-    replayed = record("REMOVE", old=codec.listing_to_item(listing()))
+    replayed = record("REMOVE", old=ListingItem.encode(listing()))
     replayed["userIdentity"] = {"PrincipalId": "dynamodb.amazonaws.com", "Type": "Service"}
 
     assert parse_record(replayed).is_ttl_delete
@@ -383,7 +389,7 @@ def test_ttl_identity_is_recognised_with_the_streams_apis_capitalised_keys() -> 
 
 def test_user_remove_of_a_core_item_is_no_event_and_not_a_ttl_delete() -> None:
     # The API never deletes core items (cancel is a status change); see domain.events.
-    removal = record("REMOVE", old=codec.listing_to_item(listing()))
+    removal = record("REMOVE", old=ListingItem.encode(listing()))
 
     assert not parse_record(removal).is_ttl_delete
     assert events_from_record(removal) == []
@@ -393,7 +399,7 @@ def test_idempotency_records_and_usage_counters_never_become_events() -> None:
     idempotency = {**keys.idempotency_key("grower-1", "key-1"), "type": "idempotency"}
     usage = {"PK": "USAGE#grower-1#2026-05-01", "SK": "USAGE", "type": "usage", "count": 3}
     # even if one carried an entity's type, its key family decides
-    disguised = {**codec.listing_to_item(listing()), "PK": "USAGE#grower-1#2026-05-01"}
+    disguised = {**ListingItem.encode(listing()), "PK": "USAGE#grower-1#2026-05-01"}
 
     for item in (idempotency, usage, disguised):
         assert insert({**item, "version": 1}) == [], item["PK"]
@@ -405,7 +411,7 @@ def test_idempotency_records_and_usage_counters_never_become_events() -> None:
 def test_derived_items_never_become_events(pk: str) -> None:
     # A derived item shaped like a listing still is not core: consumers' writes never publish
     # (the insight family publishes insight items only, see the next test).
-    derived = {**codec.listing_to_item(listing()), "PK": pk, "SK": "BUCKET"}
+    derived = {**ListingItem.encode(listing()), "PK": pk, "SK": "BUCKET"}
 
     assert insert(derived) == []
     assert modify(derived, {**derived, "version": 2}) == []
@@ -455,7 +461,7 @@ def test_item_of_unknown_type_under_a_core_prefix_is_no_event() -> None:
 
 
 def test_listing_data_is_the_public_view_without_keys_or_coordinates() -> None:
-    [event] = insert(codec.listing_to_item(listing()))
+    [event] = insert(ListingItem.encode(listing()))
 
     assert event.data == {
         "listingId": "listing-0001",
@@ -478,10 +484,10 @@ def test_listing_data_is_the_public_view_without_keys_or_coordinates() -> None:
 @pytest.mark.parametrize(
     "item",
     [
-        codec.listing_to_item(listing()),
-        codec.request_to_item(request()),
-        codec.claim_to_item(claim()),
-        codec.profile_to_item(profile()),
+        ListingItem.encode(listing()),
+        RequestItem.encode(request()),
+        ClaimItem.encode(claim()),
+        ProfileItem.encode(profile()),
         guidance_item(),
     ],
     ids=lambda item: str(item["type"]),
@@ -497,8 +503,8 @@ def test_data_never_holds_coordinates_or_key_attributes(item: Item) -> None:
 
 
 def test_profile_home_point_is_published_as_its_public_cell_only() -> None:
-    [with_home] = insert(codec.profile_to_item(profile(home=BERLIN)))
-    [without_home] = insert(codec.profile_to_item(profile(home=None)))
+    [with_home] = insert(ProfileItem.encode(profile(home=BERLIN)))
+    [without_home] = insert(ProfileItem.encode(profile(home=None)))
 
     assert with_home.data["homeLocation"] == {"area": "u33db"}
     assert "homeLocation" not in without_home.data
@@ -507,7 +513,7 @@ def test_profile_home_point_is_published_as_its_public_cell_only() -> None:
 
 def test_decimals_are_published_as_json_numbers_with_exactly_their_value() -> None:
     item = {
-        **codec.listing_to_item(listing()),
+        **ListingItem.encode(listing()),
         "quantityTotal": Decimal("1234567.125"),
         "quantityRemaining": Decimal("100.000"),
     }
@@ -523,7 +529,7 @@ def test_decimals_are_published_as_json_numbers_with_exactly_their_value() -> No
 
 
 def test_number_no_json_number_can_carry_exactly_is_refused_not_rounded() -> None:
-    item = {**codec.listing_to_item(listing()), "quantityTotal": Decimal("0.12345678901234567891")}
+    item = {**ListingItem.encode(listing()), "quantityTotal": Decimal("0.12345678901234567891")}
 
     with pytest.raises(EventError, match="exactly"):
         insert(item)
@@ -549,8 +555,8 @@ def test_stream_images_decode_numbers_exactly_and_binary_from_base64() -> None:
 
 
 def test_replayed_record_produces_the_same_event_id() -> None:
-    old = codec.listing_to_item(listing(L.ACTIVE, 1))
-    new = codec.listing_to_item(listing(L.CLAIMED, 2, remaining=Decimal(0)))
+    old = ListingItem.encode(listing(L.ACTIVE, 1))
+    new = ListingItem.encode(listing(L.CLAIMED, 2, remaining=Decimal(0)))
 
     [first] = events_from_record(record("MODIFY", old=old, new=new, event_id_="a"))
     [replay] = events_from_record(record("MODIFY", old=old, new=new, event_id_="b"))
@@ -560,11 +566,9 @@ def test_replayed_record_produces_the_same_event_id() -> None:
 
 
 def test_event_ids_differ_across_versions_types_and_entities() -> None:
-    [v1] = insert(codec.listing_to_item(listing(version=1)))
-    [v2] = modify(
-        codec.listing_to_item(listing(version=1)), codec.listing_to_item(listing(version=2))
-    )
-    [other] = insert(codec.request_to_item(request()))
+    [v1] = insert(ListingItem.encode(listing(version=1)))
+    [v2] = modify(ListingItem.encode(listing(version=1)), ListingItem.encode(listing(version=2)))
+    [other] = insert(RequestItem.encode(request()))
 
     assert len({v1.id, v2.id, other.id}) == 3
     assert event_id("listing", "listing-0001", 2, "listing.updated") == v2.id
@@ -584,7 +588,7 @@ def test_event_ids_are_pinned_so_a_redeploy_never_changes_them() -> None:
 
 
 def test_put_events_entry_has_the_documented_shape() -> None:
-    [event] = insert(codec.claim_to_item(claim()))
+    [event] = insert(ClaimItem.encode(claim()))
 
     entry = to_put_events_entry(event, BUS)
 
@@ -609,7 +613,7 @@ def test_put_events_entry_has_the_documented_shape() -> None:
 
 
 def test_entry_of_exactly_256_kb_is_accepted_and_one_byte_more_is_refused() -> None:
-    [small] = insert(codec.listing_to_item(listing(notes="")))
+    [small] = insert(ListingItem.encode(listing(notes="")))
     room = MAX_ENTRY_BYTES - entry_size(to_put_events_entry(small, BUS))
     fits = replace(small, data={**small.data, "notes": "x" * room})
     too_big = replace(small, data={**small.data, "notes": "x" * (room + 1)})
@@ -621,7 +625,7 @@ def test_entry_of_exactly_256_kb_is_accepted_and_one_byte_more_is_refused() -> N
 
 def test_entry_size_is_counted_as_eventbridge_documents_it() -> None:
     # Time counts 14 bytes whatever its format; EventBusName does not count.
-    [event] = insert(codec.listing_to_item(listing()))
+    [event] = insert(ListingItem.encode(listing()))
     entry = to_put_events_entry(event, BUS)
 
     expected = 14 + len(b"harvest.listings") + len(b"listing.created")
@@ -631,7 +635,7 @@ def test_entry_size_is_counted_as_eventbridge_documents_it() -> None:
 
 
 def test_entry_size_counts_utf8_bytes_not_characters() -> None:
-    [event] = insert(codec.listing_to_item(listing(notes="ä" * (MAX_ENTRY_BYTES // 2))))
+    [event] = insert(ListingItem.encode(listing(notes="ä" * (MAX_ENTRY_BYTES // 2))))
 
     with pytest.raises(EventTooLarge):
         to_put_events_entry(event, BUS)
@@ -676,7 +680,7 @@ def test_schema_check_reports_a_stale_event_schema(
 
 
 def test_published_detail_is_rejected_by_the_schema_of_another_type() -> None:
-    [event] = insert(codec.listing_to_item(listing()))
+    [event] = insert(ListingItem.encode(listing()))
     detail = to_put_events_entry(event, BUS)["Detail"]
 
     envelope_model(DetailType.LISTING_CREATED).model_validate_json(detail)
@@ -689,13 +693,13 @@ def test_published_detail_is_rejected_by_the_schema_of_another_type() -> None:
 
 
 def test_each_entity_publishes_exactly_the_fields_of_its_event_model() -> None:
-    # The publisher reads the written-out list (no pydantic on its path); the event model is
-    # the schema subscribers get: a field added to one and not the other fails here.
+    # The publisher reads what the stored models mark `published` (no pydantic on its path);
+    # the event model is the schema subscribers get: the two must name the same fields.
     from_models = {
         entity: frozenset(info.alias or name for name, info in model.model_fields.items())
         for entity, model in DATA_MODELS.items()
     }
-    assert from_models == PUBLISHED_ATTRIBUTES
+    assert from_models == PUBLISHED_ATTRIBUTES | {"match": PUBLISHED_MATCH_ATTRIBUTES}
 
 
 def test_an_attribute_published_as_stored_is_taken_from_the_stored_model() -> None:

@@ -4,31 +4,29 @@ from __future__ import annotations
 
 import json
 import shutil
-from dataclasses import fields
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import ValidationError
 
 from harvest.cli import sample
 from harvest.cli.main import main
 from harvest.cli.schemas import drift, generate
 from harvest.domain.claim import Claim, ClaimStatus
 from harvest.domain.common import Location
-from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
-from harvest.store import codec
+from harvest.store.codec import StoredItem, attr
 from harvest.store.dynamo import deserialize
+from harvest.store.item_schemas import pydantic_model
 from harvest.store.items import (
-    KEY_ATTRIBUTES,
     STORED_ITEM_MODELS,
     ClaimItem,
-    GuidanceItem,
     ListingItem,
     ProfileItem,
     RequestItem,
@@ -61,7 +59,7 @@ def test_sample_file_items_validate_against_their_models() -> None:
     items = sample_file_items()
 
     for item in items:
-        model_for(item["type"]).model_validate(item)
+        pydantic_model(model_for(item["type"])).model_validate(item)
     assert {item["type"] for item in items} == set(STORED_ITEM_MODELS)
 
 
@@ -101,55 +99,61 @@ def _claim(request_id: str | None, note: str | None) -> Claim:
     )  # fmt: skip
 
 
-CODEC_CASES: list[tuple[type[BaseModel], dict[str, Any]]] = [
-    (ProfileItem, codec.profile_to_item(_profile(BERLIN))),
-    (ProfileItem, codec.profile_to_item(_profile(None))),
-    *[(ListingItem, codec.listing_to_item(_listing(s, "n"))) for s in ListingStatus],
-    (ListingItem, codec.listing_to_item(_listing(ListingStatus.ACTIVE, None))),
-    *[(RequestItem, codec.request_to_item(_request(s))) for s in RequestStatus],
-    (ClaimItem, codec.claim_to_item(_claim("request-0001", "after 5"))),
-    (ClaimItem, codec.claim_to_item(_claim(None, None))),
+ENCODED_CASES: list[tuple[type[StoredItem], dict[str, Any]]] = [
+    (ProfileItem, ProfileItem.encode(_profile(BERLIN))),
+    (ProfileItem, ProfileItem.encode(_profile(None))),
+    *[(ListingItem, ListingItem.encode(_listing(s, "n"))) for s in ListingStatus],
+    (ListingItem, ListingItem.encode(_listing(ListingStatus.ACTIVE, None))),
+    *[(RequestItem, RequestItem.encode(_request(s))) for s in RequestStatus],
+    (ClaimItem, ClaimItem.encode(_claim("request-0001", "after 5"))),
+    (ClaimItem, ClaimItem.encode(_claim(None, None))),
 ]
 
 
-@pytest.mark.parametrize(("model", "item"), CODEC_CASES)
-def test_codec_output_validates_against_its_item_model(
-    model: type[BaseModel], item: dict[str, Any]
+@pytest.mark.parametrize(("model", "item"), ENCODED_CASES)
+def test_encoded_items_validate_against_their_models_schema(
+    model: type[StoredItem], item: dict[str, Any]
 ) -> None:
-    validated = model.model_validate(item)
+    validated = pydantic_model(model).model_validate(item)
 
-    # Round trip: what the model says is stored is exactly what the codec wrote.
+    # Round trip: what the schema says is stored is exactly what the model encoded.
     assert validated.model_dump(by_alias=True, exclude_none=True) == item
 
 
 def test_only_live_listings_may_carry_feed_keys() -> None:
-    cancelled = codec.listing_to_item(_listing(ListingStatus.CANCELLED, None))
-    active = codec.listing_to_item(_listing(ListingStatus.ACTIVE, None))
+    cancelled = ListingItem.encode(_listing(ListingStatus.CANCELLED, None))
+    active = ListingItem.encode(_listing(ListingStatus.ACTIVE, None))
 
     with pytest.raises(ValidationError, match="GSI3PK"):
-        ListingItem.model_validate(
+        pydantic_model(ListingItem).model_validate(
             {**cancelled, "GSI3PK": active["GSI3PK"], "GSI3SK": active["GSI3SK"]}
         )
     with pytest.raises(ValidationError, match="GSI3PK"):
-        ListingItem.model_validate({k: v for k, v in active.items() if not k.startswith("GSI3")})
+        pydantic_model(ListingItem).model_validate(
+            {k: v for k, v in active.items() if not k.startswith("GSI3")}
+        )
     with pytest.raises(ValidationError, match="GSI3SK"):  # sorted by the published cell only
-        ListingItem.model_validate({**active, "GSI3SK": active["geohash"] + "#listing#x"})
+        pydantic_model(ListingItem).model_validate(
+            {**active, "GSI3SK": active["geohash"] + "#listing#x"}
+        )
 
 
 def test_models_reject_keys_that_do_not_match_the_ids() -> None:
-    item = codec.claim_to_item(_claim(None, None))
+    item = ClaimItem.encode(_claim(None, None))
 
     with pytest.raises(ValidationError, match="GSI2PK"):
-        ClaimItem.model_validate({**item, "GSI2PK": "RECEIVED#someone-else"})
+        pydantic_model(ClaimItem).model_validate({**item, "GSI2PK": "RECEIVED#someone-else"})
 
 
 def test_models_reject_unknown_and_null_attributes() -> None:
-    item = codec.request_to_item(_request(RequestStatus.OPEN))
+    item = RequestItem.encode(_request(RequestStatus.OPEN))
 
     with pytest.raises(ValidationError, match="extra"):
-        RequestItem.model_validate({**item, "surprise": "x"})
+        pydantic_model(RequestItem).model_validate({**item, "surprise": "x"})
     with pytest.raises(ValidationError, match="tier"):
-        ProfileItem.model_validate({**codec.profile_to_item(_profile(None)), "tier": "gold"})
+        pydantic_model(ProfileItem).model_validate(
+            {**ProfileItem.encode(_profile(None)), "tier": "gold"}
+        )
 
 
 def test_sample_listing_quantities_add_up_with_their_claims() -> None:
@@ -209,28 +213,23 @@ def test_workbench_model_holds_every_sample_item_in_its_facet() -> None:
         assert all(row["type"] == {"S": name} for row in facet["TableData"])
 
 
-def test_every_entity_field_is_stored_as_an_attribute_of_its_item_model() -> None:
-    # codec.py stores each field under its camelCase name without looking at the model; the
-    # model (extra attributes forbidden) must name exactly those attributes besides the keys.
-    flat_location = {"lat", "lon", "geohash"}
-    for entity_class, model in (
-        (Profile, ProfileItem),
-        (Listing, ListingItem),
-        (Request, RequestItem),
-        (Claim, ClaimItem),
-        (Guidance, GuidanceItem),
-    ):
-        stored: set[str] = set()
-        for spec in fields(entity_class):
-            stored |= flat_location if spec.name == "location" else {codec.stored_name(spec.name)}
-        attributes = {info.alias or name for name, info in model.model_fields.items()}
-        assert attributes - set(KEY_ATTRIBUTES) == stored, entity_class.__name__
+def test_an_entity_and_a_model_that_name_different_attributes_cannot_encode() -> None:
+    # Encoding stores each entity field as the model's attribute of the same name: a model
+    # attribute no field fills (or a field the model lacks) fails the first encode, loudly.
+    @dataclass(frozen=True, kw_only=True)
+    class WithGrade(ListingItem):
+        grade: str | None = attr(default=None, description="Quality grade.")
+
+    with pytest.raises(TypeError, match=r"only the model has \['grade'\]"):
+        WithGrade.encode(_listing(ListingStatus.ACTIVE, None))
+    assert WithGrade.entity() is Listing
 
 
 def test_an_attribute_no_sample_sets_takes_its_models_example_on_the_first_sample() -> None:
     # Only the tomato listing has notes; without it, the model's example fills them in once.
+    @dataclass(frozen=True, kw_only=True)
     class NotesExample(ListingItem):
-        notes: str | None = Field(default=None, examples=["Bring a box."])
+        notes: str | None = attr(default=None, examples=["Bring a box."])
 
     without_notes = sample.LISTINGS[1:]
     assert all(listing.notes is None for listing in without_notes)

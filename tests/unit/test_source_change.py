@@ -11,7 +11,7 @@ from boto3.dynamodb.types import TypeSerializer
 
 from harvest.domain.contribution import contribution_of
 from harvest.domain.events import EventError
-from harvest.store.codec import contribution_source
+from harvest.store.items import contribution_source
 from harvest.store.stream import SOURCE_ATTRIBUTES, parse_record, parse_source_change
 
 _wire = TypeSerializer().serialize

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from harvest.local.filters import Pattern, compile_pattern, matches_any
-from harvest.store import codec, keys
+from harvest.store import keys
 from harvest.store.derived import bucket_key, marker_key
+from harvest.store.items import FEED_PROJECTION
 from harvest.store.refresh_index import DUE_INDEX
 from harvest.tools.template import create_table_request, load_template, table_properties
 
@@ -72,8 +73,8 @@ def test_the_feed_indexes_project_exactly_what_a_feed_item_shows(index: str) -> 
     props = table_properties(_template())
     [feed] = [i for i in props["GlobalSecondaryIndexes"] if i["IndexName"] == index]
     assert feed["Projection"]["ProjectionType"] == "INCLUDE"
-    assert feed["Projection"]["NonKeyAttributes"] == list(codec.FEED_PROJECTION)
-    assert "correlationId" not in codec.FEED_PROJECTION
+    assert feed["Projection"]["NonKeyAttributes"] == list(FEED_PROJECTION)
+    assert "correlationId" not in FEED_PROJECTION
 
 
 def test_create_table_request_is_derived_from_the_template() -> None:

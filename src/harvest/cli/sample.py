@@ -23,8 +23,18 @@ from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing, ListingStatus
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request, RequestStatus
-from harvest.store import codec, keys
-from harvest.store.items import ClaimItem, ListingItem, ProfileItem, RequestItem, StoredItem
+from harvest.store import keys
+from harvest.store.codec import StoredItem, attribute_examples
+from harvest.store.items import (
+    ClaimItem,
+    Entity,
+    GuidanceItem,
+    ListingItem,
+    ProfileItem,
+    RequestItem,
+    from_item,
+    to_item,
+)
 from harvest.store.table import Item
 
 T0 = datetime(2026, 5, 1, 8, 0, tzinfo=UTC)
@@ -46,22 +56,22 @@ TIERGARTEN = place(52.5076, 13.3904)
 POTSDAM = place(52.3906, 13.0645)
 
 
-def _every_attribute_once[E: codec.Entity](
+def _every_attribute_once[E: Entity](
     model: type[StoredItem], samples: tuple[E, ...]
 ) -> tuple[E, ...]:
     """The samples, with every optional attribute of `model` set at least once: NoSQL
     Workbench takes each attribute's type from the sample set. An attribute no sample here
-    sets takes its model's example (`Field(examples=[...])`), on the first sample, so a new
+    sets takes its model's example (`attr(examples=[...])`), on the first sample, so a new
     optional field is written on the entity and its model, not also here."""
-    stored = [codec.to_item(sample) for sample in samples]
+    stored = [to_item(sample) for sample in samples]
     unset = {
-        info.alias or name: info.examples[0]
-        for name, info in model.model_fields.items()
-        if info.examples and not any((info.alias or name) in item for item in stored)
+        name: examples[0]
+        for name, examples in attribute_examples(model).items()
+        if not any(name in item for item in stored)
     }
     if not unset:
         return samples
-    first = codec.from_item(type(samples[0]), {**stored[0], **unset})
+    first = from_item(type(samples[0]), {**stored[0], **unset})
     return (first, *samples[1:])
 
 
@@ -368,11 +378,11 @@ def sample_items() -> list[Item]:
     """Every sample item in stored form: profiles, listings, requests, claims, idempotency,
     a guidance request and its usage counter."""
     return [
-        *(codec.profile_to_item(profile) for profile in PROFILES),
-        *(codec.listing_to_item(listing) for listing in LISTINGS),
-        *(codec.request_to_item(request) for request in REQUESTS),
-        *(codec.claim_to_item(claim) for claim in CLAIMS),
+        *(ProfileItem.encode(profile) for profile in PROFILES),
+        *(ListingItem.encode(listing) for listing in LISTINGS),
+        *(RequestItem.encode(request) for request in REQUESTS),
+        *(ClaimItem.encode(claim) for claim in CLAIMS),
         *(dict(record) for record in IDEMPOTENCY_RECORDS),
-        codec.guidance_to_item(GUIDANCE),
+        GuidanceItem.encode(GUIDANCE),
         *(dict(counter) for counter in USAGE_COUNTERS),
     ]

@@ -22,7 +22,8 @@ from harvest.cli.sample import sample_items
 from harvest.cli.workbench import workbench_json
 from harvest.domain.events import DetailType
 from harvest.store.event_models import event_json_schema
-from harvest.store.items import STORED_ITEM_MODELS, item_json_schema
+from harvest.store.item_schemas import item_json_schema
+from harvest.store.items import STORED_ITEM_MODELS
 from harvest.tools.template import find_template
 
 if TYPE_CHECKING:

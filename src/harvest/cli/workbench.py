@@ -11,8 +11,10 @@ import json
 from collections.abc import Sequence
 from typing import Any, get_args
 
+from harvest.store.codec import StoredItem, stored_attribute_names
 from harvest.store.dynamo import serialize
-from harvest.store.items import STORED_ITEM_MODELS, StoredItem, stored_attribute_names
+from harvest.store.item_schemas import pydantic_model
+from harvest.store.items import STORED_ITEM_MODELS
 from harvest.store.table import Item
 from harvest.tools.template import table_properties
 
@@ -46,7 +48,7 @@ def _facet(item_type: str, model: type[StoredItem], rows: list[dict[str, Any]]) 
         "FacetName": item_type,
         "KeyAttributeAlias": {
             # The PK template and the constant SK say more in Workbench's grid than "PK"/"SK".
-            "PartitionKeyAlias": model.model_fields["pk"].description or "PK",
+            "PartitionKeyAlias": pydantic_model(model).model_fields["pk"].description or "PK",
             "SortKeyAlias": _sort_key_alias(model),
         },
         "TableData": rows,
@@ -56,7 +58,7 @@ def _facet(item_type: str, model: type[StoredItem], rows: list[dict[str, Any]]) 
 
 
 def _sort_key_alias(model: type[StoredItem]) -> str:
-    field = model.model_fields["sk"]
+    field = pydantic_model(model).model_fields["sk"]
     constant = get_args(field.annotation)
     return str(constant[0]) if constant else field.description or "SK"
 

@@ -44,10 +44,10 @@ from harvest.services.signals import SignalService
 from harvest.services.support import Clock
 from harvest.settings import IN_LAMBDA, AdvisorSettings
 from harvest.store.advice import AdviceRepository
-from harvest.store.codec import item_to_guidance
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository, stored_insight
+from harvest.store.items import GuidanceItem
 from harvest.store.table import Table
 
 if TYPE_CHECKING:
@@ -168,7 +168,7 @@ def explain_insight(event: DomainEventMessage) -> None:
 
 
 def answer_guidance(event: DomainEventMessage) -> None:
-    request = item_to_guidance({**event.data, "correlationId": event.correlation_id})
+    request = GuidanceItem.decode({**event.data, "correlationId": event.correlation_id})
     worker = advisor()
     view = worker.signals.for_area(request.area)
     advice = worker.advice.guide(

@@ -116,7 +116,7 @@ class BucketDelta(NamedTuple):
 
 class ContributionSource(NamedTuple):
     """What a listing's or request's contribution is made of (the store reads it from the
-    item: harvest.store.codec.contribution_source). `amount`: the listing's remaining or the
+    item: harvest.store.items.contribution_source). `amount`: the listing's remaining or the
     request's quantity, in `unit`."""
 
     kind: Kind

@@ -51,7 +51,6 @@ from typing import Any, Literal
 
 from harvest.domain.common import PUBLIC_GEOHASH_PRECISION
 from harvest.domain.insight import windows_to_public
-from harvest.domain.published import PUBLISHED_ATTRIBUTES
 
 type EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
@@ -233,8 +232,11 @@ def detail_type_of(change: ItemChange) -> DetailType | None:
     return rules.on_update
 
 
-def events_for_change(change: ItemChange) -> list[DomainEvent]:
-    """The events of one change of a core item: none or one."""
+def events_for_change(
+    change: ItemChange, published: Mapping[str, Collection[str]]
+) -> list[DomainEvent]:
+    """The events of one change of a core item: none or one. `published`: per entity type,
+    the attributes its events carry (the store layer's item models mark them)."""
     detail_type = detail_type_of(change)
     if detail_type is None or change.new is None:
         return []
@@ -255,7 +257,7 @@ def events_for_change(change: ItemChange) -> list[DomainEvent]:
             entity_type=rules.entity_type,
             entity_id=entity_id,
             version=version,
-            data=public_view(item, PUBLISHED_ATTRIBUTES[rules.entity_type]),
+            data=public_view(item, published[rules.entity_type]),
         )
     ]
 

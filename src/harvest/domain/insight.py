@@ -53,6 +53,11 @@ _ALL_COUNTS = ("listings", "requests", "contributors")
 STORED_CROP_FIELDS = ("crop", "unit", "classification", "supply", "demand", "listings",
                       "requests", "scarcity", "abundance", "confidence")  # fmt: skip
 
+# What an insight.generated event carries in `data` (public_view publishes by inclusion).
+PUBLISHED_INSIGHT_ATTRIBUTES = frozenset({
+    "area", "asOfDay", "windows", "digests", "version", "createdAt", "updatedAt",
+})  # fmt: skip
+
 
 @dataclass(frozen=True, slots=True)
 class Insight:

@@ -38,6 +38,12 @@ MATCH_ID_SEPARATOR = "."
 MATCH_ENTITY = "match"
 MATCH_SET_TYPE = "matchset"
 
+# What a match.suggested event carries in `data`: suggested_events builds it entry by entry.
+PUBLISHED_MATCH_ATTRIBUTES = frozenset({
+    "matchId", "recipientId", "side", "requestId", "listingId", "crop", "area",
+    "distanceKm", "listedAt", "version", "createdAt", "updatedAt",
+})  # fmt: skip
+
 
 class Side(StrEnum):
     """Whose set: a request's set holds listings, a listing's set holds requests."""

@@ -30,8 +30,8 @@ from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import presence_moves
 from harvest.domain.errors import RetryableConflict
 from harvest.domain.events import ItemChange
-from harvest.store.codec import contribution_source
 from harvest.store.derived import Marker, StaleMarker
+from harvest.store.items import contribution_source
 from harvest.store.keys import SOURCE_PREFIXES
 from harvest.store.presence import StoredPresence
 

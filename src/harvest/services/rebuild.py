@@ -33,8 +33,8 @@ from harvest.domain.contribution import (
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import latest_days
 from harvest.services.aggregation import SOURCE_PREFIXES
-from harvest.store.codec import contribution_source
 from harvest.store.derived import BUCKET_TYPE, MARKER_TYPE, bucket_key, marker_key
+from harvest.store.items import contribution_source
 from harvest.store.presence import PRESENCE_TYPE, is_presence, presence_key
 
 __all__ = [

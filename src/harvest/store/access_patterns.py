@@ -2,8 +2,9 @@
 
 Each entry documents one Repository read method of the same name and runs it through
 `getattr(repository, name)`, so a pattern cannot be documented under one name and implemented
-under another. Results come back as stored items (codec output): the shape a data engineer
-sees in the table and in exports, with Decimals kept so nothing is rounded on the way out.
+under another. Results come back as stored items (as the item models encode them): the shape
+a data engineer sees in the table and in exports, with Decimals kept so nothing is rounded on
+the way out.
 """
 
 from __future__ import annotations
@@ -14,8 +15,16 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from harvest.domain.listing import Listing
-from harvest.store import codec, keys
+from harvest.store import keys
 from harvest.store.feed_index import FeedRows
+from harvest.store.items import (
+    FEED_PROJECTION,
+    ClaimItem,
+    GuidanceItem,
+    ListingItem,
+    ProfileItem,
+    RequestItem,
+)
 from harvest.store.repository import MAX_CLAIMS_READ, EntityPage, Repository
 from harvest.store.table import Item
 
@@ -120,7 +129,7 @@ def _before(index_sk: str, example: str) -> Param:
     )
 
 
-_FEED_ROW = frozenset({"PK", "SK", "GSI3PK", "GSI3SK", *codec.FEED_PROJECTION})
+_FEED_ROW = frozenset({"PK", "SK", "GSI3PK", "GSI3SK", *FEED_PROJECTION})
 
 
 def _feed_row(encode: Callable[[Any], Item]) -> Callable[[Any], Item]:
@@ -133,7 +142,7 @@ def _feed_row(encode: Callable[[Any], Item]) -> Callable[[Any], Item]:
 
 
 def _any_feed_row(entity: Any) -> Item:
-    encode = codec.listing_to_item if isinstance(entity, Listing) else codec.request_to_item
+    encode = ListingItem.encode if isinstance(entity, Listing) else RequestItem.encode
     return _feed_row(encode)(entity)
 
 
@@ -160,7 +169,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=None,
         params=(_id("userId", "User id (token sub).", "grower-ana", "user_id"),),
         returns=("profile",),
-        encode=codec.profile_to_item,
+        encode=ProfileItem.encode,
     ),
     AccessPattern(
         name="listing_by_id",
@@ -172,7 +181,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=None,
         params=(_id("listingId", "Listing id.", "lst-ana-tomato", "listing_id"),),
         returns=("listing",),
-        encode=codec.listing_to_item,
+        encode=ListingItem.encode,
     ),
     AccessPattern(
         name="listings_by_owner",
@@ -184,7 +193,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=_NEWEST,
         params=(_OWNER, _LIMIT),
         returns=("listing",),
-        encode=codec.listing_to_item,
+        encode=ListingItem.encode,
     ),
     AccessPattern(
         name="live_listings_in_cell",
@@ -198,7 +207,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=_BY_PLACE + _CELL_ALL,
         params=(_CELL,),
         returns=("listing",),
-        encode=_feed_row(codec.listing_to_item),
+        encode=_feed_row(ListingItem.encode),
     ),
     AccessPattern(
         name="request_by_id",
@@ -210,7 +219,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=None,
         params=(_id("requestId", "Request id.", "req-cleo-tomato", "request_id"),),
         returns=("request",),
-        encode=codec.request_to_item,
+        encode=RequestItem.encode,
     ),
     AccessPattern(
         name="requests_by_owner",
@@ -225,7 +234,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
             _LIMIT,
         ),
         returns=("request",),
-        encode=codec.request_to_item,
+        encode=RequestItem.encode,
     ),
     AccessPattern(
         name="open_requests_in_cell",
@@ -239,7 +248,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=_BY_PLACE + _CELL_ALL,
         params=(_CELL,),
         returns=("request",),
-        encode=_feed_row(codec.request_to_item),
+        encode=_feed_row(RequestItem.encode),
     ),
     AccessPattern(
         name="feed_rows",
@@ -279,7 +288,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=None,
         params=(_id("claimId", "Claim id.", "clm-cleo-tomato", "claim_id"),),
         returns=("claim",),
-        encode=codec.claim_to_item,
+        encode=ClaimItem.encode,
     ),
     AccessPattern(
         name="claims_by_claimer",
@@ -296,7 +305,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
             _before("GSI1SK", "CLAIM#2026-05-02T09:00:00.000Z#clm-cleo-apples"),
         ),
         returns=("claim",),
-        encode=codec.claim_to_item,
+        encode=ClaimItem.encode,
     ),
     AccessPattern(
         name="claims_by_listing_owner",
@@ -313,7 +322,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
             _before("GSI2SK", "CLAIM#2026-05-01T14:00:00.000Z#clm-dora-zucchini"),
         ),
         returns=("claim",),
-        encode=codec.claim_to_item,
+        encode=ClaimItem.encode,
     ),
     AccessPattern(
         name="claims_by_listing",
@@ -326,7 +335,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=f"{_NEWEST}; follows pagination up to {MAX_CLAIMS_READ} items read",
         params=(_OWNER, _id("listingId", "Listing id.", "lst-ana-tomato", "listing_id")),
         returns=("claim",),
-        encode=codec.claim_to_item,
+        encode=ClaimItem.encode,
     ),
     AccessPattern(
         name="guidance_by_id",
@@ -338,7 +347,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=None,
         params=(_id("guidanceId", "Guidance request id.", "gd-ada-tomato", "guidance_id"),),
         returns=("guidance",),
-        encode=codec.guidance_to_item,
+        encode=GuidanceItem.encode,
     ),
     AccessPattern(
         name="guidance_by_owner",
@@ -350,7 +359,7 @@ ACCESS_PATTERNS: tuple[AccessPattern, ...] = (
         order=_NEWEST,
         params=(_OWNER, _LIMIT),
         returns=("guidance",),
-        encode=codec.guidance_to_item,
+        encode=GuidanceItem.encode,
     ),
 )
 

@@ -1,10 +1,11 @@
-"""Entity <-> stored item: one shape per item, the entity's fields as its store/items.py
-model names them.
+"""The stored item models' generic part: how a model declares an attribute (`attr`), the
+attributes every core item carries (StoredItem), and the encode/decode between an entity and
+its item that each entity's model (harvest.store.items) inherits (EntityItem).
 
-No item is written out by hand here: each field of an entity is stored under its camelCase
-name (the models' alias generator spells the same), converted by the field's type. A new
-optional field is a field on the entity and on its model (a drift test checks that they
-agree), nothing here. The conversions:
+Encoding an entity stores each of its fields under its model's attribute of the same name
+(camelCase, as pydantic's to_camel spells it), converted by the field's type; every model
+attribute but the keys must be a field and every field an attribute, or the first encode or
+decode of the type raises. The conversions:
 
     datetime      <-> ISO-8601 string (iso / parse_iso)
     date          <-> YYYY-MM-DD
@@ -14,32 +15,127 @@ agree), nothing here. The conversions:
     Location      <-> lat/lon/geohash attributes (a field named `location`), else a map
     X | None      :   None is no attribute at all (a sparse design has no use for nulls)
 
-Keys are not fields: `_KEYS` builds them per entity (the sparse FeedIndex and CropIndex
-keys follow the status). The layout of each entity is read from its type hints on first use
-and cached; nothing here imports pydantic (cold start: bench/cold_start.py).
+Nothing here imports pydantic (cold start: bench/cold_start.py); harvest.store.item_schemas
+builds the pydantic models (JSON Schemas, validation) from the same declarations.
 """
 
 from __future__ import annotations
 
 import types
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from collections.abc import Mapping
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
 from typing import Any, Union, get_args, get_origin, get_type_hints
 
-from harvest.domain.claim import Claim
 from harvest.domain.common import Location, iso, parse_iso
-from harvest.domain.contribution import ContributionSource, Kind
-from harvest.domain.guidance import Guidance
-from harvest.domain.listing import Listing, ListingStatus
-from harvest.domain.profile import Profile
-from harvest.domain.request import Request, RequestStatus
-from harvest.store import keys
 
 Item = dict[str, Any]
-Entity = Profile | Listing | Request | Claim | Guidance
+
+TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
+GEOHASH7_PATTERN = r"^[0-9b-hjkmnp-z]{7}$"
+TS_FORMAT = "ISO-8601 UTC with milliseconds and Z, e.g. 2026-05-01T08:00:00.000Z"
+KEY_ATTRIBUTES = (
+    "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK",
+    "type",
+)  # fmt: skip
+AUDIT_ATTRIBUTES = ("version", "createdAt", "updatedAt", "correlationId")
+FACTS = "facts"  # metadata key: the JSON Schema facts (pydantic Field arguments)
+PUBLISHED = "published"  # metadata key: the name an event's `data` carries it under, or ""
+
+
+def attr(
+    *,
+    alias: str | None = None,
+    description: str | None = None,
+    pattern: str | None = None,
+    ge: int | None = None,
+    gt: int | None = None,
+    le: int | None = None,
+    min_length: int | None = None,
+    examples: list[Any] | None = None,
+    default: Any = MISSING,
+    published: bool | str = False,
+) -> Any:
+    """One stored attribute. `published`: domain events carry it in `data` (True: under its
+    stored name; a string: under that name, as `geohash` is published as `area`). Anything
+    not marked is never published (harvest.domain.events.public_view includes, never
+    excludes)."""
+    facts = {
+        "alias": alias,
+        "description": description,
+        "pattern": pattern,
+        "ge": ge,
+        "gt": gt,
+        "le": le,
+        "min_length": min_length,
+        "examples": examples,
+    }
+    metadata = {FACTS: {k: v for k, v in facts.items() if v is not None}, PUBLISHED: published}
+    return field(default=default, metadata=metadata)
+
+
+def timestamp(what: str, *, published: bool = True) -> Any:
+    """A timestamp attribute (ISO-8601 UTC with milliseconds and Z), described by `what`."""
+    return attr(published=published, pattern=TIMESTAMP_PATTERN, description=f"{what} {TS_FORMAT}.")
+
+
+def stored_name(field_name: str) -> str:
+    """The stored attribute of a field without an alias: its name in camelCase (what
+    pydantic's to_camel spells)."""
+    head, *rest = field_name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _attribute_name(spec: Any) -> str:
+    alias: str | None = spec.metadata.get(FACTS, {}).get("alias")
+    return alias or stored_name(spec.name)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Shape:
+    """A stored shape: its fields are its attributes."""
+
+    def check(self) -> None:
+        """What JSON Schema cannot say (key templates); raises ValueError."""
+
+
+def attribute_rank(name: str) -> tuple[int, int]:
+    if name in KEY_ATTRIBUTES:
+        return 0, KEY_ATTRIBUTES.index(name)
+    if name in AUDIT_ATTRIBUTES:
+        return 2, AUDIT_ATTRIBUTES.index(name)
+    return 1, 0  # sorted() is stable: other attributes keep their declared order
+
+
+def stored_attribute_names(model: type[StoredItem]) -> list[str]:
+    """Stored names of the model's attributes: keys and type first, audit attributes last."""
+    return sorted((_attribute_name(spec) for spec in fields(model)), key=attribute_rank)
+
+
+def attribute_examples(model: type[StoredItem]) -> dict[str, list[Any]]:
+    """Stored name -> the examples of each model attribute that has some."""
+    found: dict[str, list[Any]] = {}
+    for spec in fields(model):
+        examples = spec.metadata.get(FACTS, {}).get("examples")
+        if examples:
+            found[_attribute_name(spec)] = examples
+    return found
+
+
+def published_attributes(model: type[StoredItem]) -> frozenset[str]:
+    """What the events of the model's entity carry in `data`: the attributes marked
+    `published`, under their published names."""
+    names: set[str] = set()
+    for spec in fields(model):
+        published = spec.metadata.get(PUBLISHED, False)
+        if published:
+            names.add(published if isinstance(published, str) else _attribute_name(spec))
+    return frozenset(names)
+
+
+# --- entity <-> item: the runtime read and write path ---------------------------------------
 
 
 def _float_attr(value: float) -> Decimal:
@@ -58,62 +154,12 @@ def _location(item: Mapping[str, Any]) -> Location:
     return Location(lat=float(item["lat"]), lon=float(item["lon"]), geohash=str(item["geohash"]))
 
 
-def _placed_keys(entity: Listing | Request) -> Item:
-    """A listing's or request's keys: its own, the owner index, and the sparse feed index
-    (only a live item, a claimable listing or an open request, is discoverable by place)."""
-    if isinstance(entity, Listing):
-        kind, entity_id = "listing", entity.listing_id
-        own, live = keys.listing_key(entity_id), entity.status is ListingStatus.ACTIVE
-    else:
-        kind, entity_id = "request", entity.request_id
-        own, live = keys.request_key(entity_id), entity.status is RequestStatus.OPEN
-    found: Item = {
-        **own,
-        "GSI1PK": keys.owner_pk(entity.owner_id),
-        "GSI1SK": keys.owned_sk(kind, iso(entity.created_at), entity_id),
-    }
-    if live:
-        found["GSI3PK"] = keys.feed_pk(entity.location.geohash)
-        found["GSI3SK"] = keys.feed_sk(entity.location.geohash, kind, entity_id)
-        found["GSI4PK"] = keys.crop_pk(entity.location.geohash, kind, entity.crop)
-    return found
-
-
-def _claim_keys(claim: Claim) -> Item:
-    owned = keys.owned_sk("claim", iso(claim.created_at), claim.claim_id)
-    return {
-        **keys.claim_key(claim.claim_id),
-        "GSI1PK": keys.owner_pk(claim.claimer_id),
-        "GSI1SK": owned,
-        "GSI2PK": keys.received_claims_pk(claim.owner_id),
-        "GSI2SK": owned,
-    }
-
-
-def _guidance_keys(guidance: Guidance) -> Item:
-    return {
-        **keys.guidance_key(guidance.guidance_id),
-        "GSI1PK": keys.owner_pk(guidance.owner_id),
-        "GSI1SK": keys.owned_sk("guidance", iso(guidance.created_at), guidance.guidance_id),
-    }
-
-
-# Entity class -> (stored `type`, its keys).
-_KEYS: dict[type[Any], tuple[str, Callable[[Any], Item]]] = {
-    Profile: ("profile", lambda profile: keys.profile_key(profile.user_id)),
-    Listing: ("listing", _placed_keys),
-    Request: ("request", _placed_keys),
-    Claim: ("claim", _claim_keys),
-    Guidance: ("guidance", _guidance_keys),
-}
-
-
 @dataclass(frozen=True, slots=True)
 class _Attribute:
-    """One entity field and how it is stored."""
+    """One entity field and the model attribute it is stored as."""
 
     field: str
-    stored: str  # the model's alias; "" for a location stored as lat/lon/geohash
+    stored: str  # "" for a location stored as lat/lon/geohash
     kind: type[Any]
     optional: bool
 
@@ -160,128 +206,89 @@ def _unwrap(annotation: Any) -> tuple[type[Any], bool]:
     return annotation, False
 
 
-_LAYOUTS: dict[type[Any], tuple[_Attribute, ...]] = {}
+_FLAT_LOCATION = frozenset({"lat", "lon", "geohash"})
+_LAYOUTS: dict[type[Any], tuple[str, tuple[_Attribute, ...]]] = {}
 
 
-def stored_name(field_name: str) -> str:
-    """The stored attribute of an entity field: its name in camelCase, as the models'
-    alias generator (pydantic's to_camel) spells it."""
-    head, *rest = field_name.split("_")
-    return head + "".join(part[:1].upper() + part[1:] for part in rest)
-
-
-def _layout(entity_class: type[Any]) -> tuple[_Attribute, ...]:
-    """How each field of the entity is stored, read from the entity's own type hints (no
-    pydantic on a Lambda's path: importing the models cost the AI worker ~400 ms CPU on its
-    first guidance message). A field named `location` is stored as lat/lon/geohash, any other
-    Location as a map. tests/unit/test_schemas_drift.py validates what this writes against
-    the store/items.py model of the item (extra attributes forbidden), so the entity and its
-    model cannot differ."""
-    if entity_class in _LAYOUTS:
-        return _LAYOUTS[entity_class]
+def _layout(model: type[StoredItem], entity_class: type[Any]) -> tuple[str, tuple[_Attribute, ...]]:
+    """The stored `type` and how each entity field is stored as one of the model's
+    attributes, read from both declarations on first use. A field named `location` is the
+    model's lat/lon/geohash, any other Location a map. The entity and the model must name
+    the same attributes (keys aside): the first encode or decode of a type raises if not."""
+    if model in _LAYOUTS:
+        return _LAYOUTS[model]
     hints = get_type_hints(entity_class)
     layout: list[_Attribute] = []
+    covered: set[str] = set()
     for spec in fields(entity_class):
         kind, optional = _unwrap(hints[spec.name])
         flat = kind is Location and spec.name == "location"
-        layout.append(_Attribute(spec.name, "" if flat else stored_name(spec.name), kind, optional))
-    _LAYOUTS[entity_class] = tuple(sorted(layout, key=lambda attribute: attribute.optional))
-    return _LAYOUTS[entity_class]
+        stored = "" if flat else stored_name(spec.name)
+        covered |= _FLAT_LOCATION if flat else {stored}
+        layout.append(_Attribute(spec.name, stored, kind, optional))
+    attributes = set(stored_attribute_names(model)) - set(KEY_ATTRIBUTES)
+    if covered != attributes:
+        raise TypeError(
+            f"{model.__name__} and {entity_class.__name__} differ: only the model has "
+            f"{sorted(attributes - covered)}, only the entity {sorted(covered - attributes)}"
+        )
+    (item_type,) = get_args(get_type_hints(model)["type"])
+    ordered = tuple(sorted(layout, key=lambda attribute: attribute.optional))
+    _LAYOUTS[model] = (item_type, ordered)
+    return _LAYOUTS[model]
 
 
-def to_item(entity: Entity) -> Item:
-    """The item the table stores for `entity`: keys, `type`, then its model's attributes."""
-    item_type, keys_of = _KEYS[type(entity)]
-    # The order of a stored item's attributes is what schemas/sample-data.jsonl shows: keys,
-    # type, required attributes, optional ones, the sparse feed keys last.
-    found = keys_of(entity)
-    feed = {name: found.pop(name) for name in ("GSI3PK", "GSI3SK", "GSI4PK") if name in found}
-    item: Item = {**found, "type": item_type}
-    for attribute in _layout(type(entity)):
-        attribute.encode(getattr(entity, attribute.field), item)
-    return item | feed
+class EntityItem[E]:
+    """The item model of an entity: encodes it for the table and decodes it back."""
+
+    @classmethod
+    def entity(cls) -> type[E]:
+        """The entity class: E of the model's `EntityItem[E]` base."""
+        for base in getattr(cls, "__orig_bases__", ()):
+            if get_origin(base) is EntityItem:
+                entity: type[E] = get_args(base)[0]
+                return entity
+        raise TypeError(f"{cls.__name__} names no entity")  # pragma: no cover - declaration
+
+    @classmethod
+    def item_keys(cls, entity: E) -> Item:
+        """The item's key attributes (the sparse FeedIndex/CropIndex keys follow the status)."""
+        raise NotImplementedError
+
+    @classmethod
+    def encode(cls, entity: E) -> Item:
+        """The item the table stores: keys, `type`, required attributes, optional ones, the
+        sparse feed keys last (the order schemas/sample-data.jsonl shows)."""
+        item_type, layout = _layout(cls, cls.entity())  # type: ignore[arg-type]
+        found = cls.item_keys(entity)
+        feed = {name: found.pop(name) for name in ("GSI3PK", "GSI3SK", "GSI4PK") if name in found}
+        item: Item = {**found, "type": item_type}
+        for attribute in layout:
+            attribute.encode(getattr(entity, attribute.field), item)
+        return item | feed
+
+    @classmethod
+    def decode(cls, item: Mapping[str, Any]) -> E:
+        _, layout = _layout(cls, cls.entity())  # type: ignore[arg-type]
+        return cls.entity()(**{attribute.field: attribute.decode(item) for attribute in layout})
 
 
-def from_item[E: Entity](entity_class: type[E], item: Mapping[str, Any]) -> E:
-    values = {attribute.field: attribute.decode(item) for attribute in _layout(entity_class)}
-    return entity_class(**values)
+@dataclass(frozen=True, kw_only=True)
+class StoredItem(Shape):
+    """Attributes every core item carries (DESIGN §3 invariant 3)."""
 
-
-# The names the rest of the store calls (and tests, tools, samples).
-def profile_to_item(profile: Profile) -> Item:
-    return to_item(profile)
-
-
-def item_to_profile(item: Mapping[str, Any]) -> Profile:
-    return from_item(Profile, item)
-
-
-def listing_to_item(listing: Listing) -> Item:
-    return to_item(listing)
-
-
-def item_to_listing(item: Mapping[str, Any]) -> Listing:
-    return from_item(Listing, item)
-
-
-def request_to_item(request: Request) -> Item:
-    return to_item(request)
-
-
-def item_to_request(item: Mapping[str, Any]) -> Request:
-    return from_item(Request, item)
-
-
-def claim_to_item(claim: Claim) -> Item:
-    return to_item(claim)
-
-
-def item_to_claim(item: Mapping[str, Any]) -> Claim:
-    return from_item(Claim, item)
-
-
-def guidance_to_item(guidance: Guidance) -> Item:
-    return to_item(guidance)
-
-
-def item_to_guidance(item: Mapping[str, Any]) -> Guidance:
-    return from_item(Guidance, item)
-
-
-def contribution_source(item: Mapping[str, Any]) -> ContributionSource | None:
-    """What a stored listing or request contributes from (store.stream.SOURCE_ATTRIBUTES
-    names what this reads); None for any other item."""
-    item_type = item.get("type")
-    if item_type == "listing":
-        kind: Kind = "supply"
-        amount = item.get("quantityRemaining")
-    elif item_type == "request":
-        kind = "demand"
-        amount = item.get("quantity")
-    else:
-        return None
-    return ContributionSource(
-        kind=kind,
-        owner=str(item["ownerId"]),
-        crop=str(item["crop"]),
-        unit=str(item["unit"]),
-        geohash=str(item["geohash"]),
-        created_at=parse_iso(str(item["createdAt"])),
-        status=str(item.get("status")),
-        amount=None if amount is None else Decimal(str(amount)),
+    version: int = attr(
+        published=True,
+        ge=1,
+        description="Optimistic-concurrency version: 1 on create, +1 per write.",
     )
+    correlation_id: str = attr(
+        min_length=1, description="Correlation id of the API request that wrote this version."
+    )
+    created_at: str = timestamp("Creation time.")
+    updated_at: str = timestamp("Last write time.")
 
 
-# What the FeedIndex projects besides its keys: what a feed item shows, no more (no
-# correlationId, no owner-index keys). template.yaml lists the same names (a test checks).
-FEED_PROJECTION: tuple[str, ...] = (
-    "type", "listingId", "requestId", "ownerId", "crop", "unit", "quantityTotal",
-    "quantityRemaining", "quantity", "availableFrom", "availableUntil", "neededBy",
-    "lat", "lon", "geohash", "status", "notes", "version", "createdAt", "updatedAt",
-)  # fmt: skip
-
-
-def feed_row_to_entity(item: Mapping[str, Any]) -> Listing | Request:
-    """A FeedIndex row (projected attributes only) -> the entity a feed item shows."""
-    full = {**item, "correlationId": ""}  # not projected: a feed item never shows it
-    return item_to_listing(full) if item["type"] == "listing" else item_to_request(full)
+def expect(name: str, actual: str | None, expected: str | None) -> None:
+    if actual != expected:
+        raise ValueError(f"{name} is {actual!r}, expected {expected!r}")

@@ -20,9 +20,10 @@ from harvest.domain.common import ID_PATTERN, MATCH_ID_PATTERN
 from harvest.domain.entitlements import Tier
 from harvest.domain.events import ENTITY_RULES, DetailType
 from harvest.domain.listing import ListingStatus
-from harvest.domain.published import PUBLISHED_ATTRIBUTES
 from harvest.domain.request import RequestStatus
+from harvest.store.item_schemas import StoredItemJsonSchema, pydantic_model
 from harvest.store.items import (
+    PUBLISHED_ATTRIBUTES,
     TIMESTAMP_PATTERN,
     ClaimItem,
     GuidanceItem,
@@ -30,7 +31,6 @@ from harvest.store.items import (
     ProfileItem,
     RequestItem,
     StoredItem,
-    StoredItemJsonSchema,
 )
 
 AREA_PATTERN = r"^[0-9b-hjkmnp-z]{5}$"
@@ -226,10 +226,14 @@ def published_model(
 ) -> type[EventData]:
     """An entity's event model: the `declared` one, plus each `published` attribute it does
     not declare, typed and described as the stored model has it. A field published as it is
-    stored (a new optional one) is then named in harvest.domain.published only; `declared`
-    writes out what an event shows otherwise than the table (`area`, exact numbers)."""
+    stored (a new optional one) is then marked `published` on its stored model only;
+    `declared` writes out what an event shows otherwise than the table (`area`, exact
+    numbers)."""
     declared_names = {info.alias or name for name, info in declared.model_fields.items()}
-    stored_fields = {info.alias or name: (name, info) for name, info in stored.model_fields.items()}
+    stored_fields = {
+        info.alias or name: (name, info)
+        for name, info in pydantic_model(stored).model_fields.items()
+    }
     missing = sorted(published - declared_names)
     if not missing:
         return declared

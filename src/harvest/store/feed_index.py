@@ -10,7 +10,8 @@ from typing import Any
 
 from harvest.domain.listing import Listing
 from harvest.domain.request import Request
-from harvest.store import codec, keys
+from harvest.store import keys
+from harvest.store.items import feed_row_to_entity
 from harvest.store.table import Table
 
 
@@ -81,7 +82,7 @@ def feed_rows(
         filter_expression=" AND ".join(filters) or None,
     )
     rows = [
-        (str(item["GSI3SK"]), codec.feed_row_to_entity(item))
+        (str(item["GSI3SK"]), feed_row_to_entity(item))
         for item in page.items
         if item["GSI3SK"] != after
     ]

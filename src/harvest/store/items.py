@@ -1,123 +1,90 @@
-"""Pydantic models of every stored core item, exactly as codec.py (and the idempotency record
-of Repository._create) writes it. They are the source of schemas/entities/*.schema.json.
+"""Every stored core item, declared once: its attributes (stored name, stored type, the facts
+its JSON Schema states, whether domain events publish it) and, for an entity's item, the
+encode/decode between the entity and the item the table holds (harvest.store.codec).
 
-Attribute names are the stored names (aliases); Python-side names are snake_case so the models
-read like the rest of the code. Numbers DynamoDB keeps as N are Decimal here: a float would
-silently round quantities and coordinates. The model validators check the key templates
-against the ids, which JSON Schema cannot express but a data engineer can rely on.
+The models are stdlib frozen dataclasses, so the Lambdas read and write through them without
+importing pydantic (cold start: bench/cold_start.py). Python-side names are snake_case; the
+stored name is the camelCase spelling or an explicit `alias` (keys). Numbers DynamoDB keeps
+as N are Decimal here. `check` states what JSON Schema cannot (the key templates against the
+ids); harvest.store.item_schemas turns each model into a pydantic model (schemas/entities,
+validation in tests and tools) at `harvest schemas` time only. This module holds the items
+that sit at a place (listings and requests: the sparse FeedIndex and CropIndex keys, what
+the FeedIndex projects, what a stored one contributes to the aggregates) and the registry
+of every model; the others are in harvest.store.user_items.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from decimal import Decimal
-from typing import Literal, Self
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
-from pydantic.alias_generators import to_camel
-from pydantic.fields import ComputedFieldInfo, FieldInfo
-from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
-from pydantic_core import core_schema
-
-from harvest.domain.claim import ClaimStatus
-from harvest.domain.common import ID_PATTERN, MATCH_ID_PATTERN
-from harvest.domain.entitlements import Tier
-from harvest.domain.listing import ListingStatus
-from harvest.domain.request import RequestStatus
+from harvest.domain.claim import Claim
+from harvest.domain.common import ID_PATTERN, iso, parse_iso
+from harvest.domain.contribution import ContributionSource, Kind
+from harvest.domain.guidance import Guidance
+from harvest.domain.insight import PUBLISHED_INSIGHT_ATTRIBUTES
+from harvest.domain.listing import Listing, ListingStatus
+from harvest.domain.profile import Profile
+from harvest.domain.request import Request, RequestStatus
 from harvest.store import keys
-
-TIMESTAMP_PATTERN = r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$"
-GEOHASH7_PATTERN = r"^[0-9b-hjkmnp-z]{7}$"
-_TS = "ISO-8601 UTC with milliseconds and Z, e.g. 2026-05-01T08:00:00.000Z"
-KEY_ATTRIBUTES = (
-    "PK", "SK", "GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK",
-    "type",
-)  # fmt: skip
-AUDIT_ATTRIBUTES = ("version", "createdAt", "updatedAt", "correlationId")
-
-
-def _stored_name(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
-    # Titles show the stored attribute name, which is what a data engineer searches for.
-    alias = info.alias if isinstance(info, FieldInfo) else None
-    return alias or to_camel(name)
-
-
-_CONFIG = ConfigDict(
-    extra="forbid", alias_generator=to_camel, frozen=True, field_title_generator=_stored_name
+from harvest.store.codec import (
+    GEOHASH7_PATTERN,
+    TIMESTAMP_PATTERN,
+    EntityItem,
+    Item,
+    StoredItem,
+    attr,
+    expect,
+    published_attributes,
+    timestamp,
+)
+from harvest.store.user_items import (
+    ClaimItem,
+    GuidanceItem,
+    HomeLocation,
+    IdempotencyItem,
+    ProfileItem,
+    UsageItem,
 )
 
+__all__ = [
+    "ENTITY_ITEMS", "FEED_PROJECTION", "PUBLISHED_ATTRIBUTES", "STORED_ITEM_MODELS",
+    "TIMESTAMP_PATTERN", "ClaimItem", "Entity", "GuidanceItem", "HomeLocation",
+    "IdempotencyItem", "ListingItem", "ProfileItem", "RequestItem", "StoredItem", "UsageItem",
+    "contribution_source", "feed_row_to_entity", "from_item", "model_for", "to_item",
+]  # fmt: skip
 
-class StoredItem(BaseModel):
-    """Attributes every core item carries (DESIGN §3 invariant 3)."""
-
-    model_config = _CONFIG
-
-    version: int = Field(
-        ge=1, description="Optimistic-concurrency version: 1 on create, +1 per write."
-    )
-    created_at: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Creation time. {_TS}.")
-    updated_at: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Last write time. {_TS}.")
-    correlation_id: str = Field(
-        min_length=1, description="Correlation id of the API request that wrote this version."
-    )
+Entity = Profile | Listing | Request | Claim | Guidance
 
 
-def _expect(name: str, actual: str | None, expected: str | None) -> None:
-    if actual != expected:
-        raise ValueError(f"{name} is {actual!r}, expected {expected!r}")
-
-
-class HomeLocation(BaseModel):
-    """A profile's home point (exact: only its owner ever sees it)."""
-
-    model_config = _CONFIG
-
-    lat: Decimal = Field(ge=-90, le=90, description="Latitude in degrees.")
-    lon: Decimal = Field(ge=-180, le=180, description="Longitude in degrees.")
-    geohash: str = Field(pattern=GEOHASH7_PATTERN, description="Geohash (precision 7) of lat/lon.")
-
-
-class ProfileItem(StoredItem):
-    """A user's profile.
-
-    PK = USER#{userId}, SK = PROFILE. No GSI keys: profiles are read by user id only.
-    """
-
-    pk: str = Field(alias="PK", pattern=r"^USER#.+$", description="USER#{userId}")
-    sk: Literal["PROFILE"] = Field(alias="SK", description="Always PROFILE.")
-    type: Literal["profile"] = Field(description="Entity discriminator.")
-    user_id: str = Field(min_length=1, description="The identity provider's subject (token sub).")
-    display_name: str = Field(description="Name shown to other users; may be empty.")
-    home_location: HomeLocation | None = Field(
-        default=None, description="Home point; absent until the user sets one."
-    )
-    share_radius_km: Decimal = Field(gt=0, le=50, description="Radius the user shares within, km.")
-    tier: Tier = Field(description="Subscription tier copied from the token; input, never a grant.")
-
-    @model_validator(mode="after")
-    def _keys_match(self) -> Self:
-        _expect("PK", self.pk, keys.profile_key(self.user_id)["PK"])
-        return self
-
-
+@dataclass(frozen=True, kw_only=True)
 class _Placed(StoredItem):
     """Fields of items that sit at a place: exact point plus its precision-7 geohash."""
 
-    lat: Decimal = Field(ge=-90, le=90, description="Exact latitude (owner-only in the API).")
-    lon: Decimal = Field(ge=-180, le=180, description="Exact longitude (owner-only in the API).")
-    geohash: str = Field(pattern=GEOHASH7_PATTERN, description="Geohash (precision 7) of lat/lon.")
-    crop: str = Field(min_length=1, description="Crop catalog slug, e.g. tomato.")
-    unit: str = Field(min_length=1, description="Unit of the quantities, e.g. kg, each, bunch.")
-    owner_id: str = Field(min_length=1, description="User id of the owner.")
-    notes: str | None = Field(default=None, description="Free text; absent when not given.")
-    gsi1_pk: str = Field(alias="GSI1PK", pattern=r"^USER#.+$", description="USER#{ownerId}")
-    gsi3_pk: str | None = Field(
+    lat: Decimal = attr(ge=-90, le=90, description="Exact latitude (owner-only in the API).")
+    lon: Decimal = attr(ge=-180, le=180, description="Exact longitude (owner-only in the API).")
+    geohash: str = attr(
+        published="area", pattern=GEOHASH7_PATTERN, description="Geohash (precision 7) of lat/lon."
+    )
+    crop: str = attr(published=True, min_length=1, description="Crop catalog slug, e.g. tomato.")
+    unit: str = attr(
+        published=True, min_length=1, description="Unit of the quantities, e.g. kg, each, bunch."
+    )
+    owner_id: str = attr(published=True, min_length=1, description="User id of the owner.")
+    notes: str | None = attr(
+        published=True, default=None, description="Free text; absent when not given."
+    )
+    gsi1_pk: str = attr(alias="GSI1PK", pattern=r"^USER#.+$", description="USER#{ownerId}")
+    gsi3_pk: str | None = attr(
         default=None,
         alias="GSI3PK",
         pattern=r"^FEED#[0-9b-hjkmnp-z]{4}$",
         description="FEED#{geohash4}; present only while the item is live (FeedIndex).",
     )
-    gsi3_sk: str | None = Field(default=None, alias="GSI3SK")
-    gsi4_pk: str | None = Field(
+    gsi3_sk: str | None = attr(default=None, alias="GSI3SK")
+    gsi4_pk: str | None = attr(
         default=None,
         alias="GSI4PK",
         pattern=r"^CROP#[0-9b-hjkmnp-z]{4}#(listing|request)#[a-z]+(-[a-z]+)*$",
@@ -125,17 +92,67 @@ class _Placed(StoredItem):
         "(CropIndex, sorted by GSI3SK).",
     )
 
-    def _check_placed(self, entity: str, entity_id: str, live: bool) -> None:
-        _expect("GSI1PK", self.gsi1_pk, keys.owner_pk(self.owner_id))
+    def _check_placed(self, kind: str, entity_id: str, pk: str, owned_sk: str, live: bool) -> None:
+        own = keys.listing_key(entity_id) if kind == "listing" else keys.request_key(entity_id)
+        expect("PK", pk, own["PK"])
+        expect("GSI1PK", self.gsi1_pk, keys.owner_pk(self.owner_id))
+        expect("GSI1SK", owned_sk, keys.owned_sk(kind, self.created_at, entity_id))
         # Sparse FeedIndex: only live items carry GSI3 keys, so the index holds nothing else.
-        sk = keys.feed_sk(self.geohash, entity, entity_id)
-        _expect("GSI3PK", self.gsi3_pk, keys.feed_pk(self.geohash) if live else None)
-        _expect("GSI3SK", self.gsi3_sk, sk if live else None)
-        crop_pk = keys.crop_pk(self.geohash, entity, self.crop)
-        _expect("GSI4PK", self.gsi4_pk, crop_pk if live else None)
+        sk = keys.feed_sk(self.geohash, kind, entity_id)
+        expect("GSI3PK", self.gsi3_pk, keys.feed_pk(self.geohash) if live else None)
+        expect("GSI3SK", self.gsi3_sk, sk if live else None)
+        crop_pk = keys.crop_pk(self.geohash, kind, self.crop)
+        expect("GSI4PK", self.gsi4_pk, crop_pk if live else None)
+
+    @classmethod
+    def item_keys(cls, entity: Listing | Request) -> Item:
+        """A listing's or request's keys: its own, the owner index, and the sparse feed
+        index (only a live item, a claimable listing or an open request, is discoverable by
+        place)."""
+        if isinstance(entity, Listing):
+            kind, entity_id = "listing", entity.listing_id
+            own, live = keys.listing_key(entity_id), entity.status is ListingStatus.ACTIVE
+        else:
+            kind, entity_id = "request", entity.request_id
+            own, live = keys.request_key(entity_id), entity.status is RequestStatus.OPEN
+        found: Item = {
+            **own,
+            "GSI1PK": keys.owner_pk(entity.owner_id),
+            "GSI1SK": keys.owned_sk(kind, iso(entity.created_at), entity_id),
+        }
+        if live:
+            found["GSI3PK"] = keys.feed_pk(entity.location.geohash)
+            found["GSI3SK"] = keys.feed_sk(entity.location.geohash, kind, entity_id)
+            found["GSI4PK"] = keys.crop_pk(entity.location.geohash, kind, entity.crop)
+        return found
 
 
-class ListingItem(_Placed):
+def _own_key(kind: str) -> Any:
+    upper = kind.upper()
+    return attr(alias="PK", pattern=rf"^{upper}#.+$", description=f"{upper}#{{{kind}Id}}")
+
+
+def _owned_sk(kind: str) -> Any:
+    upper = kind.upper()
+    return attr(
+        alias="GSI1SK",
+        pattern=rf"^{upper}#.+#.+$",
+        description=f"{upper}#{{createdAt}}#{{{kind}Id}}",
+    )
+
+
+def _feed_sk(kind: str, live: str) -> Any:
+    return attr(
+        default=None,
+        alias="GSI3SK",
+        pattern=rf"^[0-9b-hjkmnp-z]{{5}}#{kind}#.+$",
+        description=f"{{geohash5}}#{kind}#{{{kind}Id}}: published cell, kind, id; present only "
+        f"while the {kind} is {live}.",
+    )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ListingItem(_Placed, EntityItem[Listing]):
     """Surplus food a grower offers.
 
     PK = LISTING#{listingId}, SK = LISTING.
@@ -145,39 +162,35 @@ class ListingItem(_Placed):
     CropIndex (the same): GSI4PK = CROP#{geohash[:4]}#listing#{crop}, GSI3SK.
     """
 
-    pk: str = Field(alias="PK", pattern=r"^LISTING#.+$", description="LISTING#{listingId}")
-    sk: Literal["LISTING"] = Field(alias="SK", description="Always LISTING.")
-    gsi1_sk: str = Field(
-        alias="GSI1SK", pattern=r"^LISTING#.+#.+$", description="LISTING#{createdAt}#{listingId}"
+    pk: str = _own_key("listing")
+    sk: Literal["LISTING"] = attr(alias="SK", description="Always LISTING.")
+    gsi1_sk: str = _owned_sk("listing")
+    gsi3_sk: str | None = _feed_sk("listing", "active")
+    type: Literal["listing"] = attr(description="Entity discriminator.")
+    listing_id: str = attr(
+        published=True, pattern=ID_PATTERN, description="Listing id (client- or server-made)."
     )
-    gsi3_sk: str | None = Field(
-        default=None,
-        alias="GSI3SK",
-        pattern=r"^[0-9b-hjkmnp-z]{5}#listing#.+$",
-        description="{geohash5}#listing#{listingId}: published cell, kind, id; present only "
-        "while the listing is active.",
+    quantity_total: Decimal = attr(published=True, gt=0, description="Quantity offered, in `unit`.")
+    quantity_remaining: Decimal = attr(
+        published=True,
+        ge=0,
+        description="Quantity not yet reserved by confirmed claims, in `unit`.",
     )
-    type: Literal["listing"] = Field(description="Entity discriminator.")
-    listing_id: str = Field(pattern=ID_PATTERN, description="Listing id (client- or server-made).")
-    quantity_total: Decimal = Field(gt=0, description="Quantity offered, in `unit`.")
-    quantity_remaining: Decimal = Field(
-        ge=0, description="Quantity not yet reserved by confirmed claims, in `unit`."
+    available_from: str = timestamp("Pick-up from.")
+    available_until: str = timestamp("Pick-up until.")
+    status: ListingStatus = attr(
+        published=True, description="active -> claimed -> completed|expired|cancelled."
     )
-    available_from: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Pick-up from. {_TS}.")
-    available_until: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Pick-up until. {_TS}.")
-    status: ListingStatus = Field(description="active -> claimed -> completed|expired|cancelled.")
 
-    @model_validator(mode="after")
-    def _keys_match(self) -> Self:
-        _expect("PK", self.pk, keys.listing_key(self.listing_id)["PK"])
-        _expect("GSI1SK", self.gsi1_sk, keys.owned_sk("listing", self.created_at, self.listing_id))
-        self._check_placed("listing", self.listing_id, self.status is ListingStatus.ACTIVE)
+    def check(self) -> None:
+        live = self.status is ListingStatus.ACTIVE
+        self._check_placed("listing", self.listing_id, self.pk, self.gsi1_sk, live)
         if self.quantity_remaining > self.quantity_total:
             raise ValueError("quantityRemaining exceeds quantityTotal")
-        return self
 
 
-class RequestItem(_Placed):
+@dataclass(frozen=True, kw_only=True)
+class RequestItem(_Placed, EntityItem[Request]):
     """What a searcher needs.
 
     PK = REQUEST#{requestId}, SK = REQUEST.
@@ -187,190 +200,24 @@ class RequestItem(_Placed):
     CropIndex (the same): GSI4PK = CROP#{geohash[:4]}#request#{crop}, GSI3SK.
     """
 
-    pk: str = Field(alias="PK", pattern=r"^REQUEST#.+$", description="REQUEST#{requestId}")
-    sk: Literal["REQUEST"] = Field(alias="SK", description="Always REQUEST.")
-    gsi1_sk: str = Field(
-        alias="GSI1SK", pattern=r"^REQUEST#.+#.+$", description="REQUEST#{createdAt}#{requestId}"
+    type: Literal["request"] = attr(description="Entity discriminator.")
+    request_id: str = attr(
+        published=True, pattern=ID_PATTERN, description="Request id (client- or server-made)."
     )
-    gsi3_sk: str | None = Field(
-        default=None,
-        alias="GSI3SK",
-        pattern=r"^[0-9b-hjkmnp-z]{5}#request#.+$",
-        description="{geohash5}#request#{requestId}: published cell, kind, id; present only "
-        "while the request is open.",
+    quantity: Decimal = attr(published=True, gt=0, description="Quantity needed, in `unit`.")
+    needed_by: str = timestamp("Needed by.")
+    status: RequestStatus = attr(
+        published=True, description="open -> matched -> closed | cancelled."
     )
-    type: Literal["request"] = Field(description="Entity discriminator.")
-    request_id: str = Field(pattern=ID_PATTERN, description="Request id (client- or server-made).")
-    quantity: Decimal = Field(gt=0, description="Quantity needed, in `unit`.")
-    needed_by: str = Field(pattern=TIMESTAMP_PATTERN, description=f"Needed by. {_TS}.")
-    status: RequestStatus = Field(description="open -> matched -> closed | cancelled.")
+    # Keys (the schema lists them first whatever the order here).
+    pk: str = _own_key("request")
+    sk: Literal["REQUEST"] = attr(alias="SK", description="Always REQUEST.")
+    gsi1_sk: str = _owned_sk("request")
+    gsi3_sk: str | None = _feed_sk("request", "open")
 
-    @model_validator(mode="after")
-    def _keys_match(self) -> Self:
-        _expect("PK", self.pk, keys.request_key(self.request_id)["PK"])
-        _expect("GSI1SK", self.gsi1_sk, keys.owned_sk("request", self.created_at, self.request_id))
-        self._check_placed("request", self.request_id, self.status is RequestStatus.OPEN)
-        return self
-
-
-class ClaimItem(StoredItem):
-    """A searcher's reservation on a listing.
-
-    PK = CLAIM#{claimId}, SK = CLAIM.
-    OwnerIndex (claims made): GSI1PK = USER#{claimerId}, GSI1SK = CLAIM#{createdAt}#{claimId}.
-    GeoIndex (claims received): GSI2PK = RECEIVED#{ownerId}, GSI2SK = CLAIM#{createdAt}#{claimId}.
-    """
-
-    pk: str = Field(alias="PK", pattern=r"^CLAIM#.+$", description="CLAIM#{claimId}")
-    sk: Literal["CLAIM"] = Field(alias="SK", description="Always CLAIM.")
-    gsi1_pk: str = Field(alias="GSI1PK", pattern=r"^USER#.+$", description="USER#{claimerId}")
-    gsi1_sk: str = Field(
-        alias="GSI1SK", pattern=r"^CLAIM#.+#.+$", description="CLAIM#{createdAt}#{claimId}"
-    )
-    gsi2_pk: str = Field(
-        alias="GSI2PK", pattern=r"^RECEIVED#.+$", description="RECEIVED#{ownerId} (listing owner)"
-    )
-    gsi2_sk: str = Field(
-        alias="GSI2SK", pattern=r"^CLAIM#.+#.+$", description="CLAIM#{createdAt}#{claimId}"
-    )
-    type: Literal["claim"] = Field(description="Entity discriminator.")
-    claim_id: str = Field(pattern=ID_PATTERN, description="Claim id (client- or server-made).")
-    listing_id: str = Field(pattern=ID_PATTERN, description="The claimed listing.")
-    claimer_id: str = Field(min_length=1, description="User id of the searcher who claims.")
-    owner_id: str = Field(min_length=1, description="User id of the listing's owner.")
-    quantity: Decimal = Field(gt=0, description="Quantity reserved, in `unit`.")
-    unit: str = Field(min_length=1, description="The listing's unit.")
-    status: ClaimStatus = Field(
-        description="pending -> confirmed -> completed; pending|confirmed -> cancelled; "
-        "confirmed -> no_show."
-    )
-    request_id: str | None = Field(
-        default=None, pattern=ID_PATTERN, description="The request this claim serves, if any."
-    )
-    note: str | None = Field(default=None, description="Free text; absent when not given.")
-    match_id: str | None = Field(
-        default=None,
-        pattern=MATCH_ID_PATTERN,
-        description="The match suggestion (`{requestId}.{listingId}`) it was made from, if any.",
-    )
-
-    @model_validator(mode="after")
-    def _keys_match(self) -> Self:
-        owned = keys.owned_sk("claim", self.created_at, self.claim_id)
-        _expect("PK", self.pk, keys.claim_key(self.claim_id)["PK"])
-        _expect("GSI1PK", self.gsi1_pk, keys.owner_pk(self.claimer_id))
-        _expect("GSI1SK", self.gsi1_sk, owned)
-        _expect("GSI2PK", self.gsi2_pk, keys.received_claims_pk(self.owner_id))
-        _expect("GSI2SK", self.gsi2_sk, owned)
-        return self
-
-
-class IdempotencyItem(StoredItem):
-    """Makes a create replayable; written in the same transaction as the entity it created.
-
-    PK = IDEMPOTENCY#{userId}#{idempotencyKey}, SK = IDEMPOTENCY. Expires by TTL (expiresAt).
-    """
-
-    pk: str = Field(
-        alias="PK", pattern=r"^IDEMPOTENCY#.+#.+$", description="IDEMPOTENCY#{userId}#{key}"
-    )
-    sk: Literal["IDEMPOTENCY"] = Field(alias="SK", description="Always IDEMPOTENCY.")
-    type: Literal["idempotency"] = Field(description="Entity discriminator.")
-    user_id: str = Field(min_length=1, description="User who sent the create.")
-    idempotency_key: str = Field(
-        min_length=1, description="Client-supplied id or Idempotency-Key header value."
-    )
-    request_hash: str = Field(
-        min_length=1, description="Hash of the create body; a replay with another body is 409."
-    )
-    entity_type: Literal["listing", "request", "claim", "guidance"] = Field(
-        description="Type of the entity the create made."
-    )
-    entity_id: str = Field(pattern=ID_PATTERN, description="Id of the entity the create made.")
-    expires_at: int = Field(
-        gt=0, description="TTL: epoch seconds after which DynamoDB deletes the record."
-    )
-
-    @model_validator(mode="after")
-    def _keys_match(self) -> Self:
-        _expect("PK", self.pk, keys.idempotency_key(self.user_id, self.idempotency_key)["PK"])
-        return self
-
-
-class GuidanceItem(StoredItem):
-    """A grower-guidance request (pro); answered by the AI worker in a derived item.
-
-    PK = GUIDANCE#{guidanceId}, SK = GUIDANCE; GSI1 (OwnerIndex) = USER#{ownerId} /
-    GUIDANCE#{createdAt}#{guidanceId}. Never changes after creation.
-    """
-
-    pk: str = Field(alias="PK", pattern=r"^GUIDANCE#.+$", description="GUIDANCE#{guidanceId}")
-    sk: Literal["GUIDANCE"] = Field(alias="SK", description="Always GUIDANCE.")
-    gsi1pk: str = Field(alias="GSI1PK", pattern=r"^USER#.+$", description="USER#{ownerId}")
-    gsi1sk: str = Field(
-        alias="GSI1SK", pattern=r"^GUIDANCE#.+#.+$", description="GUIDANCE#{createdAt}#{id}"
-    )
-    type: Literal["guidance"] = Field(description="Entity discriminator.")
-    guidance_id: str = Field(pattern=ID_PATTERN, description="Guidance request id.")
-    owner_id: str = Field(min_length=1, description="User who asked.")
-    area: str = Field(pattern=r"^[0-9b-hjkmnp-z]{4,6}$", description="Geohash cell asked about.")
-    crop: str | None = Field(default=None, description="Crop slug; absent: any crop.")
-    tier: Literal["free", "supporter", "pro"] = Field(description="Tier when asked (context).")
-
-    @model_validator(mode="after")
-    def _keys_match(self) -> Self:
-        _expect("PK", self.pk, keys.guidance_key(self.guidance_id)["PK"])
-        return self
-
-
-class UsageItem(StoredItem):
-    """A per-user daily counter: PK = USAGE#{userId}, SK = {COUNTER}#{yyyy-mm-dd}. Expires
-    by TTL a day after its day."""
-
-    pk: str = Field(alias="PK", pattern=r"^USAGE#.+$", description="USAGE#{userId}")
-    sk: str = Field(
-        alias="SK", pattern=r"^[A-Z]+#\d{4}-\d{2}-\d{2}$", description="{COUNTER}#{day}"
-    )
-    type: Literal["usage"] = Field(description="Entity discriminator.")
-    day: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="UTC day counted.")
-    count: int = Field(ge=1, description="Uses on that day (checked against the budget).")
-    expires_at: int = Field(gt=0, description="TTL: epoch seconds.")
-
-
-class StoredItemJsonSchema(GenerateJsonSchema):
-    """JSON Schema of what is in the table: a sparse attribute is absent, never null."""
-
-    def nullable_schema(self, schema: core_schema.NullableSchema) -> JsonSchemaValue:
-        return self.generate_inner(schema["schema"])
-
-    def default_schema(self, schema: core_schema.WithDefaultSchema) -> JsonSchemaValue:
-        json_schema = super().default_schema(schema)
-        if "default" in json_schema and json_schema["default"] is None:
-            del json_schema["default"]
-        return json_schema
-
-
-def _rank(name: str) -> tuple[int, int]:
-    if name in KEY_ATTRIBUTES:
-        return 0, KEY_ATTRIBUTES.index(name)
-    if name in AUDIT_ATTRIBUTES:
-        return 2, AUDIT_ATTRIBUTES.index(name)
-    return 1, 0  # sorted() is stable: other attributes keep their declared order
-
-
-def stored_attribute_names(model: type[StoredItem]) -> list[str]:
-    """Stored names of the model's attributes: keys and type first, audit attributes last."""
-    return sorted((info.alias or name for name, info in model.model_fields.items()), key=_rank)
-
-
-def item_json_schema(model: type[StoredItem]) -> dict[str, object]:
-    """The model's JSON Schema, attributes in stored_attribute_names order."""
-    schema = model.model_json_schema(by_alias=True, schema_generator=StoredItemJsonSchema)
-    properties: dict[str, object] = schema["properties"]
-    order = sorted(properties, key=_rank)
-    schema["properties"] = {name: properties[name] for name in order}
-    schema["required"] = [name for name in order if name in schema.get("required", [])]
-    return schema
+    def check(self) -> None:
+        live = self.status is RequestStatus.OPEN
+        self._check_placed("request", self.request_id, self.pk, self.gsi1_sk, live)
 
 
 STORED_ITEM_MODELS: dict[str, type[StoredItem]] = {
@@ -383,7 +230,80 @@ STORED_ITEM_MODELS: dict[str, type[StoredItem]] = {
     "usage": UsageItem,
 }
 
+# Entity class -> its item model.
+ENTITY_ITEMS: dict[type[Any], type[Any]] = {
+    Profile: ProfileItem,
+    Listing: ListingItem,
+    Request: RequestItem,
+    Claim: ClaimItem,
+    Guidance: GuidanceItem,
+}
+
+# What each entity's domain event may carry in `data` (harvest.domain.events.public_view
+# publishes by inclusion): the attributes its model marks `published`; the insight's (a
+# derived item, no model here) from harvest.domain.insight. A match.suggested event is built
+# entry by entry (harvest.domain.matching.PUBLISHED_MATCH_ATTRIBUTES).
+PUBLISHED_ATTRIBUTES: dict[str, frozenset[str]] = {
+    "listing": published_attributes(ListingItem),
+    "request": published_attributes(RequestItem),
+    "claim": published_attributes(ClaimItem),
+    "profile": published_attributes(ProfileItem),
+    "guidance": published_attributes(GuidanceItem),
+    "insight": PUBLISHED_INSIGHT_ATTRIBUTES,
+}
+
 
 def model_for(item_type: str) -> type[StoredItem]:
     """The model of a stored item's `type`; KeyError for derived or unknown types."""
     return STORED_ITEM_MODELS[item_type]
+
+
+def to_item(entity: Entity) -> Item:
+    """The item the table stores for `entity` (its model's encode)."""
+    model: type[EntityItem[Any]] = ENTITY_ITEMS[type(entity)]
+    return model.encode(entity)
+
+
+def from_item[E: Entity](entity_class: type[E], item: Mapping[str, Any]) -> E:
+    """The entity of a stored item (its model's decode)."""
+    model: type[EntityItem[E]] = ENTITY_ITEMS[entity_class]
+    return model.decode(item)
+
+
+def contribution_source(item: Mapping[str, Any]) -> ContributionSource | None:
+    """What a stored listing or request contributes from (store.stream.SOURCE_ATTRIBUTES
+    names what this reads); None for any other item."""
+    item_type = item.get("type")
+    if item_type == "listing":
+        kind: Kind = "supply"
+        amount = item.get("quantityRemaining")
+    elif item_type == "request":
+        kind = "demand"
+        amount = item.get("quantity")
+    else:
+        return None
+    return ContributionSource(
+        kind=kind,
+        owner=str(item["ownerId"]),
+        crop=str(item["crop"]),
+        unit=str(item["unit"]),
+        geohash=str(item["geohash"]),
+        created_at=parse_iso(str(item["createdAt"])),
+        status=str(item.get("status")),
+        amount=None if amount is None else Decimal(str(amount)),
+    )
+
+
+# What the FeedIndex projects besides its keys: what a feed item shows, no more (no
+# correlationId, no owner-index keys). template.yaml lists the same names (a test checks).
+FEED_PROJECTION: tuple[str, ...] = (
+    "type", "listingId", "requestId", "ownerId", "crop", "unit", "quantityTotal",
+    "quantityRemaining", "quantity", "availableFrom", "availableUntil", "neededBy",
+    "lat", "lon", "geohash", "status", "notes", "version", "createdAt", "updatedAt",
+)  # fmt: skip
+
+
+def feed_row_to_entity(item: Mapping[str, Any]) -> Listing | Request:
+    """A FeedIndex row (projected attributes only) -> the entity a feed item shows."""
+    full = {**item, "correlationId": ""}  # not projected: a feed item never shows it
+    return ListingItem.decode(full) if item["type"] == "listing" else RequestItem.decode(full)

@@ -23,9 +23,10 @@ from harvest.domain.guidance import Guidance
 from harvest.domain.listing import Listing
 from harvest.domain.profile import Profile
 from harvest.domain.request import Request
-from harvest.store import codec, feed_index, keys
+from harvest.store import feed_index, keys
 from harvest.store.dynamo import values
 from harvest.store.feed_index import FeedRows
+from harvest.store.items import ClaimItem, GuidanceItem, ListingItem, ProfileItem, RequestItem
 from harvest.store.table import Item, Key, Page, Table, TransactionCancelled
 
 T = TypeVar("T")
@@ -71,10 +72,10 @@ class Repository:
     # ------------------------------------------------------------------ profiles
     def profile_by_user(self, user_id: str) -> Profile | None:
         item = self.table.get(keys.profile_key(user_id))
-        return codec.item_to_profile(item) if item else None
+        return ProfileItem.decode(item) if item else None
 
     def save_profile(self, profile: Profile, expected_version: int | None) -> None:
-        item = codec.profile_to_item(profile)
+        item = ProfileItem.encode(profile)
         if expected_version is None:
             try:
                 self.table.transact([self.table.put_new_op(item)])
@@ -86,12 +87,12 @@ class Repository:
     # ------------------------------------------------------------------ listings
     def listing_by_id(self, listing_id: str) -> Listing | None:
         item = self.table.get(keys.listing_key(listing_id))
-        return codec.item_to_listing(item) if item else None
+        return ListingItem.decode(item) if item else None
 
     def listings_by_owner(
         self, owner_id: str, limit: int = 20, start_key: Key | None = None
     ) -> EntityPage[Listing]:
-        return _page(self._owned(owner_id, "LISTING#", limit, start_key), codec.item_to_listing)
+        return _page(self._owned(owner_id, "LISTING#", limit, start_key), ListingItem.decode)
 
     def live_listings_in_cell(self, cell: str) -> list[Listing]:
         found = feed_index.live_in_cell(self.table, "listing", cell)
@@ -99,21 +100,21 @@ class Repository:
 
     def create_listing(self, listing: Listing, token: IdempotencyToken | None) -> Created[Listing]:
         return self._create(
-            codec.listing_to_item(listing), token, "listing", self.listing_by_id, listing
+            ListingItem.encode(listing), token, "listing", self.listing_by_id, listing
         )
 
     def save_listing(self, listing: Listing, expected_version: int) -> None:
-        self.table.put_versioned(codec.listing_to_item(listing), expected_version, "listing")
+        self.table.put_versioned(ListingItem.encode(listing), expected_version, "listing")
 
     # ------------------------------------------------------------------ requests
     def request_by_id(self, request_id: str) -> Request | None:
         item = self.table.get(keys.request_key(request_id))
-        return codec.item_to_request(item) if item else None
+        return RequestItem.decode(item) if item else None
 
     def requests_by_owner(
         self, owner_id: str, limit: int = 20, start_key: Key | None = None
     ) -> EntityPage[Request]:
-        return _page(self._owned(owner_id, "REQUEST#", limit, start_key), codec.item_to_request)
+        return _page(self._owned(owner_id, "REQUEST#", limit, start_key), RequestItem.decode)
 
     def open_requests_in_cell(self, cell: str) -> list[Request]:
         found = feed_index.live_in_cell(self.table, "request", cell)
@@ -145,16 +146,16 @@ class Repository:
 
     def create_request(self, request: Request, token: IdempotencyToken | None) -> Created[Request]:
         return self._create(
-            codec.request_to_item(request), token, "request", self.request_by_id, request
+            RequestItem.encode(request), token, "request", self.request_by_id, request
         )
 
     def save_request(self, request: Request, expected_version: int) -> None:
-        self.table.put_versioned(codec.request_to_item(request), expected_version, "request")
+        self.table.put_versioned(RequestItem.encode(request), expected_version, "request")
 
     # ------------------------------------------------------------------ claims
     def claim_by_id(self, claim_id: str) -> Claim | None:
         item = self.table.get(keys.claim_key(claim_id))
-        return codec.item_to_claim(item) if item else None
+        return ClaimItem.decode(item) if item else None
 
     def claims_by_claimer(
         self, claimer_id: str, limit: int = 20, before: str | None = None
@@ -183,7 +184,7 @@ class Repository:
             bound={"pk": partition, "low": "CLAIM#", "high": before or "CLAIM#\uffff"},
             limit=limit + 1,
         )
-        claims = [codec.item_to_claim(item) for item in page.items if item[sk] != before]
+        claims = [ClaimItem.decode(item) for item in page.items if item[sk] != before]
         return claims[:limit]
 
     def claims_by_listing(self, owner_id: str, listing_id: str) -> list[Claim]:
@@ -199,7 +200,7 @@ class Repository:
             },
             filter_expression="#listing = :listing",
         )
-        return [codec.item_to_claim(item) for item in items]
+        return [ClaimItem.decode(item) for item in items]
 
     def create_claim(
         self, claim: Claim, listing: Listing, token: IdempotencyToken | None
@@ -213,7 +214,7 @@ class Repository:
         )
         try:
             return self._create(
-                codec.claim_to_item(claim), token, "claim", self.claim_by_id, claim, extra=[guard]
+                ClaimItem.encode(claim), token, "claim", self.claim_by_id, claim, extra=[guard]
             )
         except GuardFailed as error:
             raise InsufficientQuantity(
@@ -228,14 +229,10 @@ class Repository:
         expected_listing_version: int | None,
     ) -> None:
         """Move a claim and (when stock changes) its listing in one transaction."""
-        operations = [
-            self.table.put_versioned_op(codec.claim_to_item(claim), expected_claim_version)
-        ]
+        operations = [self.table.put_versioned_op(ClaimItem.encode(claim), expected_claim_version)]
         if listing is not None and expected_listing_version is not None:
             operations.append(
-                self.table.put_versioned_op(
-                    codec.listing_to_item(listing), expected_listing_version
-                )
+                self.table.put_versioned_op(ListingItem.encode(listing), expected_listing_version)
             )
         try:
             self.table.transact(operations)
@@ -248,12 +245,12 @@ class Repository:
     # ------------------------------------------------------------------ guidance
     def guidance_by_id(self, guidance_id: str) -> Guidance | None:
         item = self.table.get(keys.guidance_key(guidance_id))
-        return codec.item_to_guidance(item) if item else None
+        return GuidanceItem.decode(item) if item else None
 
     def guidance_by_owner(
         self, owner_id: str, limit: int = 20, start_key: Key | None = None
     ) -> EntityPage[Guidance]:
-        return _page(self._owned(owner_id, "GUIDANCE#", limit, start_key), codec.item_to_guidance)
+        return _page(self._owned(owner_id, "GUIDANCE#", limit, start_key), GuidanceItem.decode)
 
     def create_guidance(
         self, guidance: Guidance, token: IdempotencyToken | None, budget: int, expires_at: int
@@ -280,7 +277,7 @@ class Repository:
             }
         }  # fmt: skip
         return self._create(
-            codec.guidance_to_item(guidance),
+            GuidanceItem.encode(guidance),
             token,
             "guidance",
             self.guidance_by_id,

@@ -18,6 +18,7 @@ from boto3.dynamodb.types import TypeDeserializer
 from harvest.domain.events import DomainEvent, EventError, EventName, ItemChange, events_for_change
 from harvest.domain.matching import MATCH_SET_TYPE, MatchSetChange, Side, suggested_events
 from harvest.store import keys
+from harvest.store.items import PUBLISHED_ATTRIBUTES
 
 # Core, but bookkeeping rather than domain state: never published.
 UNPUBLISHED_CORE_PREFIXES: Final = ("IDEMPOTENCY#", "USAGE#")
@@ -119,7 +120,7 @@ def events_from_record(record: Mapping[str, Any]) -> list[DomainEvent]:
         return []
     if item_type == MATCH_SET_TYPE:
         return match_events(change)
-    return events_for_change(change)
+    return events_for_change(change, PUBLISHED_ATTRIBUTES)
 
 
 def match_events(change: ItemChange) -> list[DomainEvent]:

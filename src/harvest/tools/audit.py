@@ -16,8 +16,8 @@ from harvest.services.match_rebuild import SetKey, expected_match_sets, match_dr
 from harvest.services.matching import MatchingService
 from harvest.services.rebuild import Drift, ItemKey, drift, expected_derived, is_marker, item_key
 from harvest.settings import current_settings
-from harvest.store.codec import item_to_listing, item_to_request
 from harvest.store.insights import StoredInsight, stored_insight
+from harvest.store.items import ListingItem, RequestItem
 from harvest.store.matches import MatchRepository, MatchSet, match_set_from_item
 from harvest.store.presence import is_presence
 from harvest.store.repository import Repository
@@ -62,9 +62,9 @@ def core_sources(core: list[Item]) -> list[Listing | Request]:
     sources: list[Listing | Request] = []
     for item in core:
         if item.get("type") == "listing":
-            sources.append(item_to_listing(item))
+            sources.append(ListingItem.decode(item))
         elif item.get("type") == "request":
-            sources.append(item_to_request(item))
+            sources.append(RequestItem.decode(item))
     return sources
 
 
