@@ -27,7 +27,7 @@ from dataclasses import MISSING, dataclass, field, fields
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
-from typing import Any, Union, get_args, get_origin, get_type_hints
+from typing import Any, Self, Union, get_args, get_origin, get_type_hints
 
 from harvest.domain.common import Location, iso, parse_iso
 
@@ -99,6 +99,24 @@ class Shape:
 
     def check(self) -> None:
         """What JSON Schema cannot say (key templates); raises ValueError."""
+
+    def to_item(self) -> Item:
+        """A record that is its own model (no entity behind it: the idempotency record) as
+        the table stores it: every attribute under its stored name, None left out."""
+        values = ((_attribute_name(spec), getattr(self, spec.name)) for spec in fields(self))
+        return {name: value for name, value in values if value is not None}
+
+    @classmethod
+    def from_item(cls, item: Mapping[str, Any]) -> Self:
+        """The record back from its item; numbers come back as int where the model says so
+        (DynamoDB returns every N as Decimal)."""
+        hints = get_type_hints(cls)
+        found: dict[str, Any] = {}
+        for spec in fields(cls):
+            raw = item.get(_attribute_name(spec))
+            if raw is not None:
+                found[spec.name] = int(raw) if _unwrap(hints[spec.name])[0] is int else raw
+        return cls(**found)
 
 
 def attribute_rank(name: str) -> tuple[int, int]:

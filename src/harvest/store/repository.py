@@ -26,7 +26,14 @@ from harvest.domain.request import Request
 from harvest.store import feed_index, keys
 from harvest.store.dynamo import values
 from harvest.store.feed_index import FeedRows
-from harvest.store.items import ClaimItem, GuidanceItem, ListingItem, ProfileItem, RequestItem
+from harvest.store.items import (
+    ClaimItem,
+    GuidanceItem,
+    IdempotencyItem,
+    ListingItem,
+    ProfileItem,
+    RequestItem,
+)
 from harvest.store.table import Item, Key, Page, Table, TransactionCancelled
 
 T = TypeVar("T")
@@ -312,20 +319,22 @@ class Repository:
                     raise AlreadyExists(f"a {entity_type} with this id already exists") from error
                 raise GuardFailed(entity_type) from error
             return Created(entity, replayed=False)
-        record = {
-            **keys.idempotency_key(token.user_id, token.key),
-            "type": "idempotency",
-            "userId": token.user_id,
-            "idempotencyKey": token.key,
-            "requestHash": token.request_hash,
-            "entityType": entity_type,
-            "entityId": item[f"{entity_type}Id"],
-            "version": 1,
-            "createdAt": iso(token.now),
-            "updatedAt": iso(token.now),
-            "correlationId": token.correlation_id,
-            "expiresAt": token.expires_at,
-        }
+        key = keys.idempotency_key(token.user_id, token.key)
+        record = IdempotencyItem(
+            pk=key["PK"],
+            sk="IDEMPOTENCY",
+            type="idempotency",
+            user_id=token.user_id,
+            idempotency_key=token.key,
+            request_hash=token.request_hash,
+            entity_type=entity_type,  # type: ignore[arg-type]  # one of the model's four
+            entity_id=item[f"{entity_type}Id"],
+            expires_at=token.expires_at,
+            version=1,
+            correlation_id=token.correlation_id,
+            created_at=iso(token.now),
+            updated_at=iso(token.now),
+        ).to_item()
         try:
             self.table.transact(
                 [self.table.put_new_op(item), self.table.put_new_op(record), *(extra or [])]
@@ -341,14 +350,15 @@ class Repository:
     def _replay(
         self, token: IdempotencyToken, entity_type: str, load: Callable[[str], T | None]
     ) -> Created[T]:
-        record = self.table.get(keys.idempotency_key(token.user_id, token.key))
-        if record is None:  # expired between the write and this read: let the caller retry
+        found = self.table.get(keys.idempotency_key(token.user_id, token.key))
+        if found is None:  # expired between the write and this read: let the caller retry
             raise RetryableConflict(["idempotency record vanished"])
-        if record["requestHash"] != token.request_hash or record["entityType"] != entity_type:
+        record = IdempotencyItem.from_item(found)
+        if record.request_hash != token.request_hash or record.entity_type != entity_type:
             raise IdempotencyConflict(
                 "this idempotency key was already used with a different request"
             )
-        original = load(str(record["entityId"]))
+        original = load(record.entity_id)
         if original is None:
             raise RetryableConflict(["replayed entity not found"])
         return Created(original, replayed=True)
