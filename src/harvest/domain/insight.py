@@ -9,11 +9,16 @@ hidden crops carry their slug and ``insufficient_data``, never a figure, so the 
 
 The stored form is a plain dict of str, int, Decimal, list and dict (DynamoDB's types), and
 ``windows_from_stored`` rebuilds equal WindowSignals from it, so the AI worker explains
-exactly what was published. Each crop is stored as a row (a list in ``STORED_CROP_FIELDS``
-order) rather than a map: the attribute names of 10 crops x 3 windows were ~40 % of an
-insight's bytes, and an insight is billed whole (1 KB write, 4 KB read units) every time a
-batch rewrites or rereads it (docs/scaling.md). Maps stored before are still read. The
-`insight.generated` event keeps the named form (``windows_to_public``).
+exactly what was published. An insight is billed whole (1 KB write, 4 KB read units) every
+time a batch rewrites or rereads it (docs/scaling.md), so only what cannot be derived is
+stored: each window is ``{"days", "rows"}``, each published crop a row in
+``STORED_ROW_FIELDS`` order (slug, a one-letter classification, supply, demand, listings,
+requests, confidence). The rest is rebuilt on read from those figures alone: the unit (the
+catalog's canonical unit), scarcity and abundance (functions of supply and demand), the
+all-crops counts (sums of the published crops), the summary (domain.summary, a pure
+function of the crops, the area and the catalog) and the digests. The two forms stored
+before (crops as maps, then as ten-field rows with unit, ratios and summary; "crops") are
+still read. The `insight.generated` event keeps the named form (``windows_to_public``).
 """
 
 from __future__ import annotations
@@ -26,17 +31,22 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.signals import (
     AllCrops,
     AreaSignals,
     Classification,
     CropSignal,
     WindowSignals,
+    abundance,
     inputs_digest,
+    scarcity,
+    shown_window,
 )
 
 __all__ = [
     "STORED_CROP_FIELDS",
+    "STORED_ROW_FIELDS",
     "Insight",
     "insight_of",
     "is_newer",
@@ -49,9 +59,19 @@ __all__ = [
 _CROP_FIGURES = ("supply", "demand", "scarcity", "abundance", "confidence")
 _CROP_COUNTS = ("listings", "requests")
 _ALL_COUNTS = ("listings", "requests", "contributors")
-# A stored crop row: the first three always, the figures only when published.
+# The row stored before (still read): the first three always, the figures when published.
 STORED_CROP_FIELDS = ("crop", "unit", "classification", "supply", "demand", "listings",
                       "requests", "scarcity", "abundance", "confidence")  # fmt: skip
+# A stored row now: what cannot be derived (crops in a window are published ones only).
+STORED_ROW_FIELDS = ("crop", "classification", "supply", "demand", "listings", "requests",
+                     "confidence")  # fmt: skip
+_LETTER = {
+    Classification.SHORTAGE: "S",
+    Classification.SURPLUS: "P",
+    Classification.BALANCED: "B",
+    Classification.INSUFFICIENT_DATA: "I",
+}
+_OF_LETTER = {letter: classification for classification, letter in _LETTER.items()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,21 +104,18 @@ def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bo
 
 
 def windows_to_stored(windows: Sequence[WindowSignals]) -> list[dict[str, Any]]:
-    """The stored form: crops as rows (``STORED_CROP_FIELDS``)."""
+    """The stored form: per window its days and its crops as rows (``STORED_ROW_FIELDS``)."""
     return [
-        {
-            "days": window.days,
-            "summary": window.summary,
-            "crops": [_crop_row(signal) for signal in window.crops],
-            "allCrops": _all_crops_to_stored(window.all_crops),
-        }
+        {"days": window.days, "rows": [_crop_row(signal) for signal in window.crops]}
         for window in windows
     ]
 
 
-def windows_to_public(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Stored windows (either form) in the named form the `insight.generated` event
-    publishes (store.event_models.InsightWindowData): each crop a map of its figures."""
+def windows_to_public(
+    stored: Sequence[Mapping[str, Any]], area: str, *, catalog: CropCatalog | None = None
+) -> list[dict[str, Any]]:
+    """Stored windows (any form) of ``area`` in the named form the `insight.generated`
+    event publishes (store.event_models.InsightWindowData): each crop a map of its figures."""
     return [
         {
             "days": window.days,
@@ -106,21 +123,32 @@ def windows_to_public(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
             "crops": [_crop_to_stored(signal) for signal in window.crops],
             "allCrops": _all_crops_to_stored(window.all_crops),
         }
-        for window in windows_from_stored(stored)
+        for window in windows_from_stored(stored, area, catalog=catalog)
     ]
 
 
-def windows_from_stored(stored: Sequence[Mapping[str, Any]]) -> tuple[WindowSignals, ...]:
-    """Raises KeyError/ValueError on a malformed stored insight."""
-    return tuple(
-        WindowSignals(
-            days=int(window["days"]),
-            crops=tuple(_crop_from_stored(entry) for entry in window["crops"]),
-            summary=str(window["summary"]),
-            all_crops=_all_crops_from_stored(window["allCrops"]),
+def windows_from_stored(
+    stored: Sequence[Mapping[str, Any]], area: str, *, catalog: CropCatalog | None = None
+) -> tuple[WindowSignals, ...]:
+    """The windows of ``area`` as stored; what the compact form leaves out is rebuilt from
+    its rows (see the module doc). Raises KeyError/ValueError on a malformed insight."""
+    crops = catalog if catalog is not None else load_catalog()
+    windows: list[WindowSignals] = []
+    for window in stored:
+        days = int(window["days"])
+        if "rows" in window:
+            signals = tuple(_crop_from_row(row, crops) for row in window["rows"])
+            windows.append(shown_window(area, days, signals, catalog=crops))
+            continue
+        windows.append(
+            WindowSignals(
+                days=days,
+                crops=tuple(_crop_from_stored(entry) for entry in window["crops"]),
+                summary=str(window["summary"]),
+                all_crops=_all_crops_from_stored(window["allCrops"]),
+            )
         )
-        for window in stored
-    )
+    return tuple(windows)
 
 
 def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
@@ -135,8 +163,34 @@ def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
 
 
 def _crop_row(signal: CropSignal) -> list[Any]:
-    named = _crop_to_stored(signal)
-    return [named[name] for name in STORED_CROP_FIELDS if name in named]
+    if not signal.published:
+        return [signal.crop, _LETTER[signal.classification]]
+    return [
+        signal.crop, _LETTER[signal.classification], signal.supply, signal.demand,
+        signal.listings, signal.requests, signal.confidence,
+    ]  # fmt: skip
+
+
+def _crop_from_row(row: Sequence[Any], catalog: CropCatalog) -> CropSignal:
+    entry = dict(zip(STORED_ROW_FIELDS, row, strict=False))
+    slug = str(entry["crop"])
+    classification = _OF_LETTER[str(entry["classification"])]
+    unit = catalog.get(slug).canonical_unit
+    if classification is Classification.INSUFFICIENT_DATA:
+        return CropSignal(slug, unit, *(None,) * 6, classification, None)
+    supply, demand = Decimal(str(entry["supply"])), Decimal(str(entry["demand"]))
+    return CropSignal(
+        crop=slug,
+        unit=unit,
+        supply=supply,
+        demand=demand,
+        listings=int(entry["listings"]),
+        requests=int(entry["requests"]),
+        scarcity=scarcity(supply, demand),
+        abundance=abundance(supply, demand),
+        classification=classification,
+        confidence=Decimal(str(entry["confidence"])),
+    )
 
 
 def _crop_from_stored(stored: Mapping[str, Any] | Sequence[Any]) -> CropSignal:

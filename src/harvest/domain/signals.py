@@ -301,6 +301,19 @@ def published_window(
         (s for s in signals if s.published),
         key=lambda s: (SEVERITY.index(s.classification), crops.get(s.crop).name, s.crop),
     )
+    return shown_window(area, window_days, tuple(shown), catalog=crops)
+
+
+def shown_window(
+    area: str,
+    window_days: int,
+    shown: tuple[CropSignal, ...],
+    *,
+    catalog: CropCatalog | None = None,
+) -> WindowSignals:
+    """A window of crops already shown, in the order given: its summary and all-crops sums
+    are functions of them (so a stored insight keeps only the crops, domain.insight)."""
+    crops = catalog if catalog is not None else load_catalog()
     lines = [
         SummaryLine(crops.get(s.crop).name, s.unit, s.supply, s.demand, s.classification.value)
         for s in shown
@@ -308,7 +321,7 @@ def published_window(
     ]
     return WindowSignals(
         days=window_days,
-        crops=tuple(shown),
+        crops=shown,
         summary=render_summary(area, window_days, lines, 0),
         all_crops=AllCrops(
             listings=sum(s.listings or 0 for s in shown),
