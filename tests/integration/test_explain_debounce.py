@@ -139,3 +139,34 @@ def test_the_latest_explanation_outlives_the_calendar_moving_the_figures(
     assert latest.shape == window_shape(tomorrow)
     assert latest.advice.source == "bedrock"
     assert latest.advice.headline == ANSWER["headline"]
+
+
+class _StaleReads:
+    """The repository read eventually consistent, a moment behind: no write is seen yet."""
+
+    def __init__(self, store: AdviceRepository) -> None:
+        self.store = store
+
+    def latest(self, area: str, days: int) -> None:
+        return None
+
+    def put_latest(self, *args: object, **kwargs: object) -> None:
+        self.store.put_latest(*args, **kwargs)  # type: ignore[arg-type]
+
+
+def test_a_read_behind_its_own_write_does_not_explain_twice(
+    stubber: Stubber, store: AdviceRepository, clock: FakeClock
+) -> None:
+    # The AI worker reads eventually consistent: its own write of a moment ago may be missed.
+    model = ConverseModel(MODEL, lambda: stubber.client, sleep=lambda _: None)
+    advisor = AdvisorService(store, model, clock=clock)
+    explainer = DebouncedExplainer(advisor, _StaleReads(store), clock=clock)
+    shortage, balanced = _week("12"), _week("3")
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
+
+    assert explainer.explain(AREA, shortage, "c-1") == "explained"
+    clock.now += timedelta(seconds=1)
+    assert explainer.explain(AREA, _week("13"), "c-2") == "unchanged"
+    assert explainer.explain(AREA, balanced, "c-3") == "debounced"
+    stubber.assert_no_pending_responses()  # one model call
+    assert store.latest(AREA, 7) is not None

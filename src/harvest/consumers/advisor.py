@@ -90,7 +90,7 @@ def bootstrap(
             if settings.bedrock_model_id
             else DisabledModel()
         )
-    store = AdviceRepository(table)
+    store = AdviceRepository(table, consistent=False)
     service = AdvisorService(store, model, clock=clock, cache_ttl_hours=settings.ai_cache_ttl_hours)
     debounce = timedelta(minutes=settings.ai_explain_debounce_minutes)
     return Advising(
@@ -159,7 +159,9 @@ def advise_message(message: Mapping[str, Any]) -> None:
 def explain_insight(event: DomainEventMessage) -> None:
     # Queues do not keep order: explain the newest insight known, the stored one unless the
     # event is newer than what the read returned, so a late old event explains nothing old.
-    stored = advisor().insights.current(event.entity_id)
+    # Eventually consistent (half the read units): a read a moment behind returns an older
+    # version, and then the event's own insight is the newer one.
+    stored = advisor().insights.current(event.entity_id, consistent=False)
     if stored is None or stored.version < event.version:
         stored = stored_insight(dict(event.data))
     for window in stored.insight.windows:

@@ -15,7 +15,7 @@ day instead of falling back only because the calendar moved the window's figures
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal, Protocol
 
@@ -26,6 +26,9 @@ from harvest.domain.signals import WindowSignals
 from harvest.store.advice import LatestExplanation
 
 __all__ = ["DebouncedExplainer", "Decision", "LatestStore"]
+
+# Bounds the memory of own writes (a warm Lambda lives for hours over many areas).
+_REMEMBERED = 1024
 
 type Decision = Literal["explained", "unchanged", "debounced", "nothing_published"]
 
@@ -55,6 +58,9 @@ class DebouncedExplainer:
     store: LatestStore
     debounce: timedelta = timedelta(minutes=30)
     clock: Callable[[], datetime] = utc_now
+    # What this worker itself wrote last, per (area, days): the store may be read eventually
+    # consistent, and a read a moment behind this process's own write must not explain twice.
+    written: dict[tuple[str, int], LatestExplanation] = field(default_factory=dict)
 
     def explain(self, area: str, window: WindowSignals, correlation_id: str) -> Decision:
         """Explain the window if it is due (see the module doc); says what it decided."""
@@ -63,6 +69,9 @@ class DebouncedExplainer:
             return "nothing_published"
         shape, now = window_shape(window), self.clock()
         latest = self.store.latest(area, window.days)
+        own = self.written.get((area, window.days))
+        if own is not None and (latest is None or own.called_at > latest.called_at):
+            latest = own
         if latest is not None:
             if latest.shape == shape and latest.advice.source == "bedrock":
                 return "unchanged"
@@ -72,4 +81,7 @@ class DebouncedExplainer:
         self.store.put_latest(
             area, window.days, shape, advice, correlation_id=correlation_id, now=now
         )
+        if len(self.written) >= _REMEMBERED:
+            self.written.clear()
+        self.written[(area, window.days)] = LatestExplanation(shape, now, advice)
         return "explained"

@@ -107,13 +107,17 @@ def _checked_digest(digest: str) -> str:
 
 
 class AdviceRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, consistent: bool = True) -> None:
         self.table = table
+        # The AI worker reads eventually consistent (half the read units, docs/scaling.md
+        # §4): a read that missed a write of the last second at worst explains once more,
+        # and its own writes it remembers (services.explain_debounce).
+        self.consistent = consistent
 
     # ------------------------------------------------------------------ reads
     def cached(self, digest: str, now: datetime) -> Advice | None:
         """The live cache entry of ``digest``; an entry past its expiresAt counts as absent."""
-        item = self.table.get(cache_key(digest))
+        item = self.table.get(cache_key(digest), consistent=self.consistent)
         if item is None or item.get("type") != CACHE_TYPE:
             return None
         if int(item.get("expiresAt", 0)) <= int(now.timestamp()):
@@ -126,7 +130,7 @@ class AdviceRepository:
 
     def latest(self, area: str, days: int) -> LatestExplanation | None:
         """The area window's latest explanation (no TTL: it outlives the digest cache)."""
-        item = self.table.get(latest_key(area, days))
+        item = self.table.get(latest_key(area, days), consistent=self.consistent)
         if item is None or item.get("type") != LATEST_TYPE:
             return None
         called_at = datetime.fromisoformat(str(item["calledAt"]))
