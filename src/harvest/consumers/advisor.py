@@ -164,8 +164,9 @@ def explain_insight(event: DomainEventMessage) -> None:
     stored = advisor().insights.current(event.entity_id, consistent=False)
     if stored is None or stored.version < event.version:
         stored = stored_insight(dict(event.data))
-    for window in stored.insight.windows:
-        decision = advisor().explainer.explain(stored.insight.area, window, event.correlation_id)
+    explainer = advisor().explainer
+    windows = stored.insight.windows
+    for decision in explainer.explain_all(stored.insight.area, windows, event.correlation_id):
         metrics.add_metric(name=f"Explanations_{decision}", unit=MetricUnit.Count, value=1)
 
 

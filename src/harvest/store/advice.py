@@ -81,6 +81,25 @@ class LatestExplanation:
     advice: Advice
 
 
+EXPLAINED_TYPE: Final = "ai-explained"
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """What the AI worker's debounce needs of a window's latest explanation: its shape,
+    when it was made and whether the model made it (not its text)."""
+
+    shape: str
+    called_at: datetime
+    source: str
+
+
+def explained_key(area: str) -> Key:
+    """One small item per area with every window's Explained (`w{days}`: [shape, calledAt,
+    source]): the debounce reads one item per insight, not one explanation per window."""
+    return {"PK": f"AICACHE#AREA#{area}", "SK": "EXPLAINED"}
+
+
 def latest_key(area: str, days: int) -> Key:
     return {"PK": f"AICACHE#AREA#{area}#{days}", "SK": "LATEST"}
 
@@ -136,6 +155,19 @@ class AdviceRepository:
         called_at = datetime.fromisoformat(str(item["calledAt"]))
         return LatestExplanation(str(item["shape"]), called_at, _advice_of(item))
 
+    def explained(self, area: str) -> dict[int, Explained] | None:
+        """Every window's Explained of the area, None when the area has no such item yet
+        (never explained, or explained before it existed: read its windows' latest)."""
+        item = self.table.get(explained_key(area), consistent=self.consistent)
+        if item is None or item.get("type") != EXPLAINED_TYPE:
+            return None
+        found: dict[int, Explained] = {}
+        for name, value in item.items():
+            if name.startswith("w") and name[1:].isdigit() and isinstance(value, list):
+                shape, called_at, source = (str(part) for part in value)
+                found[int(name[1:])] = Explained(shape, datetime.fromisoformat(called_at), source)
+        return found
+
     # ------------------------------------------------------------------ writes
     def put_latest(
         self,
@@ -156,6 +188,14 @@ class AdviceRepository:
             **_advice_attributes(advice),
         }
         self.update(latest_key(area, days), attributes, correlation_id, now)
+        # Then the area's summary of it (a failure here fails the message: its retry finds
+        # the explanation in the digest cache and writes both again, no model call).
+        state = {
+            "type": EXPLAINED_TYPE,
+            "area": area,
+            f"w{days}": [shape, iso(now), advice.source],
+        }
+        self.update(explained_key(area), state, correlation_id, now)
 
     def put_cached(
         self,
