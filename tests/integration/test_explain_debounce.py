@@ -220,3 +220,26 @@ def test_an_insight_costs_one_read_of_the_area_s_explained_item(
     assert {days: (e.shape, e.source) for days, e in state.items()} == {
         w.days: (window_shape(w), "bedrock") for w in windows
     }
+
+
+def test_the_newest_insight_is_read_only_when_a_window_is_due_and_is_what_gets_explained(
+    explainer: DebouncedExplainer, stubber: Stubber, store: AdviceRepository, clock: FakeClock
+) -> None:
+    stubber.add_response("converse", converse_response(json.dumps(ANSWER)))
+    asked: list[str] = []
+    newer = _week("3")  # what the stored insight says by now: balanced, not in shortage
+
+    def newest() -> tuple[WindowSignals, ...]:
+        asked.append("read")
+        return (newer,)
+
+    # A due window: the newest insight is read and it, not the event's, is explained.
+    assert explainer.explain_all(AREA, (_week("12"),), "c-1", newest=newest) == ["explained"]
+    latest = store.latest(AREA, 7)
+    assert latest is not None
+    assert latest.shape == window_shape(newer)
+    # Nothing due (same shape, the model's answer): nothing but the Explained item is read.
+    clock.now += timedelta(hours=2)
+    assert explainer.explain_all(AREA, (_week("4"),), "c-2", newest=newest) == ["unchanged"]
+    assert asked == ["read"]
+    stubber.assert_no_pending_responses()

@@ -72,44 +72,63 @@ class DebouncedExplainer:
         return self.explain_all(area, (window,), correlation_id)[0]
 
     def explain_all(
-        self, area: str, windows: Sequence[WindowSignals], correlation_id: str
-    ) -> list[Decision]:
-        """Each window of an insight explained if due; one read of the area's Explained
-        item for all of them (store.advice.explained_key), none when nothing is published."""
-        published = [any(signal.published for signal in window.crops) for window in windows]
-        state = self.store.explained(area) if any(published) else {}
-        return [
-            self._explain(area, window, state, correlation_id) if shown else "nothing_published"
-            for window, shown in zip(windows, published, strict=True)
-        ]
-
-    def _explain(
         self,
         area: str,
-        window: WindowSignals,
-        state: dict[int, Explained] | None,
+        windows: Sequence[WindowSignals],
         correlation_id: str,
+        *,
+        newest: Callable[[], Sequence[WindowSignals]] | None = None,
+    ) -> list[Decision]:
+        """Each window of an insight explained if due; one read of the area's Explained
+        item for all of them (store.advice.explained_key), none when nothing is published.
+        `newest`: the windows to explain instead, should any be due (the AI worker reads
+        the stored insight, which may be newer than its event, only then)."""
+        published = [any(signal.published for signal in window.crops) for window in windows]
+        state = self.store.explained(area) if any(published) else {}
+        now = self.clock()
+        decisions = [
+            self._decide(area, window, state, now) if shown else "nothing_published"
+            for window, shown in zip(windows, published, strict=True)
+        ]
+        if newest is not None and "explained" in decisions:
+            windows = newest()
+            decisions = [
+                self._decide(area, window, state, now)
+                if any(signal.published for signal in window.crops)
+                else "nothing_published"
+                for window in windows
+            ]
+        for window, decision in zip(windows, decisions, strict=True):
+            if decision == "explained":
+                self._explain(area, window, correlation_id, now)
+        return decisions
+
+    def _decide(
+        self, area: str, window: WindowSignals, state: dict[int, Explained] | None, now: datetime
     ) -> Decision:
-        # A window with no published crop never gets here: nothing a model could explain,
-        # the API's deterministic fallback says it.
-        shape, now = window_shape(window), self.clock()
+        """What to do with a window that has a published crop (see the module doc)."""
         latest = state.get(window.days) if state is not None else self._legacy(area, window.days)
         own = self.written.get((area, window.days))
         if own is not None and (latest is None or own.called_at > latest.called_at):
             latest = own
         if latest is not None:
-            if latest.shape == shape and latest.source == "bedrock":
+            if latest.shape == window_shape(window) and latest.source == "bedrock":
                 return "unchanged"
             if now - latest.called_at < self.debounce:
                 return "debounced"
+        return "explained"
+
+    def _explain(
+        self, area: str, window: WindowSignals, correlation_id: str, now: datetime
+    ) -> None:
         advice = self.advisor.explain(area, window, correlation_id)
+        shape = window_shape(window)
         self.store.put_latest(
             area, window.days, shape, advice, correlation_id=correlation_id, now=now
         )
         if len(self.written) >= _REMEMBERED:
             self.written.clear()
         self.written[(area, window.days)] = Explained(shape, now, advice.source)
-        return "explained"
 
     def _legacy(self, area: str, days: int) -> Explained | None:
         """An area explained before its Explained item existed: the window's latest."""
