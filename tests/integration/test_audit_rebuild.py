@@ -176,12 +176,10 @@ def test_audit_finds_a_stale_insight_and_rebuild_recomputes_it(
         TableName=table,
         Key=key,
         # (a crop row in STORED_ROW_FIELDS order; the digests are computed from the rows)
-        UpdateExpression="SET windows[0].#rows = :stale",
-        ExpressionAttributeNames={"#rows": "rows"},
+        # (the window is [days, rows])
+        UpdateExpression="SET windows[0][1] = :stale",
         ExpressionAttributeValues={
-            ":stale": {
-                "L": [{"L": [{"S": "tomato"}, {"S": "S"}] + [{"N": "999"}] * 4 + [{"N": "0.5"}]}]
-            }
+            ":stale": {"L": [{"L": [{"S": "tomato"}] + [{"N": "999"}] * 4}]}
         },
     )
     capsys.readouterr()

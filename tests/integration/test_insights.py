@@ -99,7 +99,7 @@ def test_an_insight_under_k_contributors_stores_no_figures(
     raw = dynamodb.get_item(
         TableName=table, Key={"PK": {"S": f"INSIGHT#{geohash[:5]}"}, "SK": {"S": "CURRENT"}}
     )["Item"]
-    assert raw["windows"]["L"][0]["M"]["rows"]["L"] == [], "no hidden crop"
+    assert raw["windows"]["L"][0]["L"][1]["L"] == [], "no hidden crop"  # [days, rows]
     assert "tomato" not in str(raw)
 
 
@@ -262,8 +262,8 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
         TableName=table,
         Key={"PK": {"S": f"INSIGHT#{area}"}, "SK": {"S": "CURRENT"}},
         # (each crop is stored as a row, its supply at its place in STORED_ROW_FIELDS)
-        UpdateExpression=f"SET cells.#cell = :share, windows[0].#rows[0][{SUPPLY}] = :other",
-        ExpressionAttributeNames={"#cell": cell, "#rows": "rows"},
+        UpdateExpression=f"SET cells.#cell = :share, windows[0][1][0][{SUPPLY}] = :other",
+        ExpressionAttributeNames={"#cell": cell},
         ExpressionAttributeValues={
             ":other": {"N": "999"},
             ":share": {"S": f"999/{datetime.now(UTC).date() + timedelta(days=5)}"},

@@ -51,22 +51,19 @@ def test_stored_windows_read_back_equal_with_equal_digests() -> None:
 
     assert restored == signals.windows
     assert [inputs_digest(w) for w in restored] == [inputs_digest(w) for w in signals.windows]
-    assert [row[0] for row in stored[0]["rows"]] == ["tomato"]  # kale not even named
-    # Only what cannot be derived is stored: no unit, ratios, all-crops sums or summary
-    # (each KB is a write unit per insight write); the named, published form has them all.
-    assert set(stored[0]) == {"days", "rows"}
-    assert len(stored[0]["rows"][0]) == len(STORED_ROW_FIELDS)
+    assert [row[0] for row in stored[0][1]] == ["tomato"]  # kale not even named
+    # Only what cannot be derived is stored: no unit, ratios, classification, confidence,
+    # all-crops sums or summary (each KB is a write unit per insight write); the named,
+    # published form has them all.
+    assert stored[0][0] == 7
+    assert len(stored[0][1][0]) == len(STORED_ROW_FIELDS)
     public = windows_to_public(stored, "u33dc")
     assert public[0]["crops"][0]["crop"] == "tomato"
     assert public[0]["crops"][0]["listings"] == 3
     assert public[0]["summary"] == signals.windows[0].summary
     assert public[0]["allCrops"]["listings"] == 3
     named = public[0]["crops"][0]
-    assert {k: named[k] for k in STORED_ROW_FIELDS if k != "classification"} == {
-        k: v
-        for k, v in zip(STORED_ROW_FIELDS, stored[0]["rows"][0], strict=True)
-        if k != "classification"
-    }
+    assert [named[k] for k in STORED_ROW_FIELDS] == stored[0][1][0]
     # The two forms stored before are still read: named crops, and ten-field rows.
     assert windows_from_stored(public, "u33dc") == signals.windows
     assert windows_to_public(public, "u33dc") == public

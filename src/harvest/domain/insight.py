@@ -11,12 +11,14 @@ The stored form is a plain dict of str, int, Decimal, list and dict (DynamoDB's 
 ``windows_from_stored`` rebuilds equal WindowSignals from it, so the AI worker explains
 exactly what was published. An insight is billed whole (1 KB write, 4 KB read units) every
 time a batch rewrites or rereads it (docs/scaling.md), so only what cannot be derived is
-stored: each window is ``{"days", "rows"}``, each published crop a row in
-``STORED_ROW_FIELDS`` order (slug, a one-letter classification, supply, demand, listings,
-requests, confidence). The rest is rebuilt on read from those figures alone: the unit (the
-catalog's canonical unit), scarcity and abundance (functions of supply and demand), the
-all-crops counts (sums of the published crops), the summary (domain.summary, a pure
-function of the crops, the area and the catalog) and the digests. The two forms stored
+stored: each window is a pair ``[days, rows]``, each published crop a row in
+``STORED_ROW_FIELDS`` order (slug, supply, demand, listings, requests). The rest is rebuilt
+on read from those figures: the unit (the catalog's canonical unit), scarcity and abundance
+(functions of supply and demand), the classification and the confidence (functions of
+those and of the thresholds of ``SignalPolicy``, which are constants; k and the minimum of
+observations only decide whether a crop is stored at all), the all-crops counts (sums of the
+published crops), the summary (domain.summary, a pure function of the crops, the area and
+the catalog) and the digests. The two forms stored
 before (crops as maps, then as ten-field rows with unit, ratios and summary; "crops") are
 still read. The `insight.generated` event keeps the named form (``windows_to_public``).
 """
@@ -36,11 +38,12 @@ from harvest.domain.signals import (
     AllCrops,
     AreaSignals,
     Classification,
+    CropFigures,
     CropSignal,
+    SignalPolicy,
     WindowSignals,
-    abundance,
+    crop_signal,
     inputs_digest,
-    scarcity,
     shown_window,
 )
 
@@ -62,16 +65,11 @@ _ALL_COUNTS = ("listings", "requests", "contributors")
 # The row stored before (still read): the first three always, the figures when published.
 STORED_CROP_FIELDS = ("crop", "unit", "classification", "supply", "demand", "listings",
                       "requests", "scarcity", "abundance", "confidence")  # fmt: skip
-# A stored row now: what cannot be derived (crops in a window are published ones only).
-STORED_ROW_FIELDS = ("crop", "classification", "supply", "demand", "listings", "requests",
-                     "confidence")  # fmt: skip
-_LETTER = {
-    Classification.SHORTAGE: "S",
-    Classification.SURPLUS: "P",
-    Classification.BALANCED: "B",
-    Classification.INSUFFICIENT_DATA: "I",
-}
-_OF_LETTER = {letter: classification for classification, letter in _LETTER.items()}
+# A stored row now: what cannot be derived (a window stores published crops only).
+STORED_ROW_FIELDS = ("crop", "supply", "demand", "listings", "requests")
+# Classification thresholds and confidence as published (constants: SignalPolicy's k and
+# minimum of observations gate publication, which the stored rows already passed).
+_POLICY = SignalPolicy(min_observations=0)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,16 +101,13 @@ def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bo
     return stored is None or candidate > stored
 
 
-def windows_to_stored(windows: Sequence[WindowSignals]) -> list[dict[str, Any]]:
-    """The stored form: per window its days and its crops as rows (``STORED_ROW_FIELDS``)."""
-    return [
-        {"days": window.days, "rows": [_crop_row(signal) for signal in window.crops]}
-        for window in windows
-    ]
+def windows_to_stored(windows: Sequence[WindowSignals]) -> list[list[Any]]:
+    """The stored form: per window [days, rows] (each crop a ``STORED_ROW_FIELDS`` row)."""
+    return [[window.days, [_crop_row(signal) for signal in window.crops]] for window in windows]
 
 
 def windows_to_public(
-    stored: Sequence[Mapping[str, Any]], area: str, *, catalog: CropCatalog | None = None
+    stored: Sequence[Any], area: str, *, catalog: CropCatalog | None = None
 ) -> list[dict[str, Any]]:
     """Stored windows (any form) of ``area`` in the named form the `insight.generated`
     event publishes (store.event_models.InsightWindowData): each crop a map of its figures."""
@@ -128,21 +123,21 @@ def windows_to_public(
 
 
 def windows_from_stored(
-    stored: Sequence[Mapping[str, Any]], area: str, *, catalog: CropCatalog | None = None
+    stored: Sequence[Any], area: str, *, catalog: CropCatalog | None = None
 ) -> tuple[WindowSignals, ...]:
     """The windows of ``area`` as stored; what the compact form leaves out is rebuilt from
     its rows (see the module doc). Raises KeyError/ValueError on a malformed insight."""
     crops = catalog if catalog is not None else load_catalog()
     windows: list[WindowSignals] = []
     for window in stored:
-        days = int(window["days"])
-        if "rows" in window:
-            signals = tuple(_crop_from_row(row, crops) for row in window["rows"])
-            windows.append(shown_window(area, days, signals, catalog=crops))
+        if not isinstance(window, Mapping):
+            days, rows = window
+            signals = tuple(_crop_from_row(row, crops) for row in rows)
+            windows.append(shown_window(area, int(days), signals, catalog=crops))
             continue
         windows.append(
             WindowSignals(
-                days=days,
+                days=int(window["days"]),
                 crops=tuple(_crop_from_stored(entry) for entry in window["crops"]),
                 summary=str(window["summary"]),
                 all_crops=_all_crops_from_stored(window["allCrops"]),
@@ -164,33 +159,28 @@ def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
 
 def _crop_row(signal: CropSignal) -> list[Any]:
     if not signal.published:
-        return [signal.crop, _LETTER[signal.classification]]
-    return [
-        signal.crop, _LETTER[signal.classification], signal.supply, signal.demand,
-        signal.listings, signal.requests, signal.confidence,
-    ]  # fmt: skip
+        return [signal.crop]
+    return [signal.crop, signal.supply, signal.demand, signal.listings, signal.requests]
 
 
 def _crop_from_row(row: Sequence[Any], catalog: CropCatalog) -> CropSignal:
-    entry = dict(zip(STORED_ROW_FIELDS, row, strict=False))
-    slug = str(entry["crop"])
-    classification = _OF_LETTER[str(entry["classification"])]
-    unit = catalog.get(slug).canonical_unit
-    if classification is Classification.INSUFFICIENT_DATA:
-        return CropSignal(slug, unit, *(None,) * 6, classification, None)
-    supply, demand = Decimal(str(entry["supply"])), Decimal(str(entry["demand"]))
-    return CropSignal(
-        crop=slug,
+    unit = catalog.get(str(row[0])).canonical_unit
+    if len(row) < len(STORED_ROW_FIELDS):
+        return CropSignal(str(row[0]), unit, *(None,) * 6, Classification.INSUFFICIENT_DATA, None)
+    crop, supply, demand, listings, requests = row
+    figures = CropFigures(
+        crop=str(crop),
         unit=unit,
-        supply=supply,
-        demand=demand,
-        listings=int(entry["listings"]),
-        requests=int(entry["requests"]),
-        scarcity=scarcity(supply, demand),
-        abundance=abundance(supply, demand),
-        classification=classification,
-        confidence=Decimal(str(entry["confidence"])),
+        supply=Decimal(str(supply)),
+        demand=Decimal(str(demand)),
+        listings=int(listings),
+        requests=int(requests),
+        contributors=_POLICY.k,  # published: it had at least k
     )
+    signal = crop_signal(figures, _POLICY)
+    if not signal.published:
+        raise ValueError(f"stored row of {crop} is not publishable: {row!r}")
+    return signal
 
 
 def _crop_from_stored(stored: Mapping[str, Any] | Sequence[Any]) -> CropSignal:
