@@ -141,20 +141,33 @@ def test_the_latest_explanation_outlives_the_calendar_moving_the_figures(
     assert latest.advice.headline == ANSWER["headline"]
 
 
-class _StaleReads:
-    """The repository read eventually consistent, a moment behind: no write is seen yet."""
+class _CountingReads:
+    """The repository, its reads recorded."""
 
     def __init__(self, store: AdviceRepository) -> None:
         self.store = store
+        self.reads: list[str] = []
+
+    def explained(self, area: str) -> dict[int, Explained] | None:
+        self.reads.append("explained")
+        return self.store.explained(area)
+
+    def latest(self, area: str, days: int) -> LatestExplanation | None:
+        self.reads.append(f"latest {days}")
+        return self.store.latest(area, days)
+
+    def put_latest(self, *args: object, **kwargs: object) -> None:
+        self.store.put_latest(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class _StaleReads(_CountingReads):
+    """The repository read eventually consistent, a moment behind: no write is seen yet."""
 
     def explained(self, area: str) -> None:
         return None
 
     def latest(self, area: str, days: int) -> None:
         return None
-
-    def put_latest(self, *args: object, **kwargs: object) -> None:
-        self.store.put_latest(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def test_a_read_behind_its_own_write_does_not_explain_twice(
@@ -173,23 +186,6 @@ def test_a_read_behind_its_own_write_does_not_explain_twice(
     assert explainer.explain(AREA, balanced, "c-3") == "debounced"
     stubber.assert_no_pending_responses()  # one model call
     assert store.latest(AREA, 7) is not None
-
-
-class _CountingReads:
-    def __init__(self, store: AdviceRepository) -> None:
-        self.store = store
-        self.reads: list[str] = []
-
-    def explained(self, area: str) -> dict[int, Explained] | None:
-        self.reads.append("explained")
-        return self.store.explained(area)
-
-    def latest(self, area: str, days: int) -> LatestExplanation | None:
-        self.reads.append(f"latest {days}")
-        return self.store.latest(area, days)
-
-    def put_latest(self, *args: object, **kwargs: object) -> None:
-        self.store.put_latest(*args, **kwargs)  # type: ignore[arg-type]
 
 
 def test_an_insight_costs_one_read_of_the_area_s_explained_item(
