@@ -305,30 +305,21 @@ def published_window(
 
 
 def shown_window(
-    area: str,
-    window_days: int,
-    shown: tuple[CropSignal, ...],
-    *,
-    catalog: CropCatalog | None = None,
+    area: str, window_days: int, shown: tuple[CropSignal, ...], *, catalog: CropCatalog
 ) -> WindowSignals:
     """A window of crops already shown, in the order given: its summary and all-crops sums
     are functions of them (so a stored insight keeps only the crops, domain.insight)."""
-    crops = catalog if catalog is not None else load_catalog()
     lines = [
-        SummaryLine(crops.get(s.crop).name, s.unit, s.supply, s.demand, s.classification.value)
+        SummaryLine(catalog.get(s.crop).name, s.unit, s.supply, s.demand, s.classification.value)
         for s in shown
         if s.supply is not None and s.demand is not None
     ]
+    listings, requests = sum(s.listings or 0 for s in shown), sum(s.requests or 0 for s in shown)
     return WindowSignals(
         days=window_days,
         crops=shown,
         summary=render_summary(area, window_days, lines, 0),
-        all_crops=AllCrops(
-            listings=sum(s.listings or 0 for s in shown),
-            requests=sum(s.requests or 0 for s in shown),
-            contributors=None,
-            rounded=False,
-        ),
+        all_crops=AllCrops(listings=listings, requests=requests, contributors=None, rounded=False),
     )
 
 
