@@ -89,7 +89,8 @@ class Probe:
         ).get("Item")
         if not raw:
             return 0
-        week = windows_to_public(deserialize(raw)["windows"])[0]  # stored: crops as rows
+        item = deserialize(raw)
+        week = windows_to_public(item["windows"], str(item["area"]))[0]  # stored: as rows
         tomato = [c for c in week["crops"] if c["crop"] == "tomato"]
         return int(tomato[0].get("listings") or 0) if tomato else 0
 

@@ -35,7 +35,7 @@ def _insight_version(runtime: LocalRuntime) -> int | None:
     item = stored_item(runtime, f"INSIGHT#{AREA}", "CURRENT")
     if item is None:
         return None
-    week = windows_to_public(item["windows"])[0]  # stored with crops as rows
+    week = windows_to_public(item["windows"], item["area"])[0]  # stored with crops as rows
     ready = any(c["crop"] == "tomato" and c.get("requests") == 3 for c in week["crops"])
     return int(item["version"]) if ready else None
 

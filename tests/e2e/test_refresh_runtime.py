@@ -22,7 +22,9 @@ AREA = "u33d"  # around payloads.BERLIN
 
 def _insight(runtime: Any) -> dict[str, Any] | None:
     item = stored_item(runtime, f"INSIGHT#{AREA}", "CURRENT")
-    week = windows_to_public(item["windows"])[0] if item else None  # stored: crops as rows
+    week = (
+        windows_to_public(item["windows"], item["area"])[0] if item else None
+    )  # stored: crops as rows
     return item if week and any(c["crop"] == "tomato" for c in week["crops"]) else None
 
 

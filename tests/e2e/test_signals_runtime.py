@@ -26,7 +26,7 @@ def _insight_with_tomato(runtime: LocalRuntime) -> dict[str, Any] | None:
     item = stored_item(runtime, f"INSIGHT#{AREA}", "CURRENT")
     if item is None:
         return None
-    week = windows_to_public(item["windows"])[0]  # stored with crops as rows
+    week = windows_to_public(item["windows"], item["area"])[0]  # stored with crops as rows
     ready = any(c["crop"] == "tomato" and c.get("requests") == 3 for c in week["crops"])
     return item if ready else None
 
@@ -57,7 +57,7 @@ def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
         signals = wait_for(published, timeout_s=60)
         # The insight worker follows the buckets: the area's insight publishes the same week.
         insight = wait_for(lambda: _insight_with_tomato(runtime), timeout_s=60)
-        assert windows_to_public(insight["windows"])[0]["crops"][0]["supply"] == 12
+        assert windows_to_public(insight["windows"], insight["area"])[0]["crops"][0]["supply"] == 12
         wait_for(lambda: audit_clean(runtime), timeout_s=60)
 
     assert [w["days"] for w in signals["windows"]] == [7, 14, 30]

@@ -175,9 +175,12 @@ def test_audit_finds_a_stale_insight_and_rebuild_recomputes_it(
     dynamodb.update_item(
         TableName=table,
         Key=key,
-        UpdateExpression="SET digests.#w = :stale",
-        ExpressionAttributeNames={"#w": "7"},
-        ExpressionAttributeValues={":stale": {"S": "0" * 64}},
+        # (a crop row in STORED_ROW_FIELDS order; the digests are computed from the rows)
+        # (the window is [days, rows])
+        UpdateExpression="SET windows[0][1] = :stale",
+        ExpressionAttributeValues={
+            ":stale": {"L": [{"L": [{"S": "tomato"}] + [{"N": "999"}] * 4}]}
+        },
     )
     capsys.readouterr()
     assert _harvest("audit", table) == 1
@@ -188,6 +191,6 @@ def test_audit_finds_a_stale_insight_and_rebuild_recomputes_it(
     assert "insights" in capsys.readouterr().out
     assert _harvest("audit", table) == 0
     after = dynamodb.get_item(TableName=table, Key=key)["Item"]
-    assert after["digests"] == before["digests"]
+    assert after["windows"] == before["windows"]
     assert int(after["version"]["N"]) == int(before["version"]["N"]) + 1
     assert after["correlationId"]["S"] == "rebuild"

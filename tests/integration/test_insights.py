@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from harvest.consumers import derivation
-from harvest.domain.insight import STORED_CROP_FIELDS, Insight
+from harvest.domain.insight import STORED_ROW_FIELDS, Insight
 from harvest.domain.signals import Classification, SignalPolicy
 from harvest.services.insights import InsightService
 from harvest.services.signals import SignalService
@@ -25,7 +25,7 @@ from support import payloads
 from support.apigw import Api
 from support.stored_records import LongContext, stored_item_record
 
-SUPPLY = STORED_CROP_FIELDS.index("supply")
+SUPPLY = STORED_ROW_FIELDS.index("supply")
 
 
 @pytest.fixture
@@ -99,7 +99,7 @@ def test_an_insight_under_k_contributors_stores_no_figures(
     raw = dynamodb.get_item(
         TableName=table, Key={"PK": {"S": f"INSIGHT#{geohash[:5]}"}, "SK": {"S": "CURRENT"}}
     )["Item"]
-    assert raw["windows"]["L"][0]["M"]["crops"]["L"] == [], "no hidden crop"
+    assert raw["windows"]["L"][0]["L"][1]["L"] == [], "no hidden crop"  # [days, rows]
     assert "tomato" not in str(raw)
 
 
@@ -261,8 +261,8 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     dynamodb.update_item(
         TableName=table,
         Key={"PK": {"S": f"INSIGHT#{area}"}, "SK": {"S": "CURRENT"}},
-        # (each crop is stored as a row, its supply at its place in STORED_CROP_FIELDS)
-        UpdateExpression=f"SET cells.#cell = :share, windows[0].crops[0][{SUPPLY}] = :other",
+        # (each crop is stored as a row, its supply at its place in STORED_ROW_FIELDS)
+        UpdateExpression=f"SET cells.#cell = :share, windows[0][1][0][{SUPPLY}] = :other",
         ExpressionAttributeNames={"#cell": cell},
         ExpressionAttributeValues={
             ":other": {"N": "999"},

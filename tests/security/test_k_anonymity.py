@@ -131,7 +131,7 @@ def test_insight_items_and_their_events_hold_no_figure_under_k(
         image = deserialize(record["dynamodb"]["NewImage"])
         # The item stores each crop as a row (domain.insight): read as the event publishes it
         # for the control, and searched as stored for anything hidden.
-        public = {**image, "windows": windows_to_public(image["windows"])}
+        public = {**image, "windows": windows_to_public(image["windows"], image["area"])}
         _assert_hidden_and_control(public, control=True)
         _assert_no_hidden_text(image)
     assert [event["detailType"] for event in events] == ["insight.generated"] * 2

@@ -9,6 +9,7 @@ import pytest
 
 from harvest.domain.insight import (
     STORED_CROP_FIELDS,
+    STORED_ROW_FIELDS,
     insight_of,
     is_newer,
     windows_from_stored,
@@ -46,21 +47,31 @@ def test_stored_windows_read_back_equal_with_equal_digests() -> None:
     )
 
     stored = windows_to_stored(signals.windows)
-    restored = windows_from_stored(stored)
+    restored = windows_from_stored(stored, "u33dc")
 
     assert restored == signals.windows
     assert [inputs_digest(w) for w in restored] == [inputs_digest(w) for w in signals.windows]
-    assert [row[0] for row in stored[0]["crops"]] == ["tomato"]  # kale not even named
-    # Stored as rows (no attribute names: smaller items); published named, and the named
-    # form stored before is still read.
-    public = windows_to_public(stored)
+    assert [row[0] for row in stored[0][1]] == ["tomato"]  # kale not even named
+    # Only what cannot be derived is stored: no unit, ratios, classification, confidence,
+    # all-crops sums or summary (each KB is a write unit per insight write); the named,
+    # published form has them all.
+    assert stored[0][0] == 7
+    assert len(stored[0][1][0]) == len(STORED_ROW_FIELDS)
+    public = windows_to_public(stored, "u33dc")
     assert public[0]["crops"][0]["crop"] == "tomato"
     assert public[0]["crops"][0]["listings"] == 3
-    assert (
-        dict(zip(STORED_CROP_FIELDS, stored[0]["crops"][0], strict=True)) == (public[0]["crops"][0])
-    )
-    assert windows_from_stored(public) == signals.windows
-    assert windows_to_public(public) == public
+    assert public[0]["summary"] == signals.windows[0].summary
+    assert public[0]["allCrops"]["listings"] == 3
+    named = public[0]["crops"][0]
+    assert [named[k] for k in STORED_ROW_FIELDS] == stored[0][1][0]
+    # The two forms stored before are still read: named crops, and ten-field rows.
+    assert windows_from_stored(public, "u33dc") == signals.windows
+    assert windows_to_public(public, "u33dc") == public
+    legacy = [
+        {**window, "crops": [[c[f] for f in STORED_CROP_FIELDS if f in c] for c in window["crops"]]}
+        for window in public
+    ]
+    assert windows_from_stored(legacy, "u33dc") == signals.windows
 
 
 def test_an_insight_digest_per_window() -> None:

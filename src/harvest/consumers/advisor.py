@@ -36,7 +36,8 @@ from harvest.consumers.batch import BatchResponse, event_detail, process_message
 from harvest.domain.common import utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.entitlements import parse_tier
-from harvest.domain.signals import SignalPolicy
+from harvest.domain.insight import windows_from_stored
+from harvest.domain.signals import SignalPolicy, WindowSignals
 from harvest.once import Once
 from harvest.services.advisor import AdvisorService
 from harvest.services.explain_debounce import DebouncedExplainer
@@ -46,7 +47,7 @@ from harvest.settings import IN_LAMBDA, AdvisorSettings
 from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
-from harvest.store.insights import InsightRepository, stored_insight
+from harvest.store.insights import InsightRepository
 from harvest.store.items import GuidanceItem
 from harvest.store.table import Table
 
@@ -90,7 +91,7 @@ def bootstrap(
             if settings.bedrock_model_id
             else DisabledModel()
         )
-    store = AdviceRepository(table)
+    store = AdviceRepository(table, consistent=False)
     service = AdvisorService(store, model, clock=clock, cache_ttl_hours=settings.ai_cache_ttl_hours)
     debounce = timedelta(minutes=settings.ai_explain_debounce_minutes)
     return Advising(
@@ -157,13 +158,23 @@ def advise_message(message: Mapping[str, Any]) -> None:
 
 
 def explain_insight(event: DomainEventMessage) -> None:
-    # Queues do not keep order: explain the newest insight known, the stored one unless the
-    # event is newer than what the read returned, so a late old event explains nothing old.
-    stored = advisor().insights.current(event.entity_id)
-    if stored is None or stored.version < event.version:
-        stored = stored_insight(dict(event.data))
-    for window in stored.insight.windows:
-        decision = advisor().explainer.explain(stored.insight.area, window, event.correlation_id)
+    # Decided on the event's own insight first: most are unchanged or debounced, and then
+    # nothing is read but the area's Explained item. Should a window be due, queues do not
+    # keep order: the newest insight known is explained, the stored one unless the event is
+    # newer than what the read returned, so a late old event explains nothing old.
+    area = str(event.data["area"])
+    carried = windows_from_stored(event.data["windows"], area)
+
+    def newest() -> tuple[WindowSignals, ...]:
+        # Eventually consistent (half the read units): a read a moment behind returns an
+        # older version, and then the event's own insight is the newer one.
+        stored = advisor().insights.current(event.entity_id, consistent=False)
+        if stored is None or stored.version < event.version:
+            return carried
+        return stored.insight.windows
+
+    decisions = advisor().explainer.explain_all(area, carried, event.correlation_id, newest=newest)
+    for decision in decisions:
         metrics.add_metric(name=f"Explanations_{decision}", unit=MetricUnit.Count, value=1)
 
 

@@ -50,7 +50,8 @@ from enum import StrEnum
 from typing import Any, Literal
 
 from harvest.domain.common import PUBLIC_GEOHASH_PRECISION
-from harvest.domain.insight import windows_to_public
+from harvest.domain.insight import windows_from_stored, windows_to_public
+from harvest.domain.signals import inputs_digest
 
 type EventName = Literal["INSERT", "MODIFY", "REMOVE"]
 type JsonValue = bool | int | float | str | list[JsonValue] | dict[str, JsonValue] | None
@@ -243,8 +244,12 @@ def events_for_change(
     item = change.new
     rules = ENTITY_RULES[detail_type.entity_type]
     if rules.entity_type == "insight" and "windows" in item:
-        # Stored compactly (crops as rows); published named, as the event model says.
-        item = {**item, "windows": windows_to_public(item["windows"])}
+        # Stored compactly (crops as rows, no summary or digests: domain.insight); published
+        # named and whole, as the event model says.
+        area = str(item["area"])
+        windows = windows_from_stored(item["windows"], area)
+        digests = item.get("digests") or {str(w.days): inputs_digest(w) for w in windows}
+        item = {**item, "windows": windows_to_public(item["windows"], area), "digests": digests}
     entity_id = _required(item, rules.id_attribute)
     version = _version(item)
     return [

@@ -9,11 +9,18 @@ hidden crops carry their slug and ``insufficient_data``, never a figure, so the 
 
 The stored form is a plain dict of str, int, Decimal, list and dict (DynamoDB's types), and
 ``windows_from_stored`` rebuilds equal WindowSignals from it, so the AI worker explains
-exactly what was published. Each crop is stored as a row (a list in ``STORED_CROP_FIELDS``
-order) rather than a map: the attribute names of 10 crops x 3 windows were ~40 % of an
-insight's bytes, and an insight is billed whole (1 KB write, 4 KB read units) every time a
-batch rewrites or rereads it (docs/scaling.md). Maps stored before are still read. The
-`insight.generated` event keeps the named form (``windows_to_public``).
+exactly what was published. An insight is billed whole (1 KB write, 4 KB read units) every
+time a batch rewrites or rereads it (docs/scaling.md), so only what cannot be derived is
+stored: each window is a pair ``[days, rows]``, each published crop a row in
+``STORED_ROW_FIELDS`` order (slug, supply, demand, listings, requests). The rest is rebuilt
+on read from those figures: the unit (the catalog's canonical unit), scarcity and abundance
+(functions of supply and demand), the classification and the confidence (functions of
+those and of the thresholds of ``SignalPolicy``, which are constants; k and the minimum of
+observations only decide whether a crop is stored at all), the all-crops counts (sums of the
+published crops), the summary (domain.summary, a pure function of the crops, the area and
+the catalog) and the digests. The two forms stored
+before (crops as maps, then as ten-field rows with unit, ratios and summary; "crops") are
+still read. The `insight.generated` event keeps the named form (``windows_to_public``).
 """
 
 from __future__ import annotations
@@ -26,17 +33,23 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.signals import (
     AllCrops,
     AreaSignals,
     Classification,
+    CropFigures,
     CropSignal,
+    SignalPolicy,
     WindowSignals,
+    crop_signal,
     inputs_digest,
+    shown_window,
 )
 
 __all__ = [
     "STORED_CROP_FIELDS",
+    "STORED_ROW_FIELDS",
     "Insight",
     "insight_of",
     "is_newer",
@@ -49,9 +62,14 @@ __all__ = [
 _CROP_FIGURES = ("supply", "demand", "scarcity", "abundance", "confidence")
 _CROP_COUNTS = ("listings", "requests")
 _ALL_COUNTS = ("listings", "requests", "contributors")
-# A stored crop row: the first three always, the figures only when published.
+# The row stored before (still read): the first three always, the figures when published.
 STORED_CROP_FIELDS = ("crop", "unit", "classification", "supply", "demand", "listings",
                       "requests", "scarcity", "abundance", "confidence")  # fmt: skip
+# A stored row now: what cannot be derived (a window stores published crops only).
+STORED_ROW_FIELDS = ("crop", "supply", "demand", "listings", "requests")
+# Classification thresholds and confidence as published (constants: SignalPolicy's k and
+# minimum of observations gate publication, which the stored rows already passed).
+_POLICY = SignalPolicy(min_observations=0)
 
 # What an insight.generated event carries in `data` (public_view publishes by inclusion).
 PUBLISHED_INSIGHT_ATTRIBUTES = frozenset({
@@ -88,22 +106,16 @@ def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bo
     return stored is None or candidate > stored
 
 
-def windows_to_stored(windows: Sequence[WindowSignals]) -> list[dict[str, Any]]:
-    """The stored form: crops as rows (``STORED_CROP_FIELDS``)."""
-    return [
-        {
-            "days": window.days,
-            "summary": window.summary,
-            "crops": [_crop_row(signal) for signal in window.crops],
-            "allCrops": _all_crops_to_stored(window.all_crops),
-        }
-        for window in windows
-    ]
+def windows_to_stored(windows: Sequence[WindowSignals]) -> list[list[Any]]:
+    """The stored form: per window [days, rows] (each crop a ``STORED_ROW_FIELDS`` row)."""
+    return [[window.days, [_crop_row(signal) for signal in window.crops]] for window in windows]
 
 
-def windows_to_public(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Stored windows (either form) in the named form the `insight.generated` event
-    publishes (store.event_models.InsightWindowData): each crop a map of its figures."""
+def windows_to_public(
+    stored: Sequence[Any], area: str, *, catalog: CropCatalog | None = None
+) -> list[dict[str, Any]]:
+    """Stored windows (any form) of ``area`` in the named form the `insight.generated`
+    event publishes (store.event_models.InsightWindowData): each crop a map of its figures."""
     return [
         {
             "days": window.days,
@@ -111,21 +123,32 @@ def windows_to_public(stored: Sequence[Mapping[str, Any]]) -> list[dict[str, Any
             "crops": [_crop_to_stored(signal) for signal in window.crops],
             "allCrops": _all_crops_to_stored(window.all_crops),
         }
-        for window in windows_from_stored(stored)
+        for window in windows_from_stored(stored, area, catalog=catalog)
     ]
 
 
-def windows_from_stored(stored: Sequence[Mapping[str, Any]]) -> tuple[WindowSignals, ...]:
-    """Raises KeyError/ValueError on a malformed stored insight."""
-    return tuple(
-        WindowSignals(
-            days=int(window["days"]),
-            crops=tuple(_crop_from_stored(entry) for entry in window["crops"]),
-            summary=str(window["summary"]),
-            all_crops=_all_crops_from_stored(window["allCrops"]),
+def windows_from_stored(
+    stored: Sequence[Any], area: str, *, catalog: CropCatalog | None = None
+) -> tuple[WindowSignals, ...]:
+    """The windows of ``area`` as stored; what the compact form leaves out is rebuilt from
+    its rows (see the module doc). Raises KeyError/ValueError on a malformed insight."""
+    crops = catalog if catalog is not None else load_catalog()
+    windows: list[WindowSignals] = []
+    for window in stored:
+        if not isinstance(window, Mapping):
+            days, rows = window
+            signals = tuple(_crop_from_row(row, crops) for row in rows)
+            windows.append(shown_window(area, int(days), signals, catalog=crops))
+            continue
+        windows.append(
+            WindowSignals(
+                days=int(window["days"]),
+                crops=tuple(_crop_from_stored(entry) for entry in window["crops"]),
+                summary=str(window["summary"]),
+                all_crops=_all_crops_from_stored(window["allCrops"]),
+            )
         )
-        for window in stored
-    )
+    return tuple(windows)
 
 
 def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
@@ -140,8 +163,29 @@ def _crop_to_stored(signal: CropSignal) -> dict[str, Any]:
 
 
 def _crop_row(signal: CropSignal) -> list[Any]:
-    named = _crop_to_stored(signal)
-    return [named[name] for name in STORED_CROP_FIELDS if name in named]
+    if not signal.published:
+        return [signal.crop]
+    return [signal.crop, signal.supply, signal.demand, signal.listings, signal.requests]
+
+
+def _crop_from_row(row: Sequence[Any], catalog: CropCatalog) -> CropSignal:
+    unit = catalog.get(str(row[0])).canonical_unit
+    if len(row) < len(STORED_ROW_FIELDS):
+        return CropSignal(str(row[0]), unit, *(None,) * 6, Classification.INSUFFICIENT_DATA, None)
+    crop, supply, demand, listings, requests = row
+    figures = CropFigures(
+        crop=str(crop),
+        unit=unit,
+        supply=Decimal(str(supply)),
+        demand=Decimal(str(demand)),
+        listings=int(listings),
+        requests=int(requests),
+        contributors=_POLICY.k,  # published: it had at least k
+    )
+    signal = crop_signal(figures, _POLICY)
+    if not signal.published:
+        raise ValueError(f"stored row of {crop} is not publishable: {row!r}")
+    return signal
 
 
 def _crop_from_stored(stored: Mapping[str, Any] | Sequence[Any]) -> CropSignal:

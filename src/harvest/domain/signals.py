@@ -301,21 +301,25 @@ def published_window(
         (s for s in signals if s.published),
         key=lambda s: (SEVERITY.index(s.classification), crops.get(s.crop).name, s.crop),
     )
+    return shown_window(area, window_days, tuple(shown), catalog=crops)
+
+
+def shown_window(
+    area: str, window_days: int, shown: tuple[CropSignal, ...], *, catalog: CropCatalog
+) -> WindowSignals:
+    """A window of crops already shown, in the order given: its summary and all-crops sums
+    are functions of them (so a stored insight keeps only the crops, domain.insight)."""
     lines = [
-        SummaryLine(crops.get(s.crop).name, s.unit, s.supply, s.demand, s.classification.value)
+        SummaryLine(catalog.get(s.crop).name, s.unit, s.supply, s.demand, s.classification.value)
         for s in shown
         if s.supply is not None and s.demand is not None
     ]
+    listings, requests = sum(s.listings or 0 for s in shown), sum(s.requests or 0 for s in shown)
     return WindowSignals(
         days=window_days,
-        crops=tuple(shown),
+        crops=shown,
         summary=render_summary(area, window_days, lines, 0),
-        all_crops=AllCrops(
-            listings=sum(s.listings or 0 for s in shown),
-            requests=sum(s.requests or 0 for s in shown),
-            contributors=None,
-            rounded=False,
-        ),
+        all_crops=AllCrops(listings=listings, requests=requests, contributors=None, rounded=False),
     )
 
 

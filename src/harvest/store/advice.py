@@ -81,6 +81,25 @@ class LatestExplanation:
     advice: Advice
 
 
+EXPLAINED_TYPE: Final = "ai-explained"
+
+
+@dataclass(frozen=True, slots=True)
+class Explained:
+    """What the AI worker's debounce needs of a window's latest explanation: its shape,
+    when it was made and whether the model made it (not its text)."""
+
+    shape: str
+    called_at: datetime
+    source: str
+
+
+def explained_key(area: str) -> Key:
+    """One small item per area with every window's Explained (`w{days}`: [shape, calledAt,
+    source]): the debounce reads one item per insight, not one explanation per window."""
+    return {"PK": f"AICACHE#AREA#{area}", "SK": "EXPLAINED"}
+
+
 def latest_key(area: str, days: int) -> Key:
     return {"PK": f"AICACHE#AREA#{area}#{days}", "SK": "LATEST"}
 
@@ -107,13 +126,17 @@ def _checked_digest(digest: str) -> str:
 
 
 class AdviceRepository:
-    def __init__(self, table: Table) -> None:
+    def __init__(self, table: Table, *, consistent: bool = True) -> None:
         self.table = table
+        # The AI worker reads eventually consistent (half the read units, docs/scaling.md
+        # §4): a read that missed a write of the last second at worst explains once more,
+        # and its own writes it remembers (services.explain_debounce).
+        self.consistent = consistent
 
     # ------------------------------------------------------------------ reads
     def cached(self, digest: str, now: datetime) -> Advice | None:
         """The live cache entry of ``digest``; an entry past its expiresAt counts as absent."""
-        item = self.table.get(cache_key(digest))
+        item = self.table.get(cache_key(digest), consistent=self.consistent)
         if item is None or item.get("type") != CACHE_TYPE:
             return None
         if int(item.get("expiresAt", 0)) <= int(now.timestamp()):
@@ -126,11 +149,24 @@ class AdviceRepository:
 
     def latest(self, area: str, days: int) -> LatestExplanation | None:
         """The area window's latest explanation (no TTL: it outlives the digest cache)."""
-        item = self.table.get(latest_key(area, days))
+        item = self.table.get(latest_key(area, days), consistent=self.consistent)
         if item is None or item.get("type") != LATEST_TYPE:
             return None
         called_at = datetime.fromisoformat(str(item["calledAt"]))
         return LatestExplanation(str(item["shape"]), called_at, _advice_of(item))
+
+    def explained(self, area: str) -> dict[int, Explained] | None:
+        """Every window's Explained of the area, None when the area has no such item yet
+        (never explained, or explained before it existed: read its windows' latest)."""
+        item = self.table.get(explained_key(area), consistent=self.consistent)
+        if item is None or item.get("type") != EXPLAINED_TYPE:
+            return None
+        found: dict[int, Explained] = {}
+        for name, value in item.items():
+            if name.startswith("w") and name[1:].isdigit() and isinstance(value, list):
+                shape, called_at, source = (str(part) for part in value)
+                found[int(name[1:])] = Explained(shape, datetime.fromisoformat(called_at), source)
+        return found
 
     # ------------------------------------------------------------------ writes
     def put_latest(
@@ -152,6 +188,14 @@ class AdviceRepository:
             **_advice_attributes(advice),
         }
         self.update(latest_key(area, days), attributes, correlation_id, now)
+        # Then the area's summary of it (a failure here fails the message: its retry finds
+        # the explanation in the digest cache and writes both again, no model call).
+        state = {
+            "type": EXPLAINED_TYPE,
+            "area": area,
+            f"w{days}": [shape, iso(now), advice.source],
+        }
+        self.update(explained_key(area), state, correlation_id, now)
 
     def put_cached(
         self,

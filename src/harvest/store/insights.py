@@ -1,8 +1,9 @@
 """The insight worker's repository: one current insight per area (derived keys only).
 
 Key (schemas/key-design.md): PK = INSIGHT#{area} (geohash precision 4-6), SK = CURRENT,
-type `insight`: `area`, `asOfDay`, `inputVersion`, `windows` (the published signals, see
-harvest.domain.insight), `digests` (per window), `validUntil` (the last day the windows
+type `insight`: `area`, `asOfDay`, `inputVersion`, `windows` (the published signals in
+the compact form of harvest.domain.insight; the digests per window are computed from them
+on read, no longer stored), `validUntil` (the last day the windows
 hold without a new event; never published), plus version/createdAt/updatedAt/
 correlationId. `version` counts changes of what is published; it is the entity version of
 the `insight.generated` event.
@@ -174,11 +175,18 @@ class InsightRepository:
         to the SET list: `, #version = ...` or ` ADD #version ...`); createdAt is kept."""
         key = insight_key(insight.area)
         refuse_unless_derived(key)
+        # The digests are the windows' hashes: rebuilt on read, not stored (an insight is
+        # billed whole per write, docs/scaling.md); an item stored before loses them.
+        updates, _, removed = version_clause.partition(" REMOVE ")
+        expression = (
+            "SET #type = :type, area = :area, asOfDay = :day, inputVersion = :input, "
+            "windows = :windows, updatedAt = :now, correlationId = :cid, "
+            "validUntil = :valid, createdAt = if_not_exists(createdAt, :now)"
+            f"{updates} REMOVE digests" + (f", {removed}" if removed else "")
+        )
         return self.table.update_if(
             key,
-            "SET #type = :type, area = :area, asOfDay = :day, inputVersion = :input, "
-            "windows = :windows, digests = :digests, updatedAt = :now, correlationId = :cid, "
-            "validUntil = :valid, createdAt = if_not_exists(createdAt, :now)" + version_clause,
+            expression,
             condition,
             {"#type": "type", "#version": "version"} | _named(version_clause + (condition or "")),
             {
@@ -187,7 +195,6 @@ class InsightRepository:
                 "day": insight.as_of_day.isoformat(),
                 "input": insight.input_version,
                 "windows": windows_to_stored(insight.windows),
-                "digests": insight.digests,
                 "valid": _valid_until(insight),
                 "now": iso(now or self.clock()),
                 "cid": correlation_id,
@@ -225,16 +232,23 @@ def _valid_until(insight: Insight) -> str:
 
 def stored_insight(item: dict[str, Any]) -> StoredInsight:
     """An INSIGHT# item as read from the table or a stream image."""
+    insight = Insight(
+        area=str(item["area"]),
+        as_of_day=date.fromisoformat(str(item["asOfDay"])),
+        input_version=int(item["inputVersion"]),
+        windows=windows_from_stored(item["windows"], str(item["area"])),
+        # Written before validUntil existed: valid on its own as-of day only.
+        valid_until=date.fromisoformat(str(item.get("validUntil", item["asOfDay"]))),
+    )
+    # Stored digests: an item written before they were left out (the windows' hashes).
+    stored = item.get("digests")
     return StoredInsight(
-        insight=Insight(
-            area=str(item["area"]),
-            as_of_day=date.fromisoformat(str(item["asOfDay"])),
-            input_version=int(item["inputVersion"]),
-            windows=windows_from_stored(item["windows"]),
-            # Written before validUntil existed: valid on its own as-of day only.
-            valid_until=date.fromisoformat(str(item.get("validUntil", item["asOfDay"]))),
+        insight=insight,
+        digests=(
+            {str(k): str(v) for k, v in stored.items()}
+            if isinstance(stored, Mapping)
+            else insight.digests
         ),
-        digests={str(k): str(v) for k, v in dict(item.get("digests", {})).items()},
         version=int(item["version"]),
         updated_at=str(item["updatedAt"]),
         correlation_id=str(item.get("correlationId", "")),
