@@ -10,12 +10,11 @@ from harvest.domain.common import utc_now
 from harvest.domain.listing import Listing
 from harvest.domain.matching import MatchEntry
 from harvest.domain.request import Request
-from harvest.domain.signals import SignalPolicy
 from harvest.services.insight_rebuild import insight_drift
 from harvest.services.match_rebuild import SetKey, expected_match_sets, match_drift
 from harvest.services.matching import MatchingService
 from harvest.services.rebuild import Drift, ItemKey, drift, expected_derived, is_marker, item_key
-from harvest.settings import current_settings
+from harvest.settings import current_settings, signal_policy
 from harvest.store.codec import item_to_listing, item_to_request
 from harvest.store.insights import StoredInsight, stored_insight
 from harvest.store.matches import MatchRepository, MatchSet, match_set_from_item
@@ -123,7 +122,7 @@ def scan_snapshot(table: Table, segments: int) -> Snapshot:
 def audit(table_name: str, segments: int, snapshot: Snapshot) -> Audit:
     """Compares the snapshot's derived items with those its core items imply."""
     expected = expected_derived(snapshot.core)
-    policy = SignalPolicy(k=current_settings().signal_k)
+    policy = signal_policy(current_settings())
     drifts = drift(expected, snapshot.derived)
     drifts += insight_drift(expected, snapshot.insights, policy)
     drifts += match_drift(snapshot.expected_matches, snapshot.match_sets)
