@@ -39,6 +39,7 @@ from decimal import Decimal
 from typing import Final, Protocol
 
 from harvest.domain.common import quantity
+from harvest.domain.disclosure import WindowCounts
 
 __all__ = ["QUANTITY_STEP", "KeyedNoise", "Noise", "discrete_laplace", "noisy_windows"]
 
@@ -97,19 +98,13 @@ class KeyedNoise:
         return max(1, value + self._draw(message, self.count_scale))
 
 
-class RegionFigures(Protocol):
+class RegionFigures(WindowCounts, Protocol):
     """What noise needs of one crop's totals in one window (domain.signals.CropFigures)."""
 
     @property
     def supply(self) -> Decimal: ...
     @property
     def demand(self) -> Decimal: ...
-    @property
-    def listings(self) -> int: ...
-    @property
-    def requests(self) -> int: ...
-    @property
-    def contributors(self) -> int: ...
 
 
 def noisy_windows[F: RegionFigures](
