@@ -10,6 +10,7 @@ from harvest.domain.common import utc_now
 from harvest.domain.listing import Listing
 from harvest.domain.matching import MatchEntry
 from harvest.domain.request import Request
+from harvest.domain.signals import SignalPolicy
 from harvest.services.insight_rebuild import insight_drift
 from harvest.services.match_rebuild import SetKey, expected_match_sets, match_drift
 from harvest.services.matching import MatchingService
@@ -119,10 +120,13 @@ def scan_snapshot(table: Table, segments: int) -> Snapshot:
     )
 
 
-def audit(table_name: str, segments: int, snapshot: Snapshot) -> Audit:
-    """Compares the snapshot's derived items with those its core items imply."""
+def audit(
+    table_name: str, segments: int, snapshot: Snapshot, policy: SignalPolicy | None = None
+) -> Audit:
+    """Compares the snapshot's derived items with those its core items imply; the insights
+    as `policy` (default: the settings') computes them."""
     expected = expected_derived(snapshot.core)
-    policy = signal_policy(current_settings())
+    policy = policy or signal_policy(current_settings())
     drifts = drift(expected, snapshot.derived)
     drifts += insight_drift(expected, snapshot.insights, policy)
     drifts += match_drift(snapshot.expected_matches, snapshot.match_sets)
