@@ -11,7 +11,7 @@ from typing import NoReturn
 import pytest
 
 from harvest.cli.main import main
-from harvest.cli.target import _noise_key
+from harvest.local.offline import runtime_noise_key
 
 
 class ClientRequested(Exception):
@@ -128,10 +128,10 @@ def test_a_stopped_runtimes_noise_key_is_used_while_its_data_is_open(
     monkeypatch.delenv("SIGNAL_NOISE_KEY", raising=False)
     (tmp_path / "signal-noise-key").write_text("the-runtimes-key\n", encoding="utf-8")
     # Audit and rebuild must draw the noise the runtime's functions drew.
-    with _noise_key(tmp_path):
+    with runtime_noise_key(tmp_path):
         assert os.environ["SIGNAL_NOISE_KEY"] == "the-runtimes-key"
     assert "SIGNAL_NOISE_KEY" not in os.environ
     # A key given explicitly wins.
     monkeypatch.setenv("SIGNAL_NOISE_KEY", "explicit")
-    with _noise_key(tmp_path):
+    with runtime_noise_key(tmp_path):
         assert os.environ["SIGNAL_NOISE_KEY"] == "explicit"

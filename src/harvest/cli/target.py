@@ -87,7 +87,7 @@ def open_target(args: argparse.Namespace, *, write_back: bool = False) -> Iterat
         return
     data_dir: Path = args.data_dir if args.data_dir is not None else find_runtime_dir()
     try:
-        with open_data_dir(data_dir, write_back=write_back) as endpoint, _noise_key(data_dir):
+        with open_data_dir(data_dir, write_back=write_back) as endpoint:
             yield Target(
                 endpoint.endpoint_url,
                 table or endpoint.table_name,
@@ -95,18 +95,3 @@ def open_target(args: argparse.Namespace, *, write_back: bool = False) -> Iterat
             )
     except DataDirError as error:
         raise UsageError(str(error)) from None
-
-
-@contextmanager
-def _noise_key(data_dir: Path) -> Iterator[None]:
-    """The runtime's signal noise key (domain.noise) while its data is open, unless one is
-    set: audit and rebuild must draw the noise the runtime's functions drew."""
-    path = data_dir / "signal-noise-key"
-    if "SIGNAL_NOISE_KEY" in os.environ or not path.exists():
-        yield
-        return
-    os.environ["SIGNAL_NOISE_KEY"] = path.read_text(encoding="utf-8").strip()
-    try:
-        yield
-    finally:
-        os.environ.pop("SIGNAL_NOISE_KEY", None)
