@@ -14,21 +14,30 @@ their figures, how many kept figures but changed classification (precision 4 add
 published cells instead of its own buckets), and of the figures lost at precision 5 how
 many an exact per-kind contributor count (not kept by the buckets today) would bring back.
 
-    .venv/bin/python bench/privacy_utility.py [--seed 7] [--k 3]
+It then measures the noise (domain.noise): the same release with the noise the settings
+default to (or `--noise-quantity` / `--noise-count`), over `--keys` keys, against the exact
+figures: figures lost, classifications changed, the typical error of a shown quantity, and
+the own writes an averaging attacker needs to bring its error under one grower's typical
+(median) quantity (docs/privacy.md, residual risks).
+
+    .venv/bin/python bench/privacy_utility.py [--seed 7] [--k 3] [--noise-quantity 2 5 10]
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from collections import Counter, defaultdict
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 from moto import mock_aws
 
 from harvest.domain.contribution import ALL_CROPS, Contribution
 from harvest.domain.crops import load_catalog
+from harvest.domain.noise import KeyedNoise
 from harvest.domain.release import area_signals
 from harvest.domain.signals import (
     WINDOWS,
@@ -41,6 +50,7 @@ from harvest.domain.signals import (
 )
 from harvest.local.demo import seed_demo
 from harvest.services.rebuild import expected_derived
+from harvest.settings import Settings
 from harvest.store.derived import day_totals
 from harvest.store.dynamo import deserialize, make_client
 from harvest.store.repository import Repository
@@ -87,14 +97,62 @@ def before(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key
     return shown
 
 
-def after(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key, Classification]:
-    shown: dict[Key, Classification] = {}
+def published(
+    buckets: dict[str, list[DayTotals]], today: date, policy: SignalPolicy
+) -> dict[Key, tuple[Classification, Decimal, Decimal]]:
+    """Every shown (area, window, crop): its class, supply and demand."""
+    shown: dict[Key, tuple[Classification, Decimal, Decimal]] = {}
     # Buckets exist for published cells only: the precision-4 areas are their parents.
     for area in sorted(set(buckets) | {cell[:4] for cell in buckets}):
-        for window in area_signals(area, today, buckets, SignalPolicy(k=k)).windows:
-            for signal in window.crops:
-                shown[(area, window.days, signal.crop)] = signal.classification
+        for window in area_signals(area, today, buckets, policy).windows:
+            for s in window.crops:
+                figures = (s.classification, s.supply or Decimal(0), s.demand or Decimal(0))
+                shown[(area, window.days, s.crop)] = figures
     return shown
+
+
+def after(buckets: dict[str, list[DayTotals]], today: date, k: int) -> dict[Key, Classification]:
+    return {key: v[0] for key, v in published(buckets, today, SignalPolicy(k=k)).items()}
+
+
+def noise_cost(
+    buckets: dict[str, list[DayTotals]],
+    live: list[Contribution],
+    today: date,
+    args: Any,
+    quantity_scale: float,
+) -> None:
+    """The noisy release against the exact one (same release rules), over several keys."""
+    exact = published(buckets, today, SignalPolicy(k=args.k))
+    lost = changed = shown = 0
+    errors: list[Decimal] = []
+    for n in range(args.keys):
+        noise = KeyedNoise(f"bench-{n}".encode(), Decimal(str(quantity_scale)),
+                           args.noise_count)  # fmt: skip
+        noisy = published(buckets, today, SignalPolicy(k=args.k, noise=noise))
+        lost += len(exact.keys() - noisy.keys())
+        shown += len(noisy)
+        changed += sum(noisy[key][0] != exact[key][0] for key in exact.keys() & noisy.keys())
+        for key in exact.keys() & noisy.keys():
+            (_, *true), (_, *drawn) = exact[key], noisy[key]
+            errors += [abs(d - t) for t, d in zip(true, drawn, strict=True) if t > 0]
+    quantities = sorted(item.quantity for item in live if item.quantity > 0)
+    typical = quantities[len(quantities) // 2]
+    scale = Decimal(str(quantity_scale))
+    errors.sort()
+    print(f"noise: quantity scale {scale}, count scale {args.noise_count}, {args.keys} keys; "
+          f"exact figures shown: {len(exact)} per key")  # fmt: skip
+    print(f"  figures lost: {lost / args.keys:.1f} per key; classifications changed: "
+          f"{changed} of {shown} ({100 * changed / max(shown, 1):.1f} %)")  # fmt: skip
+    sizes = sorted(f for v in exact.values() for f in v[1:] if f > 0)
+    print(f"  |noisy - exact| of shown quantities: median {errors[len(errors) // 2]}, "
+          f"90th percentile {errors[len(errors) * 9 // 10]} (canonical units; the exact "
+          f"ones: median {sizes[len(sizes) // 2]})")  # fmt: skip
+    # One own write = one fresh draw of the region (new true state). The mean of n draws
+    # of a Laplace of scale b has standard deviation b * sqrt(2 / n).
+    needed = math.ceil(2 * (scale / typical) ** 2) if scale else 0
+    print(f"  median live item quantity: {typical}; own writes to average the noise of one "
+          f"region to a standard error under it: {needed}")  # fmt: skip
 
 
 def kind_safe_exactly(live: list[Contribution], key: Key, today: date, k: int) -> bool:
@@ -111,6 +169,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--k", type=int, default=3)
+    defaults = Settings.from_environ({})
+    parser.add_argument(
+        "--noise-quantity", type=float, nargs="+", default=[defaults.signal_noise_quantity]
+    )
+    parser.add_argument("--noise-count", type=float, default=defaults.signal_noise_count)
+    parser.add_argument("--keys", type=int, default=20)
     args = parser.parse_args()
     now = datetime(2026, 6, 30, tzinfo=UTC)
     buckets, live = demo_world(args.seed, now)
@@ -145,6 +209,8 @@ def main() -> None:
     print("classification before -> after (figures shown in both):")
     for (was, now_label), count in sorted(per_label.items()):
         print(f"  {was.value:>9} -> {now_label.value:<9} {count}")
+    for scale in args.noise_quantity:
+        noise_cost(buckets, live, today, args, scale)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,11 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
-from typing import Any, Self
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Self
+
+if TYPE_CHECKING:
+    from harvest.domain.signals import SignalPolicy
 
 # True inside an AWS Lambda container. Powertools writes the cold-start metric even with
 # metrics disabled, so handlers capture it only there (not in tests or the local runtime).
@@ -66,6 +70,14 @@ class SignalSettings:
     # k-anonymity of community signals (DESIGN §5): distinct contributors a crop needs in a
     # window before any figure of it is published. The API and the insight worker must agree.
     signal_k: int = _env("SIGNAL_K_ANONYMITY", 3, minimum=1)
+    # Noise on every published figure (domain.noise, docs/privacy.md): the Laplace scale of
+    # quantities (in a crop's canonical unit) and of counts (in items); 0 switches one off.
+    # Its HMAC key: an SSM SecureString in the template, a per-data-dir secret locally.
+    # Every function that computes signals must use the same key and scales.
+    signal_noise_quantity: float = _env("SIGNAL_NOISE_QUANTITY", 2.0, minimum=0)
+    signal_noise_count: float = _env("SIGNAL_NOISE_COUNT", 1.0, minimum=0)
+    signal_noise_key_parameter: str | None = _env("SIGNAL_NOISE_KEY_PARAMETER", None)
+    signal_noise_key: str = _env("SIGNAL_NOISE_KEY", "local-development-signal-noise-key")
 
 
 @dataclass(frozen=True)
@@ -148,6 +160,28 @@ class Settings(
     ApiSettings,
 ):
     """Every variable: what the CLI and the tools read (they act for every function)."""
+
+
+def signal_policy(settings: SignalSettings) -> SignalPolicy:
+    """The signal policy every function that computes signals uses: k and the noise, keyed
+    by the SSM parameter when one is named (read through Powertools, cached 5 min)."""
+    from harvest.domain.noise import KeyedNoise  # noqa: PLC0415 - only signal functions
+    from harvest.domain.signals import SignalPolicy  # noqa: PLC0415
+
+    noise = None
+    if settings.signal_noise_quantity > 0 or settings.signal_noise_count > 0:
+        key = settings.signal_noise_key
+        if settings.signal_noise_key_parameter:
+            from aws_lambda_powertools.utilities import parameters  # noqa: PLC0415
+
+            name = settings.signal_noise_key_parameter
+            key = str(parameters.get_parameter(name, decrypt=True, max_age=300))
+        noise = KeyedNoise(
+            key.encode(),
+            Decimal(str(settings.signal_noise_quantity)),
+            settings.signal_noise_count,
+        )
+    return SignalPolicy(k=settings.signal_k, noise=noise)
 
 
 def _parse(metadata: Mapping[str, Any], kind: str, raw: str) -> Any:

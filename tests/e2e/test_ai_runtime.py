@@ -16,6 +16,7 @@ from harvest.domain.insight import windows_to_public
 from harvest.local.runtime import LocalRuntime
 from harvest.store.dynamo import make_client
 from support import payloads
+from support.exact import exact_figures
 from support.runtime import HttpClient, audit_clean, running_runtime, stored_item, wait_for
 
 AREA = "u33d"  # around payloads.BERLIN
@@ -44,7 +45,8 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
-    with running_runtime(data) as (runtime, http):
+    # Noise off (settings): the exact figures are what this test follows.
+    with exact_figures(), running_runtime(data) as (runtime, http):
         assert {"AggregatorFunction", "PublisherFunction", "AdvisorFunction"} <= set(
             runtime.poller_names
         )
@@ -123,7 +125,8 @@ def test_signals_explanation_and_guidance_through_the_whole_pipeline(
 
     # After the runtime stops, the incremental derived state equals a rebuild from core
     capsys.readouterr()
-    assert main(["audit", "--data-dir", str(data)]) == 0
+    with exact_figures():  # as the runtime computed them
+        assert main(["audit", "--data-dir", str(data)]) == 0
     assert "0 drift" in capsys.readouterr().out
 
 

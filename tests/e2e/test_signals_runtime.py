@@ -13,6 +13,7 @@ from harvest.cli.main import main
 from harvest.domain.insight import windows_to_public
 from harvest.local.runtime import LocalRuntime
 from support import payloads
+from support.exact import exact_figures
 from support.runtime import audit_clean, running_runtime, stored_item, wait_for
 
 AREA = "u33d"  # around payloads.BERLIN
@@ -35,7 +36,8 @@ def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     data = tmp_path / "data"
-    with running_runtime(data) as (runtime, http):
+    # Noise off (settings): the exact figures are what this test follows.
+    with exact_figures(), running_runtime(data) as (runtime, http):
         assert "AggregatorFunction" in runtime.poller_names
         # Given three growers offering tomatoes and three families asking for some (k of
         # each kind: demand sums the requesters' items only)
@@ -70,5 +72,6 @@ def test_signals_follow_the_writes_and_audit_is_clean_after_stop(
 
     # Then, with the runtime stopped, the incremental state equals a rebuild from core
     capsys.readouterr()
-    assert main(["audit", "--data-dir", str(data)]) == 0
+    with exact_figures():  # as the runtime computed them
+        assert main(["audit", "--data-dir", str(data)]) == 0
     assert "0 drift" in capsys.readouterr().out

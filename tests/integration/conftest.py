@@ -22,6 +22,7 @@ from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
 from support.apigw import Api
 from support.engine import ENGINE
+from support.exact import exact_figures
 
 
 def pytest_report_header() -> str:
@@ -94,3 +95,10 @@ def api(table: str) -> Api:
 @pytest.fixture
 def dynamodb(table: str) -> Any:
     return make_client("us-east-1")
+
+
+@pytest.fixture
+def no_noise() -> Iterator[None]:
+    """The signals' noise off (settings), for a test whose subject is an exact figure."""
+    with exact_figures():
+        yield

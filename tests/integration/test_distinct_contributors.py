@@ -27,6 +27,10 @@ AREA = "u33d"  # payloads.BERLIN is u33dc...
 K = 3
 
 
+# Noise off (settings): its subject: exact counts of distinct users.
+pytestmark = pytest.mark.usefixtures("no_noise")
+
+
 @pytest.fixture(autouse=True)
 def fresh_aggregator(table: str) -> Iterator[None]:
     derivation.derivation.reset()

@@ -125,6 +125,7 @@ def _published(view: AreaSignalsView) -> dict[str, Any]:
     return {k: v for k, v in body.items() if k not in ("geohash", "asOf")}
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_items_leaving_the_7_day_window_are_refreshed_and_served_in_one_read(
     api: Api, dynamodb: Any, table: str
 ) -> None:

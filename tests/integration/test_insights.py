@@ -56,6 +56,7 @@ def _community(api: Api, dynamodb: Any, table: str) -> tuple[str, list[dict[str,
     return str(records[0]["dynamodb"]["NewImage"]["geohash"]["S"]), records
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_source_changes_become_one_published_insight_per_area_exactly_once(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
@@ -202,6 +203,7 @@ def _assert_sum_is_the_area(repository: InsightRepository, area: str) -> StoredI
     return stored
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_a_precision_4_insight_is_the_sum_of_its_cells_and_follows_their_changes(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
@@ -234,6 +236,7 @@ def test_a_precision_4_insight_is_the_sum_of_its_cells_and_follows_their_changes
     assert after.revision == stored.revision + 1
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
@@ -280,6 +283,7 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     assert tomato.listings == 3 + 3 + 3
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_days_later_a_cell_moves_on_without_a_new_version_and_a_sum_recomputes_moved_cells(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository
 ) -> None:
@@ -318,6 +322,7 @@ def test_days_later_a_cell_moves_on_without_a_new_version_and_a_sum_recomputes_m
     assert recomputed.insight.windows == later.signals.for_area(cell).signals.windows
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_a_write_that_lost_its_race_reads_again_and_lands(
     api: Api, dynamodb: Any, table: str, repository: InsightRepository, monkeypatch: Any
 ) -> None:

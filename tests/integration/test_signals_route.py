@@ -44,6 +44,7 @@ def _seed(api: Api, dynamodb: Any, table: str) -> None:
     assert response == {"batchItemFailures": []}
 
 
+@pytest.mark.usefixtures("no_noise")  # asserts exact figures
 def test_signals_report_every_window_and_hide_crops_under_k(
     api: Api, dynamodb: Any, table: str
 ) -> None:

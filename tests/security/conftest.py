@@ -20,6 +20,7 @@ from harvest.api import dependencies
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
 from support.apigw import Api
+from support.exact import exact_figures
 
 FAKE_AWS = {
     "AWS_ACCESS_KEY_ID": "testing",
@@ -87,3 +88,10 @@ def module_api(module_table: str) -> Api:
 @pytest.fixture(scope="module")
 def module_dynamodb(module_table: str) -> Any:
     return make_client("us-east-1")
+
+
+@pytest.fixture(scope="module")
+def module_no_noise() -> Iterator[None]:
+    """The signals' noise off (settings) for a module whose subject is an exact figure."""
+    with exact_figures():
+        yield

@@ -1,14 +1,20 @@
-"""An attacker with nothing but ordinary requests (and, when active, one account posting
-and cancelling its own listings) must never turn the published signals back into a figure
-attributable to fewer than k real contributors (issue 11; docs/privacy.md, threat model).
+"""An attacker with nothing but ordinary requests, and up to k - 1 accounts of its own
+posting and cancelling their own listings and requests, must never turn the published
+signals back into a figure attributable to fewer than k REAL contributors (issue 11;
+docs/privacy.md, threat model).
 
 The attacker reads every area at precision 4, 5 and 6, every window, crop and all-crops
-count, also after posting its own listings, and a solver (support.signal_world) tries every
-rational linear combination. A passive attacker must isolate no group under k; an active
-one is itself one of a figure's contributors, so it may learn the sum of the other k - 1
-(what k-anonymity of an aggregate means: k counts every contributor, docs/privacy.md).
-The attacker also reads every version of every area as it adds and cancels its own
-listings and requests one at a time, and the solver combines all the versions at once.
+count, before and after its own items and in every version as it adds and cancels them one
+at a time, and a solver (support.signal_world) tries every rational linear combination.
+Every published quantity is a sum of items and of the noise of the released regions
+(domain.noise), each draw an unknown of its own (the same region in the same true state:
+the same unknown, since the real noise is an HMAC of exactly that). A leak is a combination
+that cancels every noise unknown and depends on fewer than k real contributors: the
+attacker's own accounts are known to it and never count among the k.
+
+Without noise the counting rules alone leak to sybils (the k - 1 accounts make a region of
+one real grower publishable): `test_without_noise_...` keeps that attack, which the
+release before the noise lost to.
 """
 
 from __future__ import annotations
@@ -20,19 +26,14 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from harvest.api import views
-from support.signal_world import (
-    Item,
-    isolated_groups,
-    publish,
-    read_everything,
-    read_versions,
-)
+from support.signal_world import Item, isolated_groups, publish, read_everything, read_versions
 
 K = 3
 AREA4 = "u05k"
 CELLS6 = ("u05kq5", "u05kqk", "u05kqm", "u05kr0", "u05kr1")
 CROPS = ("leek", "kale", "tomato")
-ATTACKER = "attacker"
+ATTACKER = "attacker"  # every owner whose name starts with it is one of its accounts
+ACCOUNTS = tuple(f"{ATTACKER}{n}" for n in range(K - 1))  # up to k - 1 sybils
 
 
 def every_area(items: Sequence[Item]) -> list[str]:
@@ -41,11 +42,10 @@ def every_area(items: Sequence[Item]) -> list[str]:
     return sorted(cells | {AREA4})
 
 
-def assert_nothing_isolated(items: Sequence[Item], *, active: bool) -> None:
-    published = read_everything(items, every_area(items), K)
+def assert_nothing_isolated(items: Sequence[Item]) -> None:
+    published = read_everything(items, every_area(items), K, noise=True)
     assert not published.all_crops_off_span, published.all_crops_off_span
-    smaller_than = K - 1 if active else K
-    leaks = isolated_groups(items, published.rows, attacker=ATTACKER, smaller_than=smaller_than)
+    leaks = isolated_groups(items, published.rows, attacker=ATTACKER, smaller_than=K)
     assert not leaks, f"isolated {sorted(map(sorted, leaks))} among {items}"
 
 
@@ -71,7 +71,7 @@ def test_given_any_growers_when_every_figure_is_combined_then_no_group_under_k_i
     # Given growers across nested cells, crops and days; When a passive attacker reads
     # every published figure of every precision and window; Then no combination of them
     # depends on fewer than k real contributors.
-    assert_nothing_isolated(items, active=False)
+    assert_nothing_isolated(items)
 
 
 @settings(max_examples=100)
@@ -80,25 +80,28 @@ def test_given_any_growers_when_every_figure_is_combined_then_no_group_under_k_i
     own=st.lists(
         st.builds(
             Item,
-            owner=st.just(ATTACKER),
+            owner=st.sampled_from(ACCOUNTS),
             cell=st.sampled_from(CELLS6),
             crop=st.sampled_from(CROPS),
             ago=st.sampled_from((0, 6, 9, 20)),
+            kind=st.sampled_from(("listing", "request")),
         ),
         min_size=1,
-        max_size=3,
+        max_size=4,
     ),
 )
 def test_given_an_attacker_posting_own_listings_when_it_reads_again_then_it_learns_no_one(
     items: list[Item], own: list[Item]
 ) -> None:
-    # Given growers; When the attacker posts its own listings (in cells, crops and days it
-    # chooses, to push figures over k or make windows show) and reads everything; Then no
-    # combination isolates a real contributor it did not share a figure with k-1 of.
+    # Given growers; When the attacker's k - 1 accounts post their own listings and
+    # requests (in cells, crops and days it chooses, to push figures over k or make windows
+    # show) and it reads everything before and after; Then no combination cancels the noise
+    # and isolates fewer than k real contributors.
     world = [*items, *own]
-    after = read_everything(world, every_area(world), K)
-    assert not after.all_crops_off_span
-    leaks = isolated_groups(world, after.rows, attacker=ATTACKER, smaller_than=K - 1)
+    everything = read_versions(world, [range(len(items)), range(len(world))], every_area(world),
+                               K, noise=True)  # fmt: skip
+    assert not everything.all_crops_off_span
+    leaks = isolated_groups(world, everything.rows, attacker=ATTACKER, smaller_than=K)
     assert not leaks, f"isolated {sorted(map(sorted, leaks))} among {world}"
 
 
@@ -122,14 +125,14 @@ version_items_strategy = st.lists(
 own_items_strategy = st.lists(
     st.builds(
         Item,
-        owner=st.just(ATTACKER),
+        owner=st.sampled_from(ACCOUNTS),
         cell=st.sampled_from(VERSION_CELLS),
         crop=st.sampled_from(CROPS[:2]),
         ago=st.sampled_from(VERSION_DAYS),
         kind=st.sampled_from(("listing", "request")),
     ),
     min_size=1,
-    max_size=3,
+    max_size=4,
 )
 
 
@@ -137,7 +140,8 @@ own_items_strategy = st.lists(
 @example(  # the previous release's leak: its lone request hid 30 and 14 days, 7 showed
     items=[Item("g0", "u05kq5", "kale", 9), Item("g1", "u05kqk", "kale", 0),
            Item("g2", "u05kq5", "kale", 0)],
-    own=[Item(ATTACKER, "u05kqk", "kale", 0), Item(ATTACKER, "u05kq5", "kale", 9, "request")],
+    own=[Item(ACCOUNTS[0], "u05kqk", "kale", 0),
+         Item(ACCOUNTS[0], "u05kq5", "kale", 9, "request")],
     toggles=[0, 1],
 )  # fmt: skip
 @given(
@@ -158,10 +162,11 @@ def test_given_an_attacker_adding_and_cancelling_own_items_when_it_reads_every_v
     for toggle in toggles:
         live ^= {len(items) + toggle % len(own)}
         versions.append(frozenset(live))
-    published = read_versions(world, versions, every_area(world), K)
-    # Then no combination of all the versions isolates a real contributor
+    published = read_versions(world, versions, every_area(world), K, noise=True)
+    # Then no combination of all the versions cancels the noise and isolates fewer than k
+    # real contributors
     assert not published.all_crops_off_span
-    leaks = isolated_groups(world, published.rows, attacker=ATTACKER, smaller_than=K - 1)
+    leaks = isolated_groups(world, published.rows, attacker=ATTACKER, smaller_than=K)
     assert not leaks, f"isolated {sorted(map(sorted, leaks))} among {world} over {versions}"
 
 
@@ -169,18 +174,37 @@ def test_versions_before_and_after_own_listings_do_not_combine_into_one_grower()
     # Given three kale growers, g0 nine days ago, g1 and g2 today: 14 and 30 days shown
     items = [Item("g0", "u05kr0", "kale", 9), Item("g1", "u05kr0", "kale", 0),
              Item("g2", "u05kr0", "kale", 0)]  # fmt: skip
-    own = [Item(ATTACKER, "u05kr0", "kale", 0), Item(ATTACKER, "u05kr0", "kale", 9, "request")]
+    own = [Item(ACCOUNTS[0], "u05kr0", "kale", 0),
+           Item(ACCOUNTS[0], "u05kr0", "kale", 9, "request")]  # fmt: skip
     world = [*items, *own]
     # When the attacker lists today and requests nine days ago: 7 days reach k, while the
     # lone request makes 14 and 30 days unsafe per kind (the previous release then showed
     # 7 days alone: 14 days before minus 7 days after, minus its own, was g0's alone)
-    before = read_everything(items, every_area(world), K)
-    after = read_everything(world, every_area(world), K)
-    # Then the versions together isolate no one: a cell shows a prefix of 30, 14, 7 days,
-    # so after the request fails 30 days nothing of kale in u05kr0 is shown
-    assert not isolated_groups(
-        world, before.rows | after.rows, attacker=ATTACKER, smaller_than=K - 1
-    )
+    # Then the versions together isolate no one, even without noise: a cell shows a
+    # prefix of 30, 14, 7 days, so after the request fails 30 days nothing of kale in
+    # u05kr0 is shown (the attacker's one account is one of the k there: k - 1 real)
+    for noise in (False, True):
+        both = read_versions(world, [range(3), range(5)], every_area(world), K, noise=noise)
+        assert not isolated_groups(
+            world, both.rows, attacker=ATTACKER, smaller_than=K if noise else K - 1
+        )
+
+
+def test_without_noise_sybils_learn_one_growers_exact_figure_and_with_noise_they_do_not() -> None:
+    # Given one real kale grower (g0, 5 kg) in u05kr0 this week
+    items = [Item("g0", "u05kr0", "kale", 2, quantity=Decimal(5))]
+    # When the attacker's k - 1 accounts list kale in the same cell and week: the region
+    # has k contributors, so its figures show
+    world = [*items, *(Item(account, "u05kr0", "kale", 1) for account in ACCOUNTS)]
+    exact = read_everything(world, every_area(world), K)
+    noisy = read_everything(world, every_area(world), K, noise=True)
+    # Then the counting rules alone give g0 away (the published supply minus its own);
+    # with noise no combination cancels the region's draw
+    assert isolated_groups(world, exact.rows, attacker=ATTACKER, smaller_than=K) == [
+        frozenset({"g0"})
+    ]
+    assert noisy.rows, "the region must still be published"
+    assert not isolated_groups(world, noisy.rows, attacker=ATTACKER, smaller_than=K)
 
 
 # ------------------------------------------------------------ the issue's three attacks
@@ -201,9 +225,9 @@ def test_nested_cells_do_not_subtract_to_a_lone_grower() -> None:
     # isolates no one
     figures = {v["leek"] or 0 for v in supplies.values() if "leek" in v}
     assert not any(a - b == 7 for a in figures for b in figures), supplies
-    assert not isolated_groups(
-        items, read_everything(items, every_area(items)).rows, attacker=ATTACKER, smaller_than=K
-    )
+    for noise in (False, True):
+        published = read_everything(items, every_area(items), noise=noise)
+        assert not isolated_groups(items, published.rows, attacker=ATTACKER, smaller_than=K)
 
 
 def shown(items: Sequence[Item], area: str) -> dict[str, object]:
@@ -241,4 +265,4 @@ def test_the_14_day_window_minus_the_7_day_one_isolates_no_one() -> None:
     # Given three leek growers this week and a fourth, alone, ten days ago in one cell
     items = [leek(f"g{n}", "u05kqk", n + 1) for n in range(3)] + [leek("g9", "u05kqk", 7, 10)]
     # When every window of every area is combined; Then no one is isolated
-    assert_nothing_isolated(items, active=False)
+    assert_nothing_isolated(items)

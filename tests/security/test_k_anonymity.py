@@ -37,6 +37,10 @@ HIDDEN_QUANTITIES = ("123.456", "7.891", "131.347", "45.678")
 FIGURES = ("supply", "demand", "listings", "requests", "scarcity", "abundance", "confidence")
 
 
+# Noise off (settings): the control crop's exact figure must reach every output.
+pytestmark = pytest.mark.usefixtures("module_no_noise")
+
+
 @pytest.fixture(scope="module")
 def community(module_api: Api, module_dynamodb: Any, module_table: str) -> Iterator[str]:
     """The community, stored and aggregated once for the module (the pipeline is the costly

@@ -18,13 +18,14 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
+from decimal import Context, Decimal, localcontext
 from fractions import Fraction
 from itertools import combinations
 from typing import Literal
 
 from harvest.domain.common import iso
 from harvest.domain.disclosure import latest_days
+from harvest.domain.noise import Noise
 from harvest.domain.signals import DayTotals, SignalPolicy
 from harvest.services.signals import AreaSignalsView, SignalService
 from harvest.store.derived import BucketRow
@@ -103,14 +104,41 @@ class BucketStore:
         return [days[day] for day in sorted(days) if since_day <= day <= until_day]
 
 
-def publish(items: Iterable[Item], area: str, k: int = 3) -> AreaSignalsView:
+class SymbolicNoise:
+    """domain.noise's Noise as unknowns for the solver: each distinct message (a region's
+    identity and true state: what the HMAC of the real noise is keyed by, so the same
+    message is the same draw) adds 2**(NOISE_BIT + its index) to a quantity. Decoded, a
+    published sum names its items and the noise unknowns in it. Counts are left exact (the
+    solver reads quantities; the real noise draws counts per region the same way)."""
+
+    def __init__(self) -> None:
+        self.draws: dict[str, int] = {}
+
+    def quantity(self, message: str, value: Decimal) -> Decimal:
+        index = self.draws.setdefault(message, len(self.draws))
+        return value + Decimal(2 ** (NOISE_BIT + index))
+
+    def count(self, message: str, value: int) -> int:
+        return value
+
+
+# Items are bits 0..NOISE_BIT - 1 of a decoded sum, noise unknowns the bits above.
+NOISE_BIT = 64
+# Exact decimal sums of thousands of bits (the default context keeps 28 digits).
+EXACT = Context(prec=4000)
+
+
+def publish(
+    items: Iterable[Item], area: str, k: int = 3, noise: Noise | None = None
+) -> AreaSignalsView:
     """What `GET /communities/{area}/signals` answers as of AS_OF in a world of `items`."""
     service = SignalService(
         BucketStore(items),
         clock=lambda: datetime.combine(AS_OF, time(18, 0), UTC),
-        policy=SignalPolicy(k=k),
+        policy=SignalPolicy(k=k, noise=noise),
     )
-    return service.for_area(area)
+    with localcontext(EXACT):
+        return service.for_area(area)
 
 
 def binary(items: Sequence[Item]) -> list[Item]:
@@ -133,9 +161,12 @@ class Published:
     all_crops_off_span: tuple[str, ...]  # all-crops figures that are not sums of crops shown
 
 
-def read_everything(items: Sequence[Item], areas: Iterable[str], k: int = 3) -> Published:
-    """All published figures of `areas`, all windows and crops (quantities in binary)."""
-    return read_versions(items, [range(len(items))], areas, k)
+def read_everything(
+    items: Sequence[Item], areas: Iterable[str], k: int = 3, *, noise: bool = False
+) -> Published:
+    """All published figures of `areas`, all windows and crops (quantities in binary);
+    `noise`: with the noise of every released region as unknowns (SymbolicNoise)."""
+    return read_versions(items, [range(len(items))], areas, k, noise=noise)
 
 
 def read_versions(
@@ -143,26 +174,30 @@ def read_versions(
     versions: Iterable[Iterable[int]],
     areas: Iterable[str],
     k: int = 3,
+    *,
+    noise: bool = False,
 ) -> Published:
     """All published figures of `areas` in each version of the world (a version: the
     indices of the `world` items live then), as one attacker reading them one after the
     other. Each item keeps its quantity 2**index in every version, so the rows of all
     versions name items of the same `world` (the solver's columns)."""
+    symbols = SymbolicNoise() if noise else None
     coded = binary(world)
     rows: set[frozenset[int]] = set()
     off_span: list[str] = []
     targets = list(areas)
     for version in versions:
-        _read_version([coded[i] for i in sorted(set(version))], targets, k, rows, off_span)
+        live = [coded[i] for i in sorted(set(version))]
+        _read_version(live, targets, k, rows, off_span, symbols)
     return Published(frozenset(rows), tuple(off_span))
 
 
 def _read_version(
     coded: Sequence[Item], areas: Iterable[str], k: int, rows: set[frozenset[int]],
-    off_span: list[str],
+    off_span: list[str], noise: SymbolicNoise | None,
 ) -> None:  # fmt: skip
     for area in areas:
-        view = publish(coded, area, k)
+        view = publish(coded, area, k, noise)
         for window in view.signals.windows:
             for signal in window.crops:
                 for total in (signal.supply, signal.demand):
@@ -191,19 +226,46 @@ def _rank(rows: Sequence[Sequence[int]]) -> int:
     return rank
 
 
+def _without_lone_noise(rows: list[frozenset[int]], items: int) -> list[frozenset[int]]:
+    """Rows no noise-cancelling combination can use: a row holding a noise unknown that no
+    other row holds has coefficient 0 in every such combination, so it goes (and the rows
+    it alone shared an unknown with may follow). Only for speed: the rank test gives the
+    same groups with them."""
+    while True:
+        holders: dict[int, int] = defaultdict(int)
+        for row in rows:
+            for bit in row:
+                if bit >= items:
+                    holders[bit] += 1
+        kept = [row for row in rows if all(holders[bit] > 1 for bit in row if bit >= items)]
+        if len(kept) == len(rows):
+            return kept
+        rows = kept
+
+
 def isolated_groups(
     items: Sequence[Item], rows: Iterable[frozenset[int]], *, attacker: str, smaller_than: int
 ) -> list[frozenset[str]]:
     """Groups of real owners (fewer than `smaller_than`) some linear combination of `rows`
-    depends on alone. The attacker's own items are known: each is a row of its own."""
-    known = [frozenset({i}) for i, item in enumerate(items) if item.owner == attacker]
-    matrix = [[int(i in row) for i in range(len(items))] for row in (*rows, *known)]
+    depends on alone: it cancels every noise unknown and every other item. Every owner
+    whose name starts with `attacker` is one of the attacker's accounts: their items are
+    known (each a row of its own) and they are not real contributors."""
+    rows = _without_lone_noise(list(rows), len(items))
+
+    def mine(item: Item) -> bool:
+        return item.owner.startswith(attacker)
+
+    known = [frozenset({i}) for i, item in enumerate(items) if mine(item)]
+    # Columns: the items, then every noise unknown any row holds (never dropped below).
+    columns = sorted({*range(len(items)), *(bit for row in rows for bit in row)})
+    matrix = [[int(c in row) for c in columns] for row in (*rows, *known)]
     full = _rank(matrix)
-    owners = sorted({item.owner for item in items if item.owner != attacker})
+    owners = sorted({item.owner for item in items if not mine(item)})
     found = []
     for size in range(1, smaller_than):
         for group in combinations(owners, size):
-            keep = [i for i, item in enumerate(items) if item.owner not in group]
-            if _rank([[row[i] for i in keep] for row in matrix]) < full:
+            drop = {i for i, item in enumerate(items) if item.owner in group}
+            keep = [j for j, c in enumerate(columns) if c not in drop]
+            if _rank([[row[j] for j in keep] for row in matrix]) < full:
                 found.append(frozenset(group))
     return found

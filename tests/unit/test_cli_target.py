@@ -11,6 +11,7 @@ from typing import NoReturn
 import pytest
 
 from harvest.cli.main import main
+from harvest.local.offline import runtime_noise_key
 
 
 class ClientRequested(Exception):
@@ -119,3 +120,18 @@ def test_events_read_the_nearest_runtime_by_default(
 
     assert code == 0
     assert capsys.readouterr().out == '{"id": "e-1"}\n'
+
+
+def test_a_stopped_runtimes_noise_key_is_used_while_its_data_is_open(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("SIGNAL_NOISE_KEY", raising=False)
+    (tmp_path / "signal-noise-key").write_text("the-runtimes-key\n", encoding="utf-8")
+    # Audit and rebuild must draw the noise the runtime's functions drew.
+    with runtime_noise_key(tmp_path):
+        assert os.environ["SIGNAL_NOISE_KEY"] == "the-runtimes-key"
+    assert "SIGNAL_NOISE_KEY" not in os.environ
+    # A key given explicitly wins.
+    monkeypatch.setenv("SIGNAL_NOISE_KEY", "explicit")
+    with runtime_noise_key(tmp_path):
+        assert os.environ["SIGNAL_NOISE_KEY"] == "explicit"

@@ -17,7 +17,6 @@ from harvest.domain.common import Actor, utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.cursor import CursorCodec
 from harvest.domain.entitlements import Entitlement, Tier, require
-from harvest.domain.signals import SignalPolicy
 from harvest.once import Once
 from harvest.services.claims import ClaimService
 from harvest.services.feed import FeedService
@@ -28,7 +27,7 @@ from harvest.services.profiles import ProfileService
 from harvest.services.requests import RequestService
 from harvest.services.signals import SignalService
 from harvest.services.support import Clock, ServiceContext
-from harvest.settings import ApiSettings
+from harvest.settings import ApiSettings, signal_policy
 from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
@@ -83,7 +82,7 @@ def bootstrap(
         DerivedRepository(table, clock),
         catalog,
         context.clock,
-        SignalPolicy(k=settings.signal_k),
+        signal_policy(settings),
         insights=InsightRepository(table, clock),
     )
     match_sets = MatchRepository(table)

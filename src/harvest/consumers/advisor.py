@@ -37,13 +37,13 @@ from harvest.domain.common import utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.entitlements import parse_tier
 from harvest.domain.insight import windows_from_stored
-from harvest.domain.signals import SignalPolicy, WindowSignals
+from harvest.domain.signals import WindowSignals
 from harvest.once import Once
 from harvest.services.advisor import AdvisorService
 from harvest.services.explain_debounce import DebouncedExplainer
 from harvest.services.signals import SignalService
 from harvest.services.support import Clock
-from harvest.settings import IN_LAMBDA, AdvisorSettings
+from harvest.settings import IN_LAMBDA, AdvisorSettings, signal_policy
 from harvest.store.advice import AdviceRepository
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
@@ -81,7 +81,7 @@ def bootstrap(
 ) -> Advising:
     """The AI worker's composition root; tests give their own client, model or clock."""
     table = Table(client or make_client(settings.aws_region), settings.table_name)
-    policy = SignalPolicy(k=settings.signal_k)
+    policy = signal_policy(settings)
     signals = SignalService(
         DerivedRepository(table, clock), catalog or load_catalog(), clock, policy
     )

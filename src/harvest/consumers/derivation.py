@@ -32,13 +32,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from harvest.consumers.batch import BatchResponse, correlation_id_of, process_then_refresh
 from harvest.domain.common import utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
-from harvest.domain.signals import SignalPolicy
 from harvest.once import Once
 from harvest.services.aggregation import AggregationService
 from harvest.services.insights import InsightService
 from harvest.services.signals import SignalService
 from harvest.services.support import Clock
-from harvest.settings import IN_LAMBDA, DerivationSettings
+from harvest.settings import IN_LAMBDA, DerivationSettings, signal_policy
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
@@ -74,7 +73,7 @@ def bootstrap(
     table = Table(client or make_client(settings.aws_region), settings.table_name)
     catalog = catalog or load_catalog()
     derived = DerivedRepository(table, clock)
-    policy = SignalPolicy(k=settings.signal_k)
+    policy = signal_policy(settings)
     signals = SignalService(derived, catalog, clock, policy)
     insights = InsightService(signals, InsightRepository(table, clock))
     return Derivation(settings, AggregationService(derived, catalog), insights)

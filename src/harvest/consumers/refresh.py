@@ -27,13 +27,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from harvest.consumers.batch import BatchResponse, process_messages
 from harvest.domain.common import utc_now
 from harvest.domain.crops import CropCatalog, load_catalog
-from harvest.domain.signals import SignalPolicy
 from harvest.once import Once
 from harvest.services.insights import InsightService
 from harvest.services.refresh import RefreshReport, RefreshService
 from harvest.services.signals import SignalService
 from harvest.services.support import Clock
-from harvest.settings import IN_LAMBDA, RefreshSettings
+from harvest.settings import IN_LAMBDA, RefreshSettings, signal_policy
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client
 from harvest.store.insights import InsightRepository
@@ -85,7 +84,7 @@ def bootstrap(
     table = Table(client or make_client(settings.aws_region), settings.table_name)
     signals = SignalService(
         DerivedRepository(table, clock), catalog or load_catalog(), clock,
-        SignalPolicy(k=settings.signal_k),
+        signal_policy(settings),
     )  # fmt: skip
     insights = InsightService(signals, InsightRepository(table, clock))
     return Refresher(settings, RefreshService(DueInsightIndex(table), insights, clock=clock))

@@ -21,6 +21,10 @@ contributors, or to none:
 3. *Nothing hidden leaks through a total*: the all-crops counts are sums of the published
    crops only, and a hidden crop is not named at all (it looks exactly like an absent one).
 
+These rules count accounts: an attacker's own (sybil) accounts can fill k - 1 places of a
+region. What stops it then learning the one real grower's figure is the noise every
+released region gets (domain.noise); the release decisions here stay on the true counts.
+
 **Counting distinct contributors with items of constant size.** k-anonymity needs the
 distinct users (listing owners and requesters) with a live item of a crop in a window of
 days, and a window is a suffix of days ending today. A user is in the window exactly when

@@ -93,7 +93,7 @@ def area_signals(
     per_window: dict[int, dict[str, list[CropFigures]]] = {w: {} for w in WINDOWS}
     for cell in published_cells(geohash, buckets):
         for window, figures in released_figures(
-            as_of, buckets[cell], policy, catalog=catalog
+            as_of, buckets[cell], policy, catalog=catalog, cell=cell
         ).items():
             for figure in figures:
                 per_window[window].setdefault(figure.crop, []).append(figure)
@@ -203,6 +203,7 @@ def with_crops_released(
         if key[1] not in crops
     }
     mine = [day for day in days if day.crop in crops]
-    for window, released in released_figures(as_of, mine, policy, catalog=catalog).items():
+    released_now = released_figures(as_of, mine, policy, catalog=catalog, cell=cell)
+    for window, released in released_now.items():
         figures.update(((window, figure.crop), figure) for figure in released)
     return signals_of_figures(cell, as_of, figures, policy, catalog=catalog)

@@ -2,8 +2,7 @@
 
 A window (7, 14 or 30 days) is the sum of the Aggregator's day buckets inside it, so it is
 right "as of" any date, also for an area without new events; a user active on several days
-counts once per window (domain.disclosure: how). Which day a listing counts on is the
-Aggregator's business.
+counts once per window (domain.disclosure: how); each released region is noisy (domain.noise).
 Per crop this derives scarcity, abundance, a classification and a confidence. What may be
 published is decided by domain.disclosure: a crop that may not be shown in a window is left
 out of it entirely (no slug, no count: it looks like a crop nobody listed), and the
@@ -16,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from decimal import ROUND_HALF_EVEN, Context, Decimal
 from enum import StrEnum
@@ -26,13 +25,14 @@ from harvest.domain.common import quantity
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import meets_k, released_windows
 from harvest.domain.geo import validate_geohash
+from harvest.domain.noise import Noise, noisy_windows
 from harvest.domain.summary import SummaryLine, render_summary
 
 WINDOWS: tuple[int, ...] = (7, 14, 30)
 # Bumped whenever the digest payload changes shape, so old AI cache entries stop matching.
 DIGEST_VERSION = "signals-v2"
 
-# Private context: results must not depend on the caller's thread-local decimal settings.
+# Private: results must not depend on the caller's thread-local decimal settings.
 _CTX = Context(prec=34, rounding=ROUND_HALF_EVEN)
 _RATIO_STEP = Decimal("0.001")
 _CONFIDENCE_STEP = Decimal("0.01")
@@ -62,6 +62,7 @@ class SignalPolicy:
     nothing else still say little. ``shortage_at`` / ``surplus_at``: the scarcity / abundance
     from which a crop is in shortage / surplus (shortage wins should both hold).
     ``confidence_half_at``: the observations at which confidence reaches 0.5.
+    ``noise``: drawn on every released region (domain.noise); None: the true figures.
     """
 
     k: int = 3
@@ -69,6 +70,7 @@ class SignalPolicy:
     shortage_at: Decimal = Decimal("1.5")
     surplus_at: Decimal = Decimal("1.5")
     confidence_half_at: int = 5
+    noise: Noise | None = None
 
     def __post_init__(self) -> None:
         if self.k < 1 or self.confidence_half_at < 1 or self.min_observations < 0:
@@ -292,11 +294,11 @@ def published_window(
     *,
     catalog: CropCatalog | None = None,
 ) -> WindowSignals:
-    """A window made of crops already released (domain.disclosure): each one's signal, the
-    summary and the all-crops sums. A crop that fails the per-window gates is left out."""
-    policy = policy or SignalPolicy()
+    """Crops released on true counts (domain.disclosure): their signals (classes of the noisy
+    figures, no observations gate), the summary and the all-crops sums; under k: left out."""
+    gate = replace(policy or SignalPolicy(), min_observations=0)
     crops = catalog if catalog is not None else load_catalog()
-    signals = [crop_signal(f, policy) for f in figures]
+    signals = [crop_signal(f, gate) for f in figures]
     shown = sorted(
         (s for s in signals if s.published),
         key=lambda s: (SEVERITY.index(s.classification), crops.get(s.crop).name, s.crop),
@@ -330,8 +332,9 @@ def released_figures(
     *,
     windows: tuple[int, ...] = WINDOWS,
     catalog: CropCatalog | None = None,
+    cell: str = "",
 ) -> dict[int, list[CropFigures]]:
-    """Per window, the figures of one published cell that may be shown (released_windows)."""
+    """Per window, the figures of published `cell` that may be shown, noisy (domain.noise)."""
     policy = policy or SignalPolicy()
     buckets = tuple(days)
     totals = {w: window_totals(buckets, as_of, w, catalog=catalog) for w in windows}
@@ -343,8 +346,9 @@ def released_figures(
             for w, figures in per_window.items()
             if classify(figures, policy) is not Classification.INSUFFICIENT_DATA
         ]
-        for w in released_windows(per_window, eligible, policy.k):
-            released[w].append(per_window[w])
+        shown = released_windows(per_window, eligible, policy.k)
+        for w, figures in noisy_windows(cell, crop, per_window, shown, policy.noise).items():
+            released[w].append(figures)
     return released
 
 
@@ -354,7 +358,7 @@ def window_signals(
 ) -> WindowSignals:  # fmt: skip
     """One window of a cell as compute_signals shows it; ``area`` is used as given."""
     windows = tuple(sorted({*WINDOWS, window_days}))
-    released = released_figures(as_of, days, policy, windows=windows, catalog=catalog)
+    released = released_figures(as_of, days, policy, windows=windows, catalog=catalog, cell=area)
     return published_window(area, window_days, released[window_days], policy, catalog=catalog)
 
 
@@ -368,7 +372,7 @@ def compute_signals(
     Raises InvalidGeohash for a bad area and UnknownCrop for a bucket of an unknown crop.
     """
     geohash = validate_geohash(area, min_precision=4, max_precision=6)
-    released = released_figures(as_of, days, policy, catalog=catalog)
+    released = released_figures(as_of, days, policy, catalog=catalog, cell=geohash)
     windows = tuple(
         published_window(geohash, w, released[w], policy, catalog=catalog) for w in WINDOWS
     )

@@ -198,8 +198,10 @@ def _destination(config: object) -> str | None:
 
 
 def _variables(function: Mapping[str, Any]) -> dict[str, Any]:
+    """A function's variables, but the names of SSM parameters holding keys: a local run
+    has no SSM, the runtime gives the keys themselves (CURSOR_KEY, SIGNAL_NOISE_KEY)."""
     variables = (function.get("Environment") or {}).get("Variables") or {}
-    return dict(variables)
+    return {name: value for name, value in variables.items() if not name.endswith("_KEY_PARAMETER")}
 
 
 def _number(value: object, default: float) -> float:

@@ -57,6 +57,29 @@ def local_credentials() -> None:
 
 @contextmanager
 def open_data_dir(data_dir: Path, *, write_back: bool = False) -> Iterator[Endpoint]:
+    """The endpoint of a runtime's data, its engine started if the runtime is not running;
+    while it is open, the runtime's signal noise key too (`runtime_noise_key`)."""
+    with _open_engine(data_dir, write_back=write_back) as endpoint, runtime_noise_key(data_dir):
+        yield endpoint
+
+
+@contextmanager
+def runtime_noise_key(data_dir: Path) -> Iterator[None]:
+    """SIGNAL_NOISE_KEY set to the runtime's own (domain.noise), unless one is set: what
+    audits or rebuilds its data must draw the noise its functions drew."""
+    path = data_dir / "signal-noise-key"
+    if "SIGNAL_NOISE_KEY" in os.environ or not path.exists():
+        yield
+        return
+    os.environ["SIGNAL_NOISE_KEY"] = path.read_text(encoding="utf-8").strip()
+    try:
+        yield
+    finally:
+        os.environ.pop("SIGNAL_NOISE_KEY", None)
+
+
+@contextmanager
+def _open_engine(data_dir: Path, *, write_back: bool) -> Iterator[Endpoint]:
     document = read_runtime_file(data_dir)
     table = str(document["tableName"])
     region = str(document.get("region") or "us-east-1")

@@ -296,12 +296,13 @@ class LocalRuntime:
             os.environ["AWS_SECRET_ACCESS_KEY"] = "local"  # noqa: S105  # nosec B105
             os.environ.pop("AWS_SESSION_TOKEN", None)
             os.environ.pop("AWS_PROFILE", None)
-        os.environ.setdefault("CURSOR_KEY", self._cursor_key())
+        os.environ.setdefault("CURSOR_KEY", self._secret("cursor-key"))
+        os.environ.setdefault("SIGNAL_NOISE_KEY", self._secret("signal-noise-key"))  # noise
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
 
-    def _cursor_key(self) -> str:
-        path = self._path("cursor-key")
+    def _secret(self, name: str) -> str:
+        path = self._path(name)
         if not path.exists():
             path.write_text(secrets.token_urlsafe(32), encoding="utf-8")
         return path.read_text(encoding="utf-8").strip()

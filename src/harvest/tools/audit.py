@@ -15,7 +15,7 @@ from harvest.services.insight_rebuild import insight_drift
 from harvest.services.match_rebuild import SetKey, expected_match_sets, match_drift
 from harvest.services.matching import MatchingService
 from harvest.services.rebuild import Drift, ItemKey, drift, expected_derived, is_marker, item_key
-from harvest.settings import current_settings
+from harvest.settings import current_settings, signal_policy
 from harvest.store.insights import StoredInsight, stored_insight
 from harvest.store.items import ListingItem, RequestItem
 from harvest.store.matches import MatchRepository, MatchSet, match_set_from_item
@@ -120,10 +120,13 @@ def scan_snapshot(table: Table, segments: int) -> Snapshot:
     )
 
 
-def audit(table_name: str, segments: int, snapshot: Snapshot) -> Audit:
-    """Compares the snapshot's derived items with those its core items imply."""
+def audit(
+    table_name: str, segments: int, snapshot: Snapshot, policy: SignalPolicy | None = None
+) -> Audit:
+    """Compares the snapshot's derived items with those its core items imply; the insights
+    as `policy` (default: the settings') computes them."""
     expected = expected_derived(snapshot.core)
-    policy = SignalPolicy(k=current_settings().signal_k)
+    policy = policy or signal_policy(current_settings())
     drifts = drift(expected, snapshot.derived)
     drifts += insight_drift(expected, snapshot.insights, policy)
     drifts += match_drift(snapshot.expected_matches, snapshot.match_sets)

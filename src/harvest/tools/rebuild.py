@@ -10,13 +10,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from harvest.domain.signals import SignalPolicy
 from harvest.services.insight_rebuild import areas_of, rebuild_insight, rebuild_order
 from harvest.services.match_rebuild import expected_match_sets, rebuild_match_sets
 from harvest.services.matching import entity_id, side_of
 from harvest.services.rebuild import ItemKey, expected_derived, is_marker
 from harvest.services.signals import SignalService
-from harvest.settings import current_settings
+from harvest.settings import current_settings, signal_policy
 from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import deserialize, serialize
 from harvest.store.insights import InsightRepository, insight_key
@@ -164,9 +163,7 @@ def _write_match_sets(table: Table, state: State) -> tuple[int, int]:
 
 def _write_insights(table: Table, state: State, areas: list[str]) -> int:
     """After the buckets: each area's insight as of now (see services.insight_rebuild)."""
-    signals = SignalService(
-        DerivedRepository(table), policy=SignalPolicy(k=current_settings().signal_k)
-    )
+    signals = SignalService(DerivedRepository(table), policy=signal_policy(current_settings()))
     insights = InsightRepository(table)
     written = 0
     for done, area in enumerate(areas, start=1):
