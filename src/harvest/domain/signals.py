@@ -1,14 +1,11 @@
 """Community imbalance signals (DESIGN §5 Insight worker) as pure functions of day buckets.
 
-A window (7, 14 or 30 days) is the sum of the Aggregator's day buckets inside it, so it is
-right "as of" any date, also for an area without new events; a user active on several days
-counts once per window (domain.disclosure: how); each released region is noisy (domain.noise).
-Per crop this derives scarcity, abundance, a classification and a confidence. What may be
-published is decided by domain.disclosure: a crop that may not be shown in a window is left
-out of it entirely (no slug, no count: it looks like a crop nobody listed), and the
-all-crops counts are the sums of the published crops. ``compute_signals`` is one published
-cell from its own buckets; domain.release composes areas of other precisions.
-"""
+A window (7, 14 or 30 days) sums the Aggregator's day buckets inside it, so it is right "as
+of" any date, also for an area without new events; a user active on several days counts once
+per window (domain.disclosure); each released region is noisy (domain.noise). Per crop: scarcity,
+abundance, a classification, a confidence. domain.disclosure decides what may be published: a
+crop that may not be shown in a window is left out of it (it looks like a crop nobody listed);
+the all-crops counts sum the published crops. ``compute_signals``: one published cell."""
 
 from __future__ import annotations
 
@@ -35,8 +32,7 @@ DIGEST_VERSION = "signals-v2"
 # Private: results must not depend on the caller's thread-local decimal settings.
 _CTX = Context(prec=34, rounding=ROUND_HALF_EVEN)
 _RATIO_STEP = Decimal("0.001")
-_CONFIDENCE_STEP = Decimal("0.01")
-_ONE = Decimal(1)
+_CONFIDENCE_STEP, _ONE = Decimal("0.01"), Decimal(1)
 _FIGURES = ("supply", "demand", "listings", "requests", "scarcity", "abundance", "confidence")
 _ALL_CROPS_FIGURES = ("listings", "requests", "contributors", "rounded")
 
