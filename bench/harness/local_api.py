@@ -15,30 +15,36 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from harvest.local.options import RuntimeOptions
+from harvest.local.options import SERVE_API_PROCESSES, RuntimeOptions
 from harvest.local.priority import CONSUMER_NICE
 from harvest.local.runtime import LocalRuntime
 from harvest.once import Once
 from harvest.tools.template import load_template
 
-SERVE = {"api_process": True, "api_processes": 2, "function_processes": True}
+SERVE = {"api_process": True, "api_processes": SERVE_API_PROCESSES, "function_processes": True}
 # Where the API and the functions run, and how the consumers share the CPU with it.
 LAYOUTS: dict[str, dict[str, Any]] = {
     "in-process": {},
     "api process": {"api_process": True},
     "+ functions": {"api_process": True, "function_processes": True},
-    # `harvest serve` before issue 12's latency fix: consumers at the API's priority, stream
-    # pollers at a fixed 10 GetRecords/s, DynamoDB Local on the JVM's default compilers/GC.
+    # `harvest serve` before issue 12's latency fix: two API processes, consumers at the API's
+    # priority, stream pollers at a fixed 10 GetRecords/s, DynamoDB Local on the JVM's
+    # default compilers/GC.
     "serve before": {
         **SERVE,
+        "api_processes": 2,
         "consumer_nice": 0,
         "max_stream_idle_s": 0.1,
         "engine_jvm_options": (),
     },
-    # `harvest serve` now (local.priority, idle back-off, engines.LEAN_JVM_OPTIONS).
+    # `harvest serve` now (SERVE_API_PROCESSES API processes, local.priority, idle back-off,
+    # engines.LEAN_JVM_OPTIONS).
     "serve now": {**SERVE, "consumer_nice": CONSUMER_NICE},
-    # One API process per concurrent client (4 readers + the writer need 5 containers on
-    # Lambda): no read queues behind another request in the same process.
+    # The same on two API processes (the default before 4): a read can queue behind a create
+    # in the same process.
+    "serve now, 2 api": {**SERVE, "api_processes": 2, "consumer_nice": CONSUMER_NICE},
+    # Four API processes, as `serve now` has since they became the default (kept so that the
+    # commands in docs/performance.md still run).
     "serve now, 4 api": {**SERVE, "api_processes": 4, "consumer_nice": CONSUMER_NICE},
 }
 

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from harvest.cli import CliError
 from harvest.local.engines import ENGINES, durability
+from harvest.local.options import SERVE_API_PROCESSES
 
 if TYPE_CHECKING:
     from harvest.cli.context import Context, Subparsers
@@ -47,6 +48,13 @@ def register(subparsers: Subparsers) -> None:
     parser.add_argument("--table", default="harvest-local", help="table name")
     parser.add_argument("--region", default="us-east-1")
     parser.add_argument("--quiet", action="store_true", help="log warnings only")
+    parser.add_argument(
+        "--api-processes",
+        type=_at_least_one,
+        default=SERVE_API_PROCESSES,
+        help=f"API processes sharing the port (default {SERVE_API_PROCESSES}): concurrent "
+        "requests reach concurrent processes, as they reach concurrent Lambda containers",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -64,6 +72,16 @@ def configure_logging(quiet: bool) -> None:
     warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
+def _at_least_one(text: str) -> int:
+    try:
+        count = int(text)
+    except ValueError:
+        count = 0
+    if count < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {text!r}")
+    return count
+
+
 def run(args: argparse.Namespace, context: Context) -> int:
     from harvest.local.options import RuntimeOptions  # noqa: PLC0415
     from harvest.local.priority import CONSUMER_NICE  # noqa: PLC0415
@@ -79,7 +97,7 @@ def run(args: argparse.Namespace, context: Context) -> int:
         table_name=args.table,
         region=args.region,
         api_process=True,
-        api_processes=2,
+        api_processes=args.api_processes,
         function_processes=True,
         consumer_nice=CONSUMER_NICE,
     )

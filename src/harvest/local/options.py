@@ -9,6 +9,12 @@ from typing import Any
 __all__ = ["RuntimeOptions"]
 
 
+# `harvest serve`'s API processes: four readers and a writer at 10 creates/s (bench/api_load.py)
+# had a read p99 of 30-42 ms on four, 36-58 ms on two (idle 2-core machine, same hour);
+# Lambda would run a container per concurrent request.
+SERVE_API_PROCESSES = 4
+
+
 @dataclass
 class RuntimeOptions:
     port: int = 3000
@@ -24,6 +30,7 @@ class RuntimeOptions:
     api_process: bool = False
     # How many API processes (with api_process) share the port, SO_REUSEPORT: as Lambda
     # runs concurrent containers, a slow request does not queue the next behind it.
+    # `harvest serve` starts SERVE_API_PROCESSES.
     api_processes: int = 1
     # Each emulated function in a warm worker process of its own (local.workers), with its
     # own environment, settings and timeout, as `harvest serve` runs them. In-process keeps
