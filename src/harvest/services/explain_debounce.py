@@ -36,6 +36,11 @@ _REMEMBERED = 1024
 type Decision = Literal["explained", "unchanged", "debounced", "nothing_published"]
 
 
+def _shows_a_crop(window: WindowSignals) -> bool:
+    """Whether a model has anything to explain in the window."""
+    return any(signal.published for signal in window.crops)
+
+
 class LatestStore(Protocol):
     def explained(self, area: str) -> dict[int, Explained] | None: ...
 
@@ -83,21 +88,18 @@ class DebouncedExplainer:
         item for all of them (store.advice.explained_key), none when nothing is published.
         `newest`: the windows to explain instead, should any be due (the AI worker reads
         the stored insight, which may be newer than its event, only then)."""
-        published = [any(signal.published for signal in window.crops) for window in windows]
-        state = self.store.explained(area) if any(published) else {}
+        state = self.store.explained(area) if any(map(_shows_a_crop, windows)) else {}
         now = self.clock()
-        decisions = [
-            self._decide(area, window, state, now) if shown else "nothing_published"
-            for window, shown in zip(windows, published, strict=True)
-        ]
+
+        def decide(window: WindowSignals) -> Decision:
+            if not _shows_a_crop(window):
+                return "nothing_published"  # the API's deterministic fallback says it
+            return self._decide(area, window, state, now)
+
+        decisions = [decide(window) for window in windows]
         if newest is not None and "explained" in decisions:
             windows = newest()
-            decisions = [
-                self._decide(area, window, state, now)
-                if any(signal.published for signal in window.crops)
-                else "nothing_published"
-                for window in windows
-            ]
+            decisions = [decide(window) for window in windows]
         for window, decision in zip(windows, decisions, strict=True):
             if decision == "explained":
                 self._explain(area, window, correlation_id, now)
