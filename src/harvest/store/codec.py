@@ -82,8 +82,8 @@ def timestamp(what: str, *, published: bool = True) -> Any:
 
 
 def stored_name(field_name: str) -> str:
-    """The stored attribute of a field without an alias: its name in camelCase (what
-    pydantic's to_camel spells)."""
+    """The stored attribute of a field without an alias: its name in camelCase (also the
+    pydantic models' alias, store.item_schemas)."""
     head, *rest = field_name.split("_")
     return head + "".join(part[:1].upper() + part[1:] for part in rest)
 

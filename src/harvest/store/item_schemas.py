@@ -12,23 +12,24 @@ from operator import or_
 from typing import Any, Union, cast, get_args, get_origin, get_type_hints
 
 from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
-from pydantic.alias_generators import to_camel
 from pydantic.fields import ComputedFieldInfo, FieldInfo
 from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
 from pydantic_core import core_schema
 
-from harvest.store.codec import FACTS, StoredItem, attribute_rank
+from harvest.store.codec import FACTS, StoredItem, attribute_rank, stored_name
 from harvest.store.items import STORED_ITEM_MODELS
 
 
-def _stored_name(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
+def _title(name: str, info: FieldInfo | ComputedFieldInfo) -> str:
     # Titles show the stored attribute name, which is what a data engineer searches for.
     alias = info.alias if isinstance(info, FieldInfo) else None
-    return alias or to_camel(name)
+    return alias or stored_name(name)
 
 
+# Aliases are the stored names as the codec writes them (codec.stored_name), not a second
+# camelCase rule that would have to agree with it.
 _CONFIG = ConfigDict(
-    extra="forbid", alias_generator=to_camel, frozen=True, field_title_generator=_stored_name
+    extra="forbid", alias_generator=stored_name, frozen=True, field_title_generator=_title
 )
 
 
