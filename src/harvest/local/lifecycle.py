@@ -18,6 +18,9 @@ from typing import Any
 
 RUNTIME_FILE = "runtime.json"
 SNAPSHOT_FILE = "table.jsonl"
+# The signal noise key of a runtime's data (domain.noise): its functions and whatever audits
+# or rebuilds that data offline must draw the same noise.
+NOISE_KEY_FILE = "signal-noise-key"
 LIVE_STATES = frozenset({"running", "stopping"})
 
 

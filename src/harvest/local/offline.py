@@ -16,7 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from harvest.local.engines import DynamoDbLocalEngine, MotoEngine
-from harvest.local.lifecycle import LIVE_STATES, RUNTIME_FILE, SNAPSHOT_FILE, pid_alive
+from harvest.local.lifecycle import (
+    LIVE_STATES,
+    NOISE_KEY_FILE,
+    RUNTIME_FILE,
+    SNAPSHOT_FILE,
+    pid_alive,
+)
 from harvest.local.snapshot import export_table, import_table
 from harvest.store.dynamo import make_client
 from harvest.tools.template import create_table
@@ -67,7 +73,7 @@ def open_data_dir(data_dir: Path, *, write_back: bool = False) -> Iterator[Endpo
 def runtime_noise_key(data_dir: Path) -> Iterator[None]:
     """SIGNAL_NOISE_KEY set to the runtime's own (domain.noise), unless one is set: what
     audits or rebuilds its data must draw the noise its functions drew."""
-    path = data_dir / "signal-noise-key"
+    path = data_dir / NOISE_KEY_FILE
     if "SIGNAL_NOISE_KEY" in os.environ or not path.exists():
         yield
         return

@@ -39,6 +39,7 @@ from harvest.local.engines import (
 from harvest.local.eventing import RuleBus
 from harvest.local.invocation import Invoke
 from harvest.local.lifecycle import (
+    NOISE_KEY_FILE,
     SNAPSHOT_FILE,
     UncleanStop,
     now_iso,
@@ -297,7 +298,7 @@ class LocalRuntime:
             os.environ.pop("AWS_SESSION_TOKEN", None)
             os.environ.pop("AWS_PROFILE", None)
         os.environ.setdefault("CURSOR_KEY", self._secret("cursor-key"))
-        os.environ.setdefault("SIGNAL_NOISE_KEY", self._secret("signal-noise-key"))  # noise
+        os.environ.setdefault("SIGNAL_NOISE_KEY", self._secret(NOISE_KEY_FILE))
         os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "1")
         os.environ.setdefault("POWERTOOLS_METRICS_DISABLED", "1")
 
