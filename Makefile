@@ -5,7 +5,7 @@ SHELL := /bin/bash
 VENV := .venv/bin
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help setup test static lint typecheck unit runtime-suites conformance cfn security serve schemas client browser bench
+.PHONY: help setup test static lint typecheck unit conformance cfn security serve schemas client browser bench
 
 help:
 	@echo "make test    - set up and run every quality gate and the whole test suite (what CI runs)"
@@ -69,15 +69,12 @@ unit: setup browser
 	@rm -f .coverage .coverage.*
 	@echo "== pytest (unit, property, integration, security; 2 workers)"
 	@$(VENV)/pytest -n 2 $(PYTEST_COV) $(PARALLEL_SUITES)
-	@$(MAKE) --no-print-directory runtime-suites
+	@echo "== pytest (end-to-end, faults; 4 workers, a file each)"
+	@$(VENV)/pytest -n 4 --dist loadfile $(PYTEST_COV) -m "not alone" $(SERIAL_SUITES)
 	@echo "== pytest (end-to-end, faults that must run alone; one at a time)"
 	@$(VENV)/pytest -p no:xdist $(PYTEST_COV) -m alone $(SERIAL_SUITES)
 	@echo "== coverage (domain + services must be >= 90%)"
 	@$(VENV)/coverage report --include='src/harvest/domain/*,src/harvest/services/*' --fail-under=90
-
-runtime-suites: setup
-	@echo "== pytest (end-to-end, faults; 4 workers, a file each)"
-	@$(VENV)/pytest -n 4 --dist loadfile $(PYTEST_COV) -m "not alone" $(SERIAL_SUITES)
 
 # The integration suite again on DynamoDB Local (jar fetched once with npm, Java 17).
 # test_moto_patches.py tests our patch of moto itself: there is nothing to conform to.
