@@ -117,6 +117,7 @@ from harvest.store.dynamo import CLIENT_CONFIG, make_client
 from harvest.store.insights import InsightRepository, insight_key
 from harvest.store.items import ListingItem, RequestItem
 from harvest.store.repository import Repository
+from harvest.store.sizes import item_size
 from harvest.store.table import Item, Table
 from harvest.tools.template import TABLE_LOGICAL_ID, create_table, load_template
 
@@ -149,40 +150,7 @@ def log(message: str) -> None:
     sys.stderr.flush()
 
 
-# ------------------------------------------------------------------ item size and wire form
-def number_size(text: str) -> int:
-    """1 byte per two significant digits (leading/trailing zeros trimmed), plus 1 byte."""
-    digits = "".join(map(str, Decimal(text).as_tuple().digits)).strip("0")
-    return (max(len(digits), 1) + 1) // 2 + 1
-
-
-def value_size(value: Mapping[str, Any]) -> int:
-    """Bytes of one AttributeValue in wire form, as DynamoDB counts them for capacity and the
-    400 KB limit (developer guide, "DynamoDB item sizes and formats")."""
-    [(kind, inner)] = value.items()
-    if kind == "S":
-        return len(str(inner).encode())
-    if kind == "N":
-        return number_size(str(inner))
-    if kind == "B":  # the raw bytes count, not their base64 text
-        return len(inner) if isinstance(inner, bytes) else len(str(inner)) * 3 // 4
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind in ("SS", "NS", "BS"):
-        return sum(value_size({kind[0]: element}) for element in inner)
-    # A list or map: 3 bytes, plus per element 1 byte and its size (and a map key's bytes).
-    if kind == "L":
-        return 3 + sum(1 + value_size(element) for element in inner)
-    if kind == "M":
-        return 3 + sum(1 + len(name.encode()) + value_size(v) for name, v in inner.items())
-    raise ValueError(f"unknown attribute type {kind!r}")
-
-
-def item_size(item: Mapping[str, Any]) -> int:
-    """An item's size: the bytes of each attribute name plus the size of its value."""
-    return sum(len(name.encode()) + value_size(value) for name, value in item.items())
-
-
+# ------------------------------------------------------------------ wire form
 def to_wire(value: object) -> dict[str, Any]:
     """boto3's TypeSerializer for the types these items hold, at a fraction of its cost (the
     seed serializes ~400k items at 100k listings); same output, sets sorted."""

@@ -51,7 +51,7 @@ from harvest.domain.signals import (
 from harvest.local.demo import seed_demo
 from harvest.services.rebuild import expected_derived
 from harvest.settings import Settings
-from harvest.store.derived import day_totals
+from harvest.store.buckets import bucket_day_totals
 from harvest.store.dynamo import deserialize, make_client
 from harvest.store.repository import Repository
 from harvest.store.table import Table
@@ -76,8 +76,8 @@ def demo_world(seed: int, now: datetime) -> tuple[dict[str, list[DayTotals]], li
     buckets: dict[str, list[DayTotals]] = defaultdict(list)
     live: list[Contribution] = []
     for (_, sk), item in derived.items():
-        if sk.startswith("DAY#") and item["crop"] != ALL_CROPS:
-            buckets[str(item["cell"])].append(day_totals(str(item["crop"]), item))
+        if sk.startswith("WEEK#") and item["crop"] != ALL_CROPS:
+            buckets[str(item["cell"])].extend(bucket_day_totals(str(item["crop"]), item))
         elif sk == "MARKER" and item.get("contribution"):
             contribution = Contribution.from_json(item["contribution"])
             if contribution.live:

@@ -31,7 +31,8 @@ from harvest.local.engines import DynamoDbLocalEngine
 from harvest.services.insights import InsightService
 from harvest.services.refresh import RefreshService
 from harvest.services.signals import LOOKBACK_DAYS, SignalService
-from harvest.store.derived import DerivedRepository, bucket_key
+from harvest.store.buckets import bucket_key, slot, week_of
+from harvest.store.derived import DerivedRepository
 from harvest.store.dynamo import make_client, serialize
 from harvest.store.insights import InsightRepository
 from harvest.store.refresh_index import DueInsightIndex
@@ -45,19 +46,24 @@ CROPS = ("tomato", "zucchini", "potato", "carrot", "kale", "leek", "apple", "bea
 
 
 def bucket_item(
-    cell: str, crop: str, day: date, crops: tuple[str, ...], per_day: int
+    cell: str, crop: str, days: list[date], crops: tuple[str, ...], per_day: int
 ) -> dict[str, Any]:
+    """A bucket (week) item with `per_day` activity on each of `days` (store.derived)."""
     item: dict[str, Any] = {
-        **bucket_key(cell, crop, day), "type": "agg-bucket", "cell": cell, "crop": crop,
-        "day": day.isoformat(), "version": per_day, "createdAt": "2026-01-01T00:00:00.000Z",
-        "updatedAt": "2026-01-01T00:00:00.000Z", "correlationId": "bench",
-        "listings": per_day, "requests": per_day // 4 + 3, "contributors": per_day // 3 + 3,
-        "supply": Decimal(per_day * 4), "demand": Decimal(per_day),
+        **bucket_key(cell, crop, days[0]), "type": "agg-bucket", "cell": cell, "crop": crop,
+        "week": week_of(days[0]).isoformat(), "version": per_day * len(days),
+        "createdAt": "2026-01-01T00:00:00.000Z", "updatedAt": "2026-01-01T00:00:00.000Z",
+        "correlationId": "bench",
     }  # fmt: skip
-    if crop == "all":  # the crops index: no counters (store.derived)
-        for name in ("listings", "requests", "contributors", "supply", "demand"):
-            del item[name]
-        item["crops"] = set(crops)
+    for day in days:
+        if crop == "all":  # the crops index: no counters
+            item[slot("crops", day)] = set(crops)
+            continue
+        item |= {
+            slot("listings", day): per_day, slot("requests", day): per_day // 4 + 3,
+            slot("contributors", day): per_day // 3 + 3, slot("supply", day): Decimal(per_day * 4),
+            slot("demand", day): Decimal(per_day),
+        }  # fmt: skip
     return item
 
 
@@ -65,13 +71,15 @@ def seed(
     client: Any, name: str, cells: list[str], crops: tuple[str, ...], listings: int, today: date
 ) -> None:
     per_day = max(1, listings // (LOOKBACK_DAYS * len(crops)))
+    weeks: dict[date, list[date]] = {}
+    for offset in range(LOOKBACK_DAYS):
+        day = today - timedelta(days=offset)
+        weeks.setdefault(week_of(day), []).append(day)
     for cell in cells:
-        for offset in range(LOOKBACK_DAYS):
-            day = today - timedelta(days=offset)
+        for days in weeks.values():
             for crop in (*crops, "all"):
-                client.put_item(
-                    TableName=name, Item=serialize(bucket_item(cell, crop, day, crops, per_day))
-                )
+                item = bucket_item(cell, crop, days, crops, per_day)
+                client.put_item(TableName=name, Item=serialize(item))
 
 
 def metered(client: Any) -> Callable[[], float]:

@@ -15,8 +15,9 @@ import pytest
 from harvest.cli.main import main
 from harvest.consumers import derivation
 from harvest.domain.errors import ServiceUnavailable
+from harvest.store.buckets import bucket_key, slot
 from harvest.store.derived import DerivedRepository
-from harvest.store.dynamo import deserialize, make_client
+from harvest.store.dynamo import deserialize, make_client, serialize
 from harvest.store.table import Item
 from support import payloads
 from support.apigw import Api
@@ -69,16 +70,18 @@ def _derived(dynamodb: Any, table: str) -> dict[tuple[str, str], Item]:
 
 
 def _tamper(dynamodb: Any, table: str, geohash: str) -> str:
-    pk = f"AGG#{geohash[:5]}#tomato"
-    sk = f"DAY#{datetime.now(UTC).date().isoformat()}"
+    today = datetime.now(UTC).date()
+    key = bucket_key(geohash[:5], "tomato", today)
+    supply = slot("supply", today)
     dynamodb.update_item(
         TableName=table,
-        Key={"PK": {"S": pk}, "SK": {"S": sk}},
-        UpdateExpression="SET supply = :q",
+        Key=serialize(key),
+        UpdateExpression="SET #supply = :q",
         ConditionExpression="attribute_exists(PK)",
+        ExpressionAttributeNames={"#supply": supply},
         ExpressionAttributeValues={":q": {"N": "99"}},
     )
-    return f"{pk} {sk}  supply  expected=10  actual=99"
+    return f"{key['PK']} {key['SK']}  {supply}  expected=10  actual=99"
 
 
 def test_audit_finds_a_tampered_bucket_and_rebuild_repairs_it_idempotently(
@@ -132,6 +135,7 @@ def test_rebuild_deletes_stray_items_and_resumes_from_its_state_file(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     _seed(api, dynamodb, table)
+    # A day bucket as stored before buckets held a week: the rebuild deletes it.
     stray = {"PK": {"S": "AGG#u33dbf#egg"}, "SK": {"S": "DAY#2020-01-01"}, "supply": {"N": "1"}}
     dynamodb.put_item(TableName=table, Item=stray)
     assert _harvest("audit", table) == 1

@@ -160,7 +160,7 @@ def test_buckets_and_presences_hold_no_per_user_attributes(
         area.list(f"grower-{index}")
 
     items: list[Item] = dynamodb.scan(TableName=table)["Items"]
-    buckets = [i for i in items if i["SK"]["S"].startswith("DAY#")]
+    buckets = [i for i in items if i["SK"]["S"].startswith("WEEK#")]
     presences = [i for i in items if i["PK"]["S"].startswith("AGG#WHO#")]
 
     assert buckets

@@ -17,8 +17,9 @@ from harvest.domain.signals import Classification, SignalPolicy
 from harvest.services.insights import InsightService
 from harvest.services.signals import SignalService
 from harvest.settings import current_settings
+from harvest.store.buckets import bucket_key
 from harvest.store.derived import DerivedRepository
-from harvest.store.dynamo import make_client
+from harvest.store.dynamo import make_client, serialize
 from harvest.store.insights import InsightRepository, StoredInsight
 from harvest.store.table import Table
 from support import payloads
@@ -110,11 +111,11 @@ def test_a_bucket_change_that_publishes_nothing_new_writes_nothing(
     geohash, _ = _community(api, dynamodb, table)
     before = repository.current(geohash[:5])
     assert before is not None
-    today = datetime.now(UTC).date().isoformat()
+    today = datetime.now(UTC).date()
     dynamodb.update_item(
         TableName=table,
         # A bucket of the cell (only the published precision has buckets).
-        Key={"PK": {"S": f"AGG#{geohash[:5]}#tomato"}, "SK": {"S": f"DAY#{today}"}},
+        Key=serialize(bucket_key(geohash[:5], "tomato", today)),
         UpdateExpression="ADD #v :one",
         ExpressionAttributeNames={"#v": "version"},
         ExpressionAttributeValues={":one": {"N": "1"}},

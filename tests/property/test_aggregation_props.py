@@ -17,6 +17,7 @@ from harvest.domain.contribution import ALL_CROPS, contribution_of
 from harvest.domain.events import ItemChange
 from harvest.services.aggregation import AggregationService
 from harvest.services.rebuild import ItemKey, drift, expected_derived, is_bucket
+from harvest.store.buckets import bucket_days
 from harvest.store.items import contribution_source
 from support.stored_derived import StoredDerived
 
@@ -90,9 +91,10 @@ def test_window_contributors_from_buckets_are_exactly_the_users_live_in_the_wind
     finals = [contribution_of(contribution_source(states[-1])) for states in history]
     live = [c for c in finals if c is not None and c.live]
     buckets = [
-        {**item, "cell": key[0].split("#")[1], "crop": key[0].split("#")[2], "day": key[1][4:]}
+        {**fields, "cell": key[0].split("#")[1], "crop": key[0].split("#")[2], "day": str(day)}
         for key, item in _stored(repository).items()
         if is_bucket(key)
+        for day, fields in bucket_days(item).items()
     ]
     for since in sorted({date.fromisoformat(day[:10]) for day in DAYS}):
         # Only the published cell (precision 5) has buckets (domain.contribution).

@@ -12,7 +12,8 @@ from typing import Any
 from harvest.domain.contribution import BucketDelta, Contribution, crops_to_index
 from harvest.domain.disclosure import Presence
 from harvest.services.rebuild import ItemKey
-from harvest.store.derived import Marker, StaleMarker, bucket_key, marker_key
+from harvest.store.buckets import bucket_key, slot, week_of
+from harvest.store.derived import Marker, StaleMarker, marker_key
 from harvest.store.presence import StoredPresence, presence_key
 
 QUANTITY = {"supply": "supply", "demand": "demand"}
@@ -57,8 +58,10 @@ class StoredDerived:
         for cell, day, crop in crops_to_index(deltas):
             index = bucket_key(cell, "all", day)
             item = self.items.setdefault((index["PK"], index["SK"]), {**index, "cell": cell})
-            item.update(crop="all", day=day.isoformat(), version=int(item.get("version", 0)) + 1)
-            item["crops"] = set(item.get("crops", set())) | {crop}
+            item.update(
+                crop="all", week=week_of(day).isoformat(), version=int(item.get("version", 0)) + 1
+            )
+            item[slot("crops", day)] = set(item.get(slot("crops", day), set())) | {crop}
         if source_key in self.lose_once:
             self.lose_once.discard(source_key)
             raise StaleMarker(source_key)
@@ -84,15 +87,19 @@ class StoredDerived:
             "contribution": new_contribution.to_json() if new_contribution else None,
             "correlationId": correlation_id,
         }
+        written: set[ItemKey] = set()  # one write per week item, as the transaction
         for delta in deltas:
             address = bucket_key(delta.cell, delta.crop, delta.day)
             bucket = self.items.setdefault((address["PK"], address["SK"]), {**address})
-            bucket["version"] = int(bucket.get("version", 0)) + 1
+            if (address["PK"], address["SK"]) not in written:
+                bucket["version"] = int(bucket.get("version", 0)) + 1
+                written.add((address["PK"], address["SK"]))
             adds: list[tuple[str, Decimal]] = [
                 (QUANTITY[delta.kind], delta.quantity_delta),
                 (COUNT[delta.kind], Decimal(delta.count_delta)),
                 ("contributors", Decimal(delta.contributors_delta)),
             ]
-            for name, change in adds:
+            for counter, change in adds:
                 if change != 0:
+                    name = slot(counter, delta.day)
                     bucket[name] = Decimal(bucket.get(name, 0)) + change

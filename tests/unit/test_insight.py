@@ -17,7 +17,6 @@ from harvest.domain.insight import (
     windows_to_stored,
 )
 from harvest.domain.signals import DayTotals, compute_signals, inputs_digest
-from harvest.store.insights import bucket_area
 
 TODAY = date(2026, 5, 20)
 
@@ -95,19 +94,3 @@ def test_newer_means_a_later_day_or_newer_buckets_the_same_day(
     candidate: tuple[date, int], stored: tuple[date, int] | None, newer: bool
 ) -> None:
     assert is_newer(candidate, stored) is newer
-
-
-@pytest.mark.parametrize(
-    ("pk", "sk", "area"),
-    [
-        ("AGG#u33d#tomato", "DAY#2026-05-01", "u33d"),
-        ("AGG#u33dc0#all", "DAY#2026-05-01", "u33dc0"),
-        ("AGG#SRC#LISTING#x", "MARKER", None),
-        ("AGG#SRC#x", "DAY#2026-05-01", None),
-        ("AGG#u33d", "DAY#2026-05-01", None),
-        ("LISTING#x", "LISTING", None),
-        (None, "DAY#2026-05-01", None),
-    ],
-)
-def test_the_area_of_a_bucket_key(pk: object, sk: object, area: str | None) -> None:
-    assert bucket_area(pk, sk) == area

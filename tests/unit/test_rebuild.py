@@ -75,18 +75,19 @@ def test_expected_derived_equals_what_the_incremental_pipeline_writes() -> None:
     expected = expected_derived([*finals, claim])
 
     assert drift(expected, _incremental().items) == []
-    tomato = expected[("AGG#u33db#tomato", "DAY#2026-05-01")]
-    assert tomato["supply"] == Decimal("6.5")  # 4 kg + 2500 g
-    assert (tomato["listings"], tomato["contributors"]) == (2, 2)  # ann and cem
+    # Friday 2026-05-01 is slot 4 of the week starting Monday 2026-04-27 (store.buckets).
+    tomato = expected[("AGG#u33db#tomato", "WEEK#2026-04-27")]
+    assert tomato["supply4"] == Decimal("6.5")  # 4 kg + 2500 g
+    assert (tomato["listings4"], tomato["contributors4"]) == (2, 2)  # ann and cem
     assert expected[presence_key("ann", "u33d", "tomato")["PK"], "IN#u33d#tomato"]["live"] == {
         "u33dbf#2026-05-01": 1  # listing a; c was cancelled
     }
-    every = expected[("AGG#u33db#all", "DAY#2026-05-01")]
+    every = expected[("AGG#u33db#all", "WEEK#2026-04-27")]
     # The crops index: no counters (nothing reads all-crops counts), the live crops.
-    assert every["crops"] == {"tomato", "zucchini"}
-    assert not {"listings", "requests", "supply", "demand", "contributors"} & every.keys()
+    assert every["crops4"] == {"tomato", "zucchini"}
+    assert {name for name in every if name[-1].isdigit()} == {"crops4"}
     # Only the published precision has buckets (domain.contribution).
-    assert {key[0].split("#")[1] for key in expected if key[1].startswith("DAY#")} == {"u33db"}
+    assert {key[0].split("#")[1] for key in expected if key[1].startswith("WEEK#")} == {"u33db"}
     assert expected[("AGG#SRC#LISTING#c", "MARKER")]["version"] == 2
     assert len([key for key in expected if key[0].startswith("AGG#SRC#")]) == 5
 
@@ -94,32 +95,36 @@ def test_expected_derived_equals_what_the_incremental_pipeline_writes() -> None:
 def test_drift_reports_a_missing_bucket_a_wrong_supply_and_an_extra_bucket() -> None:
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
-    missing = ("AGG#u33db#zucchini", "DAY#2026-05-01")
+    missing = ("AGG#u33db#zucchini", "WEEK#2026-04-27")
     del actual[missing]
-    wrong = ("AGG#u33db#tomato", "DAY#2026-05-01")
-    actual[wrong]["supply"] = Decimal("99")
-    extra = ("AGG#u33db#egg", "DAY#2026-05-01")
-    actual[extra] = {"PK": extra[0], "SK": extra[1], "supply": Decimal(1), "listings": 1}
+    wrong = ("AGG#u33db#tomato", "WEEK#2026-04-27")
+    actual[wrong]["supply4"] = Decimal("99")
+    extra = ("AGG#u33db#egg", "WEEK#2026-04-27")
+    actual[extra] = {"PK": extra[0], "SK": extra[1], "supply3": Decimal(1), "listings3": 1}
+    # A day bucket as stored before buckets held a week: drift, so a rebuild deletes it.
+    legacy = ("AGG#u33db#tomato", "DAY#2026-05-01")
+    actual[legacy] = {"PK": legacy[0], "SK": legacy[1], "supply": Decimal("6.5"), "version": 2}
 
     found = {(d.pk, d.sk, d.attribute): (d.expected, d.actual) for d in drift(expected, actual)}
 
-    assert found[(*wrong, "supply")] == (Decimal("6.5"), Decimal("99"))
-    assert found[(*missing, "demand")] == (Decimal("5"), None)
-    assert found[(*missing, "contributors")] == (Decimal(1), None)
-    assert found[(*extra, "supply")] == (None, Decimal(1))
-    assert found[(*extra, "listings")] == (None, Decimal(1))
-    assert {key[:2] for key in found} == {wrong, missing, extra}
-    line = next(d for d in drift(expected, actual) if d.attribute == "supply" and d.pk == wrong[0])
-    assert line.line() == f"{wrong[0]} {wrong[1]}  supply  expected=6.5  actual=99"
+    assert found[(*wrong, "supply4")] == (Decimal("6.5"), Decimal("99"))
+    assert found[(*missing, "demand4")] == (Decimal("5"), None)
+    assert found[(*missing, "contributors4")] == (Decimal(1), None)
+    assert found[(*extra, "supply3")] == (None, Decimal(1))
+    assert found[(*extra, "listings3")] == (None, Decimal(1))
+    assert found[(*legacy, "supply")] == (None, Decimal("6.5"))
+    assert {key[:2] for key in found} == {wrong, missing, extra, legacy}
+    line = next(d for d in drift(expected, actual) if d.attribute == "supply4" and d.pk == wrong[0])
+    assert line.line() == f"{wrong[0]} {wrong[1]}  supply4  expected=6.5  actual=99"
 
 
 def test_a_bucket_of_zeros_equals_an_absent_one_and_zero_counters_are_absent() -> None:
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
-    zero = ("AGG#u33db#egg", "DAY#2026-05-02")
-    actual[zero] = {"supply": Decimal(0), "listings": 0, "contributors": 0, "crops": {"egg"}}
-    tomato = ("AGG#u33db#tomato", "DAY#2026-05-01")
-    actual[tomato] = {**actual[tomato], "demand": Decimal(0), "updatedAt": "later"}
+    zero = ("AGG#u33db#egg", "WEEK#2026-04-27")
+    actual[zero] = {"supply5": Decimal(0), "listings5": 0, "contributors5": 0, "crops5": {"egg"}}
+    tomato = ("AGG#u33db#tomato", "WEEK#2026-04-27")
+    actual[tomato] = {**actual[tomato], "demand4": Decimal(0), "updatedAt": "later"}
     empty = presence_key("dan", "u33d", "egg")
     actual[(empty["PK"], empty["SK"])] = {**empty, "live": {}, "version": 3}
 
@@ -148,13 +153,13 @@ def test_drift_reports_marker_version_contribution_and_presence() -> None:
 def test_an_expected_crop_missing_from_the_all_crops_bucket_is_drift() -> None:
     expected = expected_derived([states[-1] for states in HISTORIES])
     actual = {key: dict(item) for key, item in _incremental().items.items()}
-    every = ("AGG#u33db#all", "DAY#2026-05-01")
-    actual[every]["crops"] = {"tomato", "egg"}  # extra crops are fine (the set only grows)
+    every = ("AGG#u33db#all", "WEEK#2026-04-27")
+    actual[every]["crops4"] = {"tomato", "egg"}  # extra crops are fine (the set only grows)
 
     [found] = drift(expected, actual)
 
     assert (found.attribute, found.expected, found.actual) == (
-        "crops",
+        "crops4",
         ["tomato", "zucchini"],
         ["egg", "tomato"],
     )

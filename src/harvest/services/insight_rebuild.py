@@ -26,7 +26,7 @@ from harvest.domain.signals import DayTotals, SignalPolicy
 from harvest.services.insights import AreaReader, InsightService, InsightStore
 from harvest.services.rebuild import Drift, ItemKey, is_bucket
 from harvest.services.signals import MIN_PRECISION
-from harvest.store.derived import day_totals
+from harvest.store.buckets import bucket_day_totals
 from harvest.store.insights import StoredInsight, insight_key
 
 __all__ = ["areas_of", "insight_drift", "rebuild_insight", "rebuild_order"]
@@ -45,7 +45,12 @@ def rebuild_order(area: str) -> tuple[int, str]:
 
 
 def _totals(items: Iterable[Mapping[str, Any]]) -> list[DayTotals]:
-    return [day_totals(str(item["crop"]), item) for item in items if item["crop"] != ALL_CROPS]
+    return [
+        totals
+        for item in items
+        if item["crop"] != ALL_CROPS
+        for totals in bucket_day_totals(str(item["crop"]), item)
+    ]
 
 
 def insight_drift(

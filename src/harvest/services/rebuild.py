@@ -1,7 +1,7 @@
 """Rebuild and audit of the Aggregator's derived items from the core items alone.
 
 `expected_derived` computes, from the final states of listings and requests, every marker,
-day bucket and presence the incremental pipeline should hold: the deltas telescope
+(week) bucket and presence the incremental pipeline should hold: the deltas telescope
 (domain.contribution), so the deltas from nothing to each final contribution sum to the
 buckets; each user's presence is their live items, and each bucket's `contributors` the users
 whose latest live day (per cell and crop) it is (domain.disclosure). A presence without live
@@ -9,11 +9,12 @@ items equals an absent one. `drift` compares
 that with what the table holds, ignoring bookkeeping (createdAt, updatedAt, correlationId and
 a bucket's write counter `version`; a marker's `version` is the source version applied and is
 compared), and treating a zero counter as an absent one and an all-zero bucket as absent.
+Buckets are compared day slot by day slot (`supply3`: Thursday's supply, store.derived).
 
-A cell's crops index (`AGG#{cell}#all`) has no counters; its `crops` set is only ever
+A cell's crops index (`AGG#{cell}#all`) has no counters; its `crops{n}` sets are only ever
 ADDed to, so the table may hold crops whose items are no longer live: drift is reported only
-when an expected crop is missing. (An index written before the all-crops counters went still
-holds `listings`/`requests`: drift, which a rebuild clears.)
+when an expected crop is missing. (Day buckets `DAY#...`, stored before buckets held a week,
+are drift: a rebuild deletes them and writes the week items.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,8 @@ from harvest.domain.contribution import (
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import latest_days
 from harvest.services.aggregation import SOURCE_PREFIXES
-from harvest.store.derived import BUCKET_TYPE, MARKER_TYPE, bucket_key, marker_key
+from harvest.store.buckets import COUNTERS, CROPS, bucket_key, slot, week_of
+from harvest.store.derived import BUCKET_TYPE, MARKER_TYPE, marker_key
 from harvest.store.items import contribution_source
 from harvest.store.presence import PRESENCE_TYPE, is_presence, presence_key
 
@@ -51,7 +53,6 @@ __all__ = [
 type ItemKey = tuple[str, str]
 
 BOOKKEEPING: Final = frozenset({"version", "createdAt", "updatedAt", "correlationId"})
-_TOTALS: Final = ("supply", "demand", "listings", "requests", "contributors")
 _QUANTITY: Final = {"supply": "supply", "demand": "demand"}
 _COUNT: Final = {"supply": "listings", "demand": "requests"}
 
@@ -82,8 +83,8 @@ def is_marker(key: ItemKey) -> bool:
 
 
 def is_bucket(key: ItemKey) -> bool:
-    """A day bucket (not a marker, not a presence)."""
-    return key[1].startswith("DAY#") and not is_marker(key) and not is_presence(key[0])
+    """A (week) bucket or crops index (not a marker, not a presence)."""
+    return key[1].startswith("WEEK#") and not is_marker(key) and not is_presence(key[0])
 
 
 def expected_derived(
@@ -129,7 +130,8 @@ def _add_presence(found: dict[ItemKey, dict[str, Any]], live: list[Contribution]
     for (_, cell, crop), day in latest_days(live).items():
         key = bucket_key(cell, crop, day)
         bucket = found[(key["PK"], key["SK"])]  # a live item of that day made it
-        bucket["contributors"] = Decimal(bucket.get("contributors", 0)) + 1
+        name = slot("contributors", day)
+        bucket[name] = Decimal(bucket.get(name, 0)) + 1
 
 
 def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contribution) -> None:
@@ -142,21 +144,24 @@ def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contributio
                 "type": BUCKET_TYPE,
                 "cell": delta.cell,
                 "crop": delta.crop,
-                "day": delta.day.isoformat(),
+                "week": week_of(delta.day).isoformat(),
             },
         )
         counters = [(_QUANTITY[delta.kind], delta.quantity_delta)]
         counters.append((_COUNT[delta.kind], Decimal(delta.count_delta)))
-        for name, change in counters:
+        for counter, change in counters:
             if change != 0:
+                name = slot(counter, delta.day)
                 bucket[name] = Decimal(bucket.get(name, 0)) + change
     for cell, day, crop in crops_to_index(bucket_deltas(None, contribution)):
         key = bucket_key(cell, ALL_CROPS, day)
         index = found.setdefault(
             (key["PK"], key["SK"]),
-            {**key, "type": BUCKET_TYPE, "cell": cell, "crop": ALL_CROPS, "day": day.isoformat()},
-        )
-        index["crops"] = set(index.get("crops", set())) | {crop}
+            {**key, "type": BUCKET_TYPE, "cell": cell, "crop": ALL_CROPS,
+             "week": week_of(day).isoformat()},
+        )  # fmt: skip
+        name = slot(CROPS, day)
+        index[name] = set(index.get(name, set())) | {crop}
 
 
 def drift(
@@ -213,12 +218,13 @@ def _contribution(item: Mapping[str, Any]) -> Contribution | None:
 
 
 def _totals(item: Mapping[str, Any] | None) -> dict[str, Decimal]:
-    """The non-zero counters of a bucket (an absent bucket has none)."""
+    """The non-zero day counters of a bucket (an absent bucket has none), by attribute
+    (`supply3`; a day bucket stored before weeks: `supply`)."""
     if item is None:
         return {}
     found: dict[str, Decimal] = {}
     for name, value in item.items():
-        if name in _TOTALS:
+        if name.rstrip("0123456789") in COUNTERS:
             number = Decimal(str(value))
             if number != 0:
                 found[name] = number
@@ -234,11 +240,17 @@ def _bucket_drift(
         for name in sorted(wanted.keys() | held.keys())
         if wanted.get(name) != held.get(name)
     ]
-    expected_crops = frozenset(str(c) for c in (want or {}).get("crops", ()))
-    held_crops = frozenset(str(c) for c in (have or {}).get("crops", ()))
-    if not expected_crops <= held_crops:
-        found.append(Drift(*key, "crops", sorted(expected_crops), sorted(held_crops)))
+    for name in sorted(_crop_slots(want)):
+        expected_crops = frozenset(str(c) for c in (want or {}).get(name, ()))
+        held_crops = frozenset(str(c) for c in (have or {}).get(name, ()))
+        if not expected_crops <= held_crops:
+            found.append(Drift(*key, name, sorted(expected_crops), sorted(held_crops)))
     return found
+
+
+def _crop_slots(item: Mapping[str, Any] | None) -> set[str]:
+    """The `crops{n}` attributes of a crops index."""
+    return {name for name in item or {} if name.rstrip("0123456789") == CROPS}
 
 
 def _presence(item: Mapping[str, Any] | None) -> str | None:

@@ -1,19 +1,23 @@
-"""The Aggregator's repository: per-source markers and day buckets (derived keys only).
+"""The Aggregator's repository: per-source markers and week buckets (derived keys only).
 
 Keys (schemas/key-design.md):
 - marker: PK = AGG#SRC#{source PK} (e.g. AGG#SRC#LISTING#abc), SK = MARKER, type agg-marker:
   the version of the source item last applied and the contribution it had.
-- bucket: PK = AGG#{cell}#{crop}, SK = DAY#{yyyy-mm-dd}, type agg-bucket: supply and
-  listings (live listings), demand and requests (open requests), and `contributors`: the
-  users whose latest live day of that crop in that cell is this day (domain.disclosure).
-  A bucket's size is constant: no user id, no per-user entry.
-- crops index: PK = AGG#{cell}#all, SK = DAY#{yyyy-mm-dd}, type agg-bucket, no counters:
-  `crops`, a String Set of the crop slugs that had a live item in that cell and day (ADDed,
+- bucket: PK = AGG#{cell}#{crop}, SK = WEEK#{yyyy-mm-dd of its Monday}, type agg-bucket: one
+  item per cell, crop and week, with a slot per day: `supply{n}` and `listings{n}` (live
+  listings), `demand{n}` and `requests{n}` (open requests) and `contributors{n}` (the users
+  whose latest live day of that crop in that cell is that day: domain.disclosure), where n is
+  the day's weekday (Monday 0). A bucket's size is constant: no user id, no per-user entry.
+  Why weeks: the signals read the 30 days of a crop's window with one Query, billed on the
+  sum of the item sizes. Thirty day items of ~220 B (the bookkeeping every item carries) came
+  to 6.6 KB, 2 RCU; five or six week items stay under 4 KB, 1 RCU, in a dense cell as in a
+  sparse one (bench/pipeline_cost.py). A write still touches one item (1 KB or less: 1 WCU).
+- crops index: PK = AGG#{cell}#all, SK = WEEK#..., type agg-bucket, no counters: `crops{n}`,
+  a String Set of the crop slugs that had a live item in that cell on weekday n (ADDed,
   never removed): the read side queries those crop partitions. It is not part of the
   buckets' transaction: an idempotent UpdateItem (1 WCU, no read) before it, only when an
   item turns live (domain.contribution.crops_to_index), so the index always names every
-  crop with a bucket. (It was an all-crops bucket with counters nothing read, written in
-  the transaction: 2 WCU on three writes in four.)
+  crop with a bucket.
 - presence: store.presence (one per user, geohash-4 cell and crop).
 
 Every write is refused before any call unless its PK has a derived prefix (invariant 1).
@@ -21,16 +25,24 @@ Every write is refused before any call unless its PK has a derived prefix (invar
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from decimal import Decimal
 from typing import Any, Final
 
 from harvest.domain.common import iso, utc_now
 from harvest.domain.contribution import ALL_CROPS, BucketDelta, Contribution, crops_to_index
 from harvest.domain.signals import DayTotals
 from harvest.store import keys
+from harvest.store.buckets import (
+    CROPS,
+    WEEK_DAYS,
+    bucket_days,
+    bucket_key,
+    day_totals,
+    slot,
+    week_of,
+)
 from harvest.store.dynamo import serialize, values
 from harvest.store.presence import StoredPresence, presence_op, read_presence
 from harvest.store.table import Item, Key, Table, TransactionCancelled
@@ -44,7 +56,6 @@ __all__ = [
     "Marker",
     "StaleMarker",
     "bucket_key",
-    "day_totals",
     "marker_key",
     "refuse_unless_derived",
 ]
@@ -70,8 +81,10 @@ class StaleMarker(Exception):
 
 @dataclass(frozen=True, slots=True)
 class BucketRow:
-    """A bucket as read: its totals, when it last changed and (the crops index only) the
-    crops that had a live item in its cell that day."""
+    """One day of a bucket as read: its totals, when its item last changed and (the crops
+    index only) the crops that had a live item in its cell that day. `version`: the write
+    counter of the item the day is stored in, on the first day read of each item only (0 on
+    the others), so a sum over rows is the sum over the items read."""
 
     totals: DayTotals
     crops: frozenset[str]
@@ -91,10 +104,6 @@ class Marker:
 
 def marker_key(source_key: str) -> Key:
     return {"PK": f"AGG#SRC#{source_key}", "SK": "MARKER"}
-
-
-def bucket_key(cell: str, crop: str, day: date) -> Key:
-    return {"PK": f"AGG#{cell}#{crop}", "SK": f"DAY#{day.isoformat()}"}
 
 
 def refuse_unless_derived(key: Key) -> None:
@@ -130,10 +139,8 @@ class DerivedRepository:
         return read_presence(self.table, owner, area, crop)
 
     def buckets(self, cell: str, crop: str, since_day: date, until_day: date) -> list[DayTotals]:
-        """Day buckets of one area and crop from since_day to until_day, oldest first."""
-        return [
-            day_totals(crop, item) for item in self._bucket_items(cell, crop, since_day, until_day)
-        ]
+        """The days of one area and crop from since_day to until_day, oldest first."""
+        return [row.totals for row in self.bucket_rows(cell, crop, since_day, until_day)]
 
     def area_days(
         self, cell: str, since_day: date, until_day: date, *, consistent: bool = False
@@ -144,30 +151,38 @@ class DerivedRepository:
     def bucket_rows(
         self, cell: str, crop: str, since_day: date, until_day: date, *, consistent: bool = False
     ) -> list[BucketRow]:
-        """Like buckets(), with each bucket's updatedAt, write counter and (crops index) crops."""
-        return [
-            BucketRow(
-                totals=day_totals(crop, item),
-                crops=frozenset(str(slug) for slug in item.get("crops", ())),
-                updated_at=str(item.get("updatedAt", "")),
-                version=int(item.get("version", 0)),
-            )
-            for item in self._bucket_items(cell, crop, since_day, until_day, consistent)
-        ]
+        """Like buckets(), with each day's item's updatedAt and write counter (BucketRow) and
+        (crops index) crops."""
+        rows: list[BucketRow] = []
+        for item in self._bucket_items(cell, crop, since_day, until_day, consistent):
+            version = int(item.get("version", 0))
+            for day, fields in bucket_days(item).items():
+                if not since_day <= day <= until_day:
+                    continue
+                rows.append(
+                    BucketRow(
+                        totals=day_totals(crop, day, fields),
+                        crops=frozenset(str(slug) for slug in fields.get(CROPS, ())),
+                        updated_at=str(item.get("updatedAt", "")),
+                        version=version,
+                    )
+                )
+                version = 0  # counted once per item
+        return rows
 
     def _bucket_items(
         self, cell: str, crop: str, since_day: date, until_day: date, consistent: bool = False
     ) -> list[Item]:
         return self.table.query_all(
             consistent=consistent,
-            max_items=MAX_BUCKET_DAYS,
+            max_items=MAX_BUCKET_DAYS // WEEK_DAYS + 2,
             index=None,
             key_condition="#pk = :pk AND #sk BETWEEN :since AND :until",
             names={"#pk": "PK", "#sk": "SK"},
             bound={
                 "pk": bucket_key(cell, crop, since_day)["PK"],
-                "since": f"DAY#{since_day.isoformat()}",
-                "until": f"DAY#{until_day.isoformat()}",
+                "since": bucket_key(cell, crop, since_day)["SK"],
+                "until": bucket_key(cell, crop, until_day)["SK"],
             },
             newest_first=False,
         )
@@ -203,13 +218,16 @@ class DerivedRepository:
             operations.append(
                 presence_op(self.table.name, presence, read_at, correlation_id, moment)
             )
-        seen: set[tuple[str, str]] = set()
+        # A transaction may touch an item once: the days of one week go in one update.
+        weeks: dict[tuple[str, str], list[BucketDelta]] = {}
         for delta in deltas:
             key = bucket_key(delta.cell, delta.crop, delta.day)
-            if (key["PK"], key["SK"]) in seen:
-                raise ValueError(f"two deltas for one bucket item {key}: merge them first")
-            seen.add((key["PK"], key["SK"]))
-            operations.append(self._bucket_op(key, delta, correlation_id, moment))
+            same = weeks.setdefault((key["PK"], key["SK"]), [])
+            if any(other.day == delta.day for other in same):
+                raise ValueError(f"two deltas for one day of {key}: merge them first")
+            same.append(delta)
+        for week in weeks.values():
+            operations.append(self._bucket_op(week, correlation_id, moment))
         try:
             self.write(operations)
         except TransactionCancelled as error:
@@ -225,13 +243,13 @@ class DerivedRepository:
         self.table.update_if(
             key,
             "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
-            "correlationId = :cid, cell = :cell, crop = :all, #day = :day "
-            "ADD #version :one, crops :crops",
+            "correlationId = :cid, cell = :cell, crop = :all, #week = :week "
+            "ADD #version :one, #crops :crops",
             None,
-            {"#type": "type", "#version": "version", "#day": "day"},
+            {"#type": "type", "#version": "version", "#week": "week", "#crops": slot(CROPS, day)},
             {
                 "type": BUCKET_TYPE, "now": moment, "cid": correlation_id, "cell": cell,
-                "all": ALL_CROPS, "day": day.isoformat(), "one": 1, "crops": {crop},
+                "all": ALL_CROPS, "week": week_of(day).isoformat(), "one": 1, "crops": {crop},
             },
         )  # fmt: skip
 
@@ -323,37 +341,41 @@ class DerivedRepository:
         }
 
     def _bucket_op(
-        self, key: Key, delta: BucketDelta, correlation_id: str, moment: str
+        self, deltas: Sequence[BucketDelta], correlation_id: str, moment: str
     ) -> dict[str, Any]:
-        names = {"#type": "type", "#version": "version"}
+        """One week's update: each delta ADDs to its day's slots (the days are distinct)."""
+        first = deltas[0]
+        names = {"#type": "type", "#version": "version", "#week": "week"}
         bound: dict[str, Any] = {
             "type": BUCKET_TYPE,
             "now": moment,
             "cid": correlation_id,
             "one": 1,
-            "cell": delta.cell,
-            "crop": delta.crop,
-            "day": delta.day.isoformat(),
+            "cell": first.cell,
+            "crop": first.crop,
+            "week": week_of(first.day).isoformat(),
         }
         adds = ["#version :one"]
-        if delta.quantity_delta != 0:
-            adds.append(f"{_QUANTITY[delta.kind]} :q")
-            bound["q"] = delta.quantity_delta
-        if delta.count_delta != 0:
-            adds.append(f"{_COUNT[delta.kind]} :n")
-            bound["n"] = delta.count_delta
-        if delta.contributors_delta != 0:
-            adds.append("contributors :c")
-            bound["c"] = delta.contributors_delta
+        for n, delta in enumerate(deltas):
+            changes = (
+                (_QUANTITY[delta.kind], delta.quantity_delta),
+                (_COUNT[delta.kind], delta.count_delta),
+                ("contributors", delta.contributors_delta),
+            )
+            for counter, change in changes:
+                if change != 0:
+                    placeholder = f"{counter[0]}{n}"
+                    names[f"#{placeholder}"] = slot(counter, delta.day)
+                    adds.append(f"#{placeholder} :{placeholder}")
+                    bound[placeholder] = change
         expression = (
             "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
-            "correlationId = :cid, cell = :cell, crop = :crop, #day = :day ADD " + ", ".join(adds)
+            "correlationId = :cid, cell = :cell, crop = :crop, #week = :week ADD " + ", ".join(adds)
         )
-        names["#day"] = "day"
         return {
             "Update": {
                 "TableName": self.table.name,
-                "Key": serialize(key),
+                "Key": serialize(bucket_key(first.cell, first.crop, first.day)),
                 "UpdateExpression": expression,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values(**bound),
@@ -369,16 +391,3 @@ def _key_of(operation: dict[str, Any]) -> Key:
     image = body.get("Key") or body.get("Item") or {}
     pk = image.get("PK") if isinstance(image, dict) else None
     return {"PK": str(pk.get("S")) if isinstance(pk, dict) else ""}
-
-
-def day_totals(crop: str, item: Mapping[str, Any]) -> DayTotals:
-    """A bucket item (as stored, or as a rebuild computes it) as the signals' DayTotals."""
-    return DayTotals(
-        day=date.fromisoformat(str(item["SK"]).removeprefix("DAY#")),
-        crop=crop,
-        supply=Decimal(item.get("supply", 0)),
-        demand=Decimal(item.get("demand", 0)),
-        listings=int(item.get("listings", 0)),
-        requests=int(item.get("requests", 0)),
-        contributors=int(item.get("contributors", 0)),
-    )

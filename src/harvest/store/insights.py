@@ -266,14 +266,3 @@ def _cells(raw: object) -> dict[str, CellShare] | None:
     if not isinstance(raw, Mapping):
         return None
     return {str(cell): _share(str(share)) for cell, share in raw.items()}
-
-
-def bucket_area(pk: object, sk: object) -> str | None:
-    """The area (cell) of a day bucket's key `AGG#{cell}#{crop}` / `DAY#...`, else None
-    (markers `AGG#SRC#...`, and anything that is not a bucket)."""
-    if not isinstance(pk, str) or not isinstance(sk, str) or not sk.startswith("DAY#"):
-        return None
-    parts = pk.split("#")
-    if len(parts) != 3 or parts[0] != "AGG" or parts[1] == "SRC" or not parts[1]:
-        return None
-    return parts[1]
