@@ -43,7 +43,6 @@ import sys
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -61,6 +60,7 @@ from harvest.domain.events import to_put_events_entry
 from harvest.domain.insight import insight_of, windows_to_stored
 from harvest.domain.signals import DayTotals, SignalPolicy, compute_signals
 from harvest.services.rebuild import expected_derived
+from harvest.store.buckets import bucket_day_totals
 from harvest.store.items import contribution_source
 from harvest.store.stream import events_from_record, parse_record, parse_source_change
 from harvest.tools.template import load_template
@@ -138,16 +138,8 @@ def insight_items(buckets: Iterable[Item]) -> list[Item]:
     for bucket in buckets:
         if bucket["crop"] == "all":
             continue
-        per_area.setdefault(str(bucket["cell"]), []).append(
-            DayTotals(
-                day=date.fromisoformat(str(bucket["day"])),
-                crop=str(bucket["crop"]),
-                supply=Decimal(bucket.get("supply", 0)),
-                demand=Decimal(bucket.get("demand", 0)),
-                listings=int(bucket.get("listings", 0)),
-                requests=int(bucket.get("requests", 0)),
-                contributors=int(bucket.get("contributors", 0)),
-            )
+        per_area.setdefault(str(bucket["cell"]), []).extend(
+            bucket_day_totals(str(bucket["crop"]), bucket)
         )
     items = []
     for area, totals in sorted(per_area.items()):
