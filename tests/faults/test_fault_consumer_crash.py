@@ -23,6 +23,7 @@ import pytest
 from harvest.domain.events import ItemChange
 from harvest.local.runtime import LocalRuntime
 from harvest.services.aggregation import AggregationOutcome, AggregationService
+from harvest.store.buckets import bucket_day_totals
 from harvest.store.dynamo import deserialize, make_client
 from harvest.tools.template import load_template
 from support import payloads
@@ -91,8 +92,11 @@ def _area_totals(runtime: LocalRuntime) -> dict[str, Decimal]:
     ]
     totals: dict[str, Decimal] = defaultdict(Decimal)
     for item in map(deserialize, found):
-        for name in ("supply", "listings", "demand", "requests"):
-            totals[name] += Decimal(item.get(name, 0))
+        for day in bucket_day_totals("tomato", item):
+            totals["supply"] += day.supply
+            totals["listings"] += day.listings
+            totals["demand"] += day.demand
+            totals["requests"] += day.requests
     return dict(totals)
 
 
