@@ -179,11 +179,11 @@ def test_audit_finds_a_stale_insight_and_rebuild_recomputes_it(
     dynamodb.update_item(
         TableName=table,
         Key=key,
-        # (a crop row in STORED_ROW_FIELDS order; the digests are computed from the rows)
-        # (the window is [days, rows])
-        UpdateExpression="SET windows[0][1] = :stale",
+        # (windows are [[7, 14, 30], row per crop], a row [slug, *w7, *w14, *w30] with each
+        # part in STORED_ROW_FIELDS order; the digests are computed from the rows)
+        UpdateExpression="SET windows[1] = :stale",
         ExpressionAttributeValues={
-            ":stale": {"L": [{"L": [{"S": "tomato"}] + [{"N": "999"}] * 4}]}
+            ":stale": {"L": [{"S": "tomato"}] + [{"N": "999"}] * 4 + [{"NULL": True}] * 2}
         },
     )
     capsys.readouterr()

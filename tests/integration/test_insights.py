@@ -101,7 +101,7 @@ def test_an_insight_under_k_contributors_stores_no_figures(
     raw = dynamodb.get_item(
         TableName=table, Key={"PK": {"S": f"INSIGHT#{geohash[:5]}"}, "SK": {"S": "CURRENT"}}
     )["Item"]
-    assert raw["windows"]["L"][0]["L"][1]["L"] == [], "no hidden crop"  # [days, rows]
+    assert raw["windows"]["L"][1:] == [], "no hidden crop"  # [[7, 14, 30], row per crop]
     assert "tomato" not in str(raw)
 
 
@@ -265,8 +265,9 @@ def test_a_sum_left_behind_by_a_crash_or_another_worker_is_summed_again(
     dynamodb.update_item(
         TableName=table,
         Key={"PK": {"S": f"INSIGHT#{area}"}, "SK": {"S": "CURRENT"}},
-        # (each crop is stored as a row, its supply at its place in STORED_ROW_FIELDS)
-        UpdateExpression=f"SET cells.#cell = :share, windows[0][1][0][{SUPPLY}] = :other",
+        # (each crop is stored as a row across the windows, [slug, *w7, *w14, *w30], its
+        # 7-day supply at its place in STORED_ROW_FIELDS)
+        UpdateExpression=f"SET cells.#cell = :share, windows[1][{SUPPLY}] = :other",
         ExpressionAttributeNames={"#cell": cell},
         ExpressionAttributeValues={
             ":other": {"N": "999"},

@@ -11,16 +11,23 @@ The stored form is a plain dict of str, int, Decimal, list and dict (DynamoDB's 
 ``windows_from_stored`` rebuilds equal WindowSignals from it, so the AI worker explains
 exactly what was published. An insight is billed whole (1 KB write, 4 KB read units) every
 time a batch rewrites or rereads it (docs/scaling.md), so only what cannot be derived is
-stored: each window is a pair ``[days, rows]``, each published crop a row in
-``STORED_ROW_FIELDS`` order (slug, supply, demand, listings, requests). The rest is rebuilt
+stored, each crop once for all windows: ``[[7, 14, 30], row, row, ...]``, a row per crop
+``[slug, *w7, *w14, *w30]`` where each window's part is its figures in ``STORED_ROW_FIELDS``
+order after the slug (supply, demand, listings, requests) when the crop is published there,
+``None`` when that window does not list it (``False``: listed without figures). Rows follow
+the windows' own order of crops (one order, by crop name, for all of them); windows that
+would not share one are stored in the previous form, a pair ``[days, rows]`` per window with
+a ``STORED_ROW_FIELDS`` row per crop. (The previous form repeated each slug per window: ten
+busy crops made a cell's insight ~1,035 B, just over the 1 KB write unit, and ~830 B now.)
+The rest is rebuilt
 on read from those figures: the unit (the catalog's canonical unit), scarcity and abundance
 (functions of supply and demand), the classification and the confidence (functions of
 those and of the thresholds of ``SignalPolicy``, which are constants; k and the minimum of
 observations only decide whether a crop is stored at all), the all-crops counts (sums of the
 published crops), the summary (domain.summary, a pure function of the crops, the area and
-the catalog) and the digests. The two forms stored
-before (crops as maps, then as ten-field rows with unit, ratios and summary; "crops") are
-still read. The `insight.generated` event keeps the named form (``windows_to_public``).
+the catalog) and the digests. The forms stored before (crops as maps, then as ten-field
+rows with unit, ratios and summary, "crops"; then ``[days, rows]`` per window) are still
+read. The `insight.generated` event keeps the named form (``windows_to_public``).
 """
 
 from __future__ import annotations
@@ -107,8 +114,72 @@ def is_newer(candidate: tuple[date, int], stored: tuple[date, int] | None) -> bo
 
 
 def windows_to_stored(windows: Sequence[WindowSignals]) -> list[list[Any]]:
-    """The stored form: per window [days, rows] (each crop a ``STORED_ROW_FIELDS`` row)."""
-    return [[window.days, [_crop_row(signal) for signal in window.crops]] for window in windows]
+    """The stored form (module doc): a row per crop across the windows, or per window
+    [days, rows] when the windows do not list their crops in one order."""
+    order = _one_order(windows)
+    if order is None:
+        return [[window.days, [_crop_row(s) for s in window.crops]] for window in windows]
+    listed = [{signal.crop: signal for signal in window.crops} for window in windows]
+    rows = [
+        [crop, *(part for shown in listed for part in _part(shown.get(crop)))] for crop in order
+    ]
+    return [[window.days for window in windows], *rows]
+
+
+def _one_order(windows: Sequence[WindowSignals]) -> list[str] | None:
+    """Every crop listed, in an order that keeps each window's own; None if there is none."""
+    order: list[str] = []
+    for window in sorted(windows, key=lambda window: -len(window.crops)):
+        order += [signal.crop for signal in window.crops if signal.crop not in order]
+    for window in windows:
+        shown = {signal.crop for signal in window.crops}
+        if [crop for crop in order if crop in shown] != [s.crop for s in window.crops]:
+            return None
+    return order
+
+
+def _part(signal: CropSignal | None) -> list[Any]:
+    """A crop's part of a row for one window."""
+    if signal is None:
+        return [None]
+    if not signal.published:
+        return [False]
+    return [signal.supply, signal.demand, signal.listings, signal.requests]
+
+
+def _is_crop_major(stored: Sequence[Any]) -> bool:
+    """The current form: its first element lists the windows' days (numbers only)."""
+    first = stored[0] if stored else None
+    return isinstance(first, Sequence) and all(
+        isinstance(days, (int, Decimal)) and not isinstance(days, bool) for days in first
+    )
+
+
+def _crop_major_windows(
+    stored: Sequence[Any], area: str, catalog: CropCatalog
+) -> tuple[WindowSignals, ...]:
+    days, *rows = stored
+    shown: list[list[CropSignal]] = [[] for _ in days]
+    for crop, *parts in rows:
+        at = 0
+        for listed in shown:
+            if at >= len(parts):
+                raise ValueError(f"stored row of {crop} does not fit {len(days)} windows")
+            part = parts[at]
+            if part is None:
+                at += 1
+            elif part is False:
+                listed.append(_crop_from_row([crop], catalog))
+                at += 1
+            else:
+                listed.append(_crop_from_row([crop, *parts[at : at + 4]], catalog))
+                at += 4
+        if at != len(parts):
+            raise ValueError(f"stored row of {crop} does not fit {len(days)} windows")
+    return tuple(
+        shown_window(area, int(window), tuple(listed), catalog=catalog)
+        for window, listed in zip(days, shown, strict=True)
+    )
 
 
 def windows_to_public(
@@ -133,6 +204,8 @@ def windows_from_stored(
     """The windows of ``area`` as stored; what the compact form leaves out is rebuilt from
     its rows (see the module doc). Raises KeyError/ValueError on a malformed insight."""
     crops = catalog if catalog is not None else load_catalog()
+    if _is_crop_major(stored):
+        return _crop_major_windows(stored, area, crops)
     windows: list[WindowSignals] = []
     for window in stored:
         if not isinstance(window, Mapping):
