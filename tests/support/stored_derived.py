@@ -12,12 +12,9 @@ from typing import Any
 from harvest.domain.contribution import BucketDelta, Contribution, crops_to_index
 from harvest.domain.disclosure import Presence
 from harvest.services.rebuild import ItemKey
-from harvest.store.buckets import bucket_key, slot, week_of
+from harvest.store.buckets import bucket_key, delta_slots, slot, week_of
 from harvest.store.derived import Marker, StaleMarker, marker_key
 from harvest.store.presence import StoredPresence, presence_key
-
-QUANTITY = {"supply": "supply", "demand": "demand"}
-COUNT = {"supply": "listings", "demand": "requests"}
 
 
 @dataclass
@@ -94,12 +91,5 @@ class StoredDerived:
             if (address["PK"], address["SK"]) not in written:
                 bucket["version"] = int(bucket.get("version", 0)) + 1
                 written.add((address["PK"], address["SK"]))
-            adds: list[tuple[str, Decimal]] = [
-                (QUANTITY[delta.kind], delta.quantity_delta),
-                (COUNT[delta.kind], Decimal(delta.count_delta)),
-                ("contributors", Decimal(delta.contributors_delta)),
-            ]
-            for counter, change in adds:
-                if change != 0:
-                    name = slot(counter, delta.day)
-                    bucket[name] = Decimal(bucket.get(name, 0)) + change
+            for name, change in delta_slots(delta):
+                bucket[name] = Decimal(bucket.get(name, 0)) + change

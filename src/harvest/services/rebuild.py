@@ -34,7 +34,15 @@ from harvest.domain.contribution import (
 from harvest.domain.crops import CropCatalog, load_catalog
 from harvest.domain.disclosure import latest_days
 from harvest.services.aggregation import SOURCE_PREFIXES
-from harvest.store.buckets import COUNTERS, CROPS, bucket_key, slot, week_of
+from harvest.store.buckets import (
+    COUNTERS,
+    CROPS,
+    bucket_key,
+    delta_slots,
+    slot,
+    slot_of,
+    week_of,
+)
 from harvest.store.derived import BUCKET_TYPE, MARKER_TYPE, marker_key
 from harvest.store.items import contribution_source
 from harvest.store.presence import PRESENCE_TYPE, is_presence, presence_key
@@ -53,8 +61,6 @@ __all__ = [
 type ItemKey = tuple[str, str]
 
 BOOKKEEPING: Final = frozenset({"version", "createdAt", "updatedAt", "correlationId"})
-_QUANTITY: Final = {"supply": "supply", "demand": "demand"}
-_COUNT: Final = {"supply": "listings", "demand": "requests"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,12 +153,8 @@ def _add_buckets(found: dict[ItemKey, dict[str, Any]], contribution: Contributio
                 "week": week_of(delta.day).isoformat(),
             },
         )
-        counters = [(_QUANTITY[delta.kind], delta.quantity_delta)]
-        counters.append((_COUNT[delta.kind], Decimal(delta.count_delta)))
-        for counter, change in counters:
-            if change != 0:
-                name = slot(counter, delta.day)
-                bucket[name] = Decimal(bucket.get(name, 0)) + change
+        for name, change in delta_slots(delta):
+            bucket[name] = Decimal(bucket.get(name, 0)) + change
     for cell, day, crop in crops_to_index(bucket_deltas(None, contribution)):
         key = bucket_key(cell, ALL_CROPS, day)
         index = found.setdefault(
@@ -224,7 +226,7 @@ def _totals(item: Mapping[str, Any] | None) -> dict[str, Decimal]:
         return {}
     found: dict[str, Decimal] = {}
     for name, value in item.items():
-        if name.rstrip("0123456789") in COUNTERS:
+        if slot_of(name)[0] in COUNTERS:
             number = Decimal(str(value))
             if number != 0:
                 found[name] = number
@@ -250,7 +252,7 @@ def _bucket_drift(
 
 def _crop_slots(item: Mapping[str, Any] | None) -> set[str]:
     """The `crops{n}` attributes of a crops index."""
-    return {name for name in item or {} if name.rstrip("0123456789") == CROPS}
+    return {name for name in item or {} if slot_of(name)[0] == CROPS}
 
 
 def _presence(item: Mapping[str, Any] | None) -> str | None:

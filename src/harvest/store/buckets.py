@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any, Final
 
+from harvest.domain.contribution import BucketDelta
 from harvest.domain.signals import DayTotals
 from harvest.store.table import Key
 
@@ -24,7 +25,9 @@ __all__ = [
     "bucket_days",
     "bucket_key",
     "day_totals",
+    "delta_slots",
     "slot",
+    "slot_of",
     "week_of",
 ]
 
@@ -32,6 +35,9 @@ WEEK_DAYS: Final = 7
 # The per-day attributes of a bucket, each stored once per weekday as `{name}{n}`.
 COUNTERS: Final = ("supply", "demand", "listings", "requests", "contributors")
 CROPS: Final = "crops"
+# The counters a delta of each kind moves, besides `contributors`.
+_QUANTITY: Final = {"supply": "supply", "demand": "demand"}
+_COUNT: Final = {"supply": "listings", "demand": "requests"}
 
 
 def week_of(day: date) -> date:
@@ -49,15 +55,33 @@ def slot(name: str, day: date) -> str:
     return f"{name}{day.weekday()}"
 
 
+def slot_of(attribute: str) -> tuple[str, int | None]:
+    """An attribute's name without its weekday, and the weekday (None: no digits, as the
+    unsuffixed counters of the day buckets stored before weeks)."""
+    name = attribute.rstrip("0123456789")
+    digits = attribute[len(name) :]
+    return name, int(digits) if digits else None
+
+
+def delta_slots(delta: BucketDelta) -> list[tuple[str, Decimal | int]]:
+    """What a delta ADDs to its week's bucket: (slot attribute, change), non-zero only."""
+    changes: tuple[tuple[str, Decimal | int], ...] = (
+        (_QUANTITY[delta.kind], delta.quantity_delta),
+        (_COUNT[delta.kind], delta.count_delta),
+        ("contributors", delta.contributors_delta),
+    )
+    return [(slot(counter, delta.day), change) for counter, change in changes if change != 0]
+
+
 def bucket_days(item: Mapping[str, Any]) -> dict[date, dict[str, Any]]:
     """The day slots of a bucket item (as stored, or as a rebuild computes it): day ->
     {counter or `crops`: value}, for each day that has at least one slot attribute."""
     week = date.fromisoformat(str(item["SK"]).removeprefix("WEEK#"))
     days: dict[date, dict[str, Any]] = {}
     for attribute, value in item.items():
-        name, weekday = attribute[:-1], attribute[-1:]
-        if weekday.isdigit() and int(weekday) < WEEK_DAYS and name in (*COUNTERS, CROPS):
-            days.setdefault(week + timedelta(days=int(weekday)), {})[name] = value
+        name, weekday = slot_of(attribute)
+        if weekday is not None and weekday < WEEK_DAYS and name in (*COUNTERS, CROPS):
+            days.setdefault(week + timedelta(days=weekday), {})[name] = value
     return dict(sorted(days.items()))
 
 

@@ -40,6 +40,7 @@ from harvest.store.buckets import (
     bucket_days,
     bucket_key,
     day_totals,
+    delta_slots,
     slot,
     week_of,
 )
@@ -63,8 +64,6 @@ __all__ = [
 MARKER_TYPE: Final = "agg-marker"
 BUCKET_TYPE: Final = "agg-bucket"
 MAX_BUCKET_DAYS: Final = 400
-_QUANTITY = {"supply": "supply", "demand": "demand"}
-_COUNT = {"supply": "listings", "demand": "requests"}
 
 
 class CoreKeyWriteRefused(Exception):
@@ -219,15 +218,15 @@ class DerivedRepository:
                 presence_op(self.table.name, presence, read_at, correlation_id, moment)
             )
         # A transaction may touch an item once: the days of one week go in one update.
-        weeks: dict[tuple[str, str], list[BucketDelta]] = {}
+        weeks: dict[tuple[str, str], tuple[Key, list[BucketDelta]]] = {}
         for delta in deltas:
             key = bucket_key(delta.cell, delta.crop, delta.day)
-            same = weeks.setdefault((key["PK"], key["SK"]), [])
+            _, same = weeks.setdefault((key["PK"], key["SK"]), (key, []))
             if any(other.day == delta.day for other in same):
                 raise ValueError(f"two deltas for one day of {key}: merge them first")
             same.append(delta)
-        for week in weeks.values():
-            operations.append(self._bucket_op(week, correlation_id, moment))
+        for key, week in weeks.values():
+            operations.append(self._bucket_op(key, week, correlation_id, moment))
         try:
             self.write(operations)
         except TransactionCancelled as error:
@@ -341,7 +340,7 @@ class DerivedRepository:
         }
 
     def _bucket_op(
-        self, deltas: Sequence[BucketDelta], correlation_id: str, moment: str
+        self, key: Key, deltas: Sequence[BucketDelta], correlation_id: str, moment: str
     ) -> dict[str, Any]:
         """One week's update: each delta ADDs to its day's slots (the days are distinct)."""
         first = deltas[0]
@@ -356,18 +355,12 @@ class DerivedRepository:
             "week": week_of(first.day).isoformat(),
         }
         adds = ["#version :one"]
-        for n, delta in enumerate(deltas):
-            changes = (
-                (_QUANTITY[delta.kind], delta.quantity_delta),
-                (_COUNT[delta.kind], delta.count_delta),
-                ("contributors", delta.contributors_delta),
-            )
-            for counter, change in changes:
-                if change != 0:
-                    placeholder = f"{counter[0]}{n}"
-                    names[f"#{placeholder}"] = slot(counter, delta.day)
-                    adds.append(f"#{placeholder} :{placeholder}")
-                    bound[placeholder] = change
+        for n, (attribute, change) in enumerate(
+            added for delta in deltas for added in delta_slots(delta)
+        ):
+            names[f"#a{n}"] = attribute
+            adds.append(f"#a{n} :a{n}")
+            bound[f"a{n}"] = change
         expression = (
             "SET #type = :type, createdAt = if_not_exists(createdAt, :now), updatedAt = :now, "
             "correlationId = :cid, cell = :cell, crop = :crop, #week = :week ADD " + ", ".join(adds)
@@ -375,7 +368,7 @@ class DerivedRepository:
         return {
             "Update": {
                 "TableName": self.table.name,
-                "Key": serialize(bucket_key(first.cell, first.crop, first.day)),
+                "Key": serialize(key),
                 "UpdateExpression": expression,
                 "ExpressionAttributeNames": names,
                 "ExpressionAttributeValues": values(**bound),
